@@ -1,0 +1,60 @@
+//! OCF exit codes and the error that carries one with its exit reason.
+
+/// Exit codes of the OCF Resource Agent API 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OcfStatus {
+    Success = 0,
+    ErrGeneric = 1,
+    ErrArgs = 2,
+    ErrUnimplemented = 3,
+    ErrPerm = 4,
+    ErrInstalled = 5,
+    ErrConfigured = 6,
+    NotRunning = 7,
+    RunningPromoted = 8,
+    FailedPromoted = 9,
+    Degraded = 190,
+    DegradedPromoted = 191,
+}
+
+impl OcfStatus {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// A failed action: the exit code and a one-line exit reason for Pacemaker to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct OcfError {
+    pub status: OcfStatus,
+    pub reason: String,
+}
+
+impl OcfError {
+    pub fn new(status: OcfStatus, reason: impl Into<String>) -> Self {
+        OcfError { status, reason: reason.into() }
+    }
+    pub fn generic(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrGeneric, reason)
+    }
+    pub fn args(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrArgs, reason)
+    }
+    pub fn configured(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrConfigured, reason)
+    }
+    pub fn installed(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrInstalled, reason)
+    }
+    pub fn perm(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrPerm, reason)
+    }
+    pub fn unimplemented(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::ErrUnimplemented, reason)
+    }
+    pub fn not_running(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::NotRunning, reason)
+    }
+}
