@@ -1,0 +1,48 @@
+#!/bin/bash
+# tests/run-all.sh -- what `make test` runs: setup, release build, install, then
+# every test stage (cargo test, system tests). Setup/build/install failures stop
+# the run (nothing meaningful can be tested); test stages all run, and the
+# failures of each are collected. Last line: "N passed, N failed" (all tests).
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+LOG_DIR=${LOG_DIR:-/var/tmp/paddock-test/logs}
+mkdir -p "$LOG_DIR"
+
+stage() { echo; echo "======== $* ($(date -u +%T))"; }
+elapsed() { echo $(( $(date +%s) - $1 ))s; }
+
+start=$(date +%s)
+stage "setup"
+tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+stage "build + install"
+make install || { echo "build/install failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 stages_failed=()
+
+stage "cargo test --workspace --release"
+cargo test --workspace --release 2>&1 | tee "$LOG_DIR/cargo-test.log"
+rc=${PIPESTATUS[0]}
+# "test result: ok. 12 passed; 0 failed; ..." once per test binary
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) {
+        if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+        END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
+# a compile error or crashing test binary fails without a "failed" count
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+passed=$((passed + p)); failed=$((failed + f))
+[ "$rc" = 0 ] || stages_failed+=("cargo test")
+echo "cargo test: $p passed, $f failed (exit $rc)"
+
+stage "system tests (tests/system/run.sh)"
+tests/system/run.sh 2>&1 | tee "$LOG_DIR/system.log"
+rc=${PIPESTATUS[0]}
+read -r p f < <(tail -n 1 "$LOG_DIR/system.log" | awk '$2 == "passed," && $4 == "failed" { print $1, $3; ok = 1 } END { if (!ok) print 0, 0 }')
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+passed=$((passed + p)); failed=$((failed + f))
+[ "$rc" = 0 ] || stages_failed+=("system tests")
+
+echo
+echo "======== summary ($(elapsed "$start"), logs in $LOG_DIR)"
+[ ${#stages_failed[@]} -eq 0 ] || echo "failed stages: ${stages_failed[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
