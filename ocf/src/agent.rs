@@ -46,6 +46,29 @@ pub struct ActionSpec {
     pub depth: Option<u32>,
 }
 
+impl ParameterSpec {
+    /// A plain optional string parameter; refine with struct update syntax.
+    pub const fn string(name: &'static str, shortdesc: &'static str, longdesc: &'static str) -> Self {
+        ParameterSpec {
+            name,
+            kind: ParamType::String,
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            deprecated: None,
+            shortdesc,
+            longdesc,
+        }
+    }
+}
+
+impl ActionSpec {
+    pub const fn new(name: &'static str, timeout_secs: u32) -> Self {
+        ActionSpec { name, timeout_secs, interval_secs: None, depth: None }
+    }
+}
+
 /// Everything an action needs to know about its invocation.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -61,11 +84,65 @@ pub struct Context {
     pub params: Vec<(String, String)>,
     /// Directory for per-resource state (`HA_RSCTMP`).
     pub state_dir: std::path::PathBuf,
+    /// The action as invoked (`status` is reported as `monitor`, `reload` stays `reload`).
+    pub action: String,
+    /// `OCF_RESKEY_CRM_meta_*` attributes, by name without the prefix (e.g. `migrate_target`).
+    pub meta: Vec<(String, String)>,
+    /// The operation timeout Pacemaker gave (or the metadata default), before the safety margin.
+    pub timeout: std::time::Duration,
 }
 
 impl Context {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A parameter that must have a value; missing → ERR_CONFIGURED.
+    pub fn required_param(&self, name: &str) -> Result<&str, OcfError> {
+        match self.param(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(OcfError::configured(format!("required parameter '{name}' is not set"))),
+        }
+    }
+
+    /// A boolean parameter (Pacemaker spellings: true/false, yes/no, on/off, 1/0, y/n); unset → false.
+    pub fn param_bool(&self, name: &str) -> Result<bool, OcfError> {
+        match self.param(name) {
+            None => Ok(false),
+            Some(v) => crate::params::parse_bool(v)
+                .ok_or_else(|| OcfError::configured(format!("parameter '{name}': '{v}' is not a boolean"))),
+        }
+    }
+
+    /// A non-negative integer parameter; unset → None, anything else → ERR_CONFIGURED.
+    pub fn param_u64(&self, name: &str) -> Result<Option<u64>, OcfError> {
+        match self.param(name) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                OcfError::configured(format!("parameter '{name}': '{v}' is not a non-negative integer"))
+            }),
+        }
+    }
+
+    /// An `OCF_RESKEY_CRM_meta_*` attribute, by name without the prefix.
+    pub fn meta(&self, name: &str) -> Option<&str> {
+        self.meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A context for unit tests of agents: given parameters, 20 s deadline, temp state dir.
+    pub fn for_test(action: &str, params: &[(&str, &str)]) -> Context {
+        let timeout = std::time::Duration::from_secs(20);
+        Context {
+            instance: "test".into(),
+            deadline: Deadline::after(timeout),
+            check_level: 0,
+            is_probe: false,
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            state_dir: std::env::temp_dir(),
+            action: action.into(),
+            meta: Vec::new(),
+            timeout,
+        }
     }
 }
 
@@ -93,5 +170,17 @@ pub trait ResourceAgent {
     }
     fn notify(&self, _ctx: &Context) -> Result<(), OcfError> {
         Ok(())
+    }
+    /// `reload`: the service's native configuration changed. Defaults to reload-agent.
+    fn reload(&self, ctx: &Context) -> Result<(), OcfError> {
+        self.reload_agent(ctx)
+    }
+
+    /// Whether this instance runs, judged without usable parameters (from state recorded at start,
+    /// e.g. under `HA_RSCTMP`). Consulted only for stop and probe when the parameters are invalid or
+    /// the software is missing: Some(false) lets stop succeed and probe report NotRunning,
+    /// Some(true) and None (cannot tell) keep the error for stop (so the cluster escalates).
+    fn running_without_config(&self, _ctx: &Context) -> Option<bool> {
+        None
     }
 }

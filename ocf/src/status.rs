@@ -58,3 +58,45 @@ impl OcfError {
         Self::new(OcfStatus::NotRunning, reason)
     }
 }
+
+impl OcfStatus {
+    /// The conventional name, e.g. `OCF_ERR_CONFIGURED`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OcfStatus::Success => "OCF_SUCCESS",
+            OcfStatus::ErrGeneric => "OCF_ERR_GENERIC",
+            OcfStatus::ErrArgs => "OCF_ERR_ARGS",
+            OcfStatus::ErrUnimplemented => "OCF_ERR_UNIMPLEMENTED",
+            OcfStatus::ErrPerm => "OCF_ERR_PERM",
+            OcfStatus::ErrInstalled => "OCF_ERR_INSTALLED",
+            OcfStatus::ErrConfigured => "OCF_ERR_CONFIGURED",
+            OcfStatus::NotRunning => "OCF_NOT_RUNNING",
+            OcfStatus::RunningPromoted => "OCF_RUNNING_PROMOTED",
+            OcfStatus::FailedPromoted => "OCF_FAILED_PROMOTED",
+            OcfStatus::Degraded => "OCF_DEGRADED",
+            OcfStatus::DegradedPromoted => "OCF_DEGRADED_PROMOTED",
+        }
+    }
+
+    /// Errors that mean "this node cannot run it as configured" rather than "it failed".
+    pub fn is_setup_error(self) -> bool {
+        matches!(self, OcfStatus::ErrConfigured | OcfStatus::ErrInstalled | OcfStatus::ErrPerm)
+    }
+}
+
+impl std::fmt::Display for OcfStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name(), self.code())
+    }
+}
+
+impl OcfError {
+    pub fn degraded(reason: impl Into<String>) -> Self {
+        Self::new(OcfStatus::Degraded, reason)
+    }
+    /// The reason as one line (Pacemaker shows only the first line of an exit reason).
+    pub fn one_line_reason(&self) -> String {
+        let joined: Vec<&str> = self.reason.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        joined.join("; ")
+    }
+}
