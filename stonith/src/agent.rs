@@ -1,5 +1,7 @@
 //! The interface between the framework and one fence agent.
 
+use std::time::Duration;
+
 use crate::{Deadline, Secret};
 
 /// What an agent says about itself in metadata and the manpage.
@@ -89,6 +91,59 @@ impl Options {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.values.iter().map(|(n, _)| n.as_str()).chain(self.secrets.iter().map(|(n, _)| n.as_str()))
     }
+
+    /// A `Second` option as a duration (the parser has already checked it).
+    pub fn seconds(&self, name: &str) -> Option<Duration> {
+        crate::args::parse_seconds(self.get(name)?).ok()
+    }
+
+    /// An `Integer` option (the parser has already checked it).
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        self.get(name)?.trim().parse().ok()
+    }
+
+    /// The `plug` option, if given.
+    pub fn plug(&self) -> Option<&str> {
+        self.get("plug").filter(|p| !p.is_empty())
+    }
+
+    /// The login password after `password_script` / environment resolution.
+    pub fn password(&self) -> Option<&Secret> {
+        self.secret("password")
+    }
+
+    /// Plain values in insertion order, for logging (secrets are not included).
+    pub fn plain_values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Forget an option (used when an alias is resolved).
+    pub fn remove(&mut self, name: &str) {
+        self.values.retain(|(n, _)| n != name);
+        self.secrets.retain(|(n, _)| n != name);
+    }
+}
+
+impl OptionSpec {
+    /// A row with no short option, no default, not required, not secret.
+    pub const fn new(name: &'static str, kind: OptionType, shortdesc: &'static str) -> Self {
+        OptionSpec {
+            name,
+            deprecated_names: &[],
+            long: name,
+            short: None,
+            kind,
+            default: None,
+            required: false,
+            secret: false,
+            shortdesc,
+        }
+    }
+
+    /// The `--long` form, with `_` written as `-` like fence-agents (`--power-timeout`).
+    pub fn long_flag(&self) -> String {
+        format!("--{}", self.long.replace('_', "-"))
+    }
 }
 
 /// A power state the device reported. Only an observed state counts.
@@ -148,6 +203,12 @@ pub trait FenceAgent {
     /// Options this agent adds to the framework's common set, or replaces (same `name`)
     /// to change a default or description.
     fn options(&self) -> Vec<OptionSpec>;
+
+    /// Whether the device supports `diag` (a diagnostic interrupt, `PowerAction::Diag`).
+    /// Adds the `diag` action to metadata and dispatch.
+    fn has_diag(&self) -> bool {
+        false
+    }
 
     /// Checks that the option table cannot express. Run before every action and by validate-all.
     fn validate(&self, _options: &Options) -> Result<(), FenceError> {

@@ -1,0 +1,221 @@
+//! The framework's common option table (the rows every fence agent has) and the merge
+//! with an agent's own rows. Names, short options, defaults and meanings follow fence-agents.
+
+use crate::{FenceAgent, OptionSpec, OptionType};
+
+/// Environment variable that may hold the login password, so it need not be on stdin or argv.
+pub const PASSWORD_ENV: &str = "PADDOCK_FENCE_PASSWORD";
+
+/// Actions that change power (and so honour `delay`).
+pub const FENCING_ACTIONS: &[&str] = &["off", "reboot"];
+
+const fn row(
+    name: &'static str,
+    deprecated_names: &'static [&'static str],
+    short: Option<char>,
+    kind: OptionType,
+    default: Option<&'static str>,
+    shortdesc: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        deprecated_names,
+        long: name,
+        short,
+        kind,
+        default,
+        required: false,
+        secret: false,
+        shortdesc,
+    }
+}
+
+/// Rows shown before the agent's own rows: what to do and how to reach the device.
+fn head() -> Vec<OptionSpec> {
+    let mut password = row(
+        "password",
+        &["passwd"],
+        Some('p'),
+        OptionType::String,
+        None,
+        "Login password or passphrase",
+    );
+    password.secret = true;
+    let mut ip = row(
+        "ip",
+        &["ipaddr"],
+        Some('a'),
+        OptionType::String,
+        None,
+        "IP address or hostname of fencing device",
+    );
+    ip.required = true;
+    let mut action = row(
+        "action",
+        &["option"],
+        Some('o'),
+        OptionType::String,
+        Some("reboot"),
+        "Fencing action",
+    );
+    action.required = true;
+    vec![
+        action,
+        ip,
+        row(
+            "ipport",
+            &[],
+            Some('u'),
+            OptionType::Integer,
+            None,
+            "TCP/UDP port to use for connection with device",
+        ),
+        row("username", &["login"], Some('l'), OptionType::String, None, "Login name"),
+        password,
+        row(
+            "password_script",
+            &["passwd_script"],
+            Some('S'),
+            OptionType::String,
+            None,
+            "Script to run to retrieve password",
+        ),
+        row(
+            "plug",
+            &["port"],
+            Some('n'),
+            OptionType::String,
+            None,
+            "Physical plug number on device, UUID or identification of machine",
+        ),
+        row(
+            "method",
+            &[],
+            Some('m'),
+            OptionType::Select(&["onoff", "cycle"]),
+            Some("onoff"),
+            "Method to fence",
+        ),
+    ]
+}
+
+/// Rows shown after the agent's own rows: diagnostics and timing.
+fn tail() -> Vec<OptionSpec> {
+    vec![
+        row(
+            "verbose",
+            &[],
+            Some('v'),
+            OptionType::Boolean,
+            None,
+            "Verbose mode. Multiple -v flags can be stacked on the command line (e.g., -vvv) to increase verbosity.",
+        ),
+        row(
+            "debug_file",
+            &["debug"],
+            Some('D'),
+            OptionType::String,
+            None,
+            "Write debug information to given file",
+        ),
+        row("version", &[], Some('V'), OptionType::Boolean, None, "Display version information and exit"),
+        row("help", &[], Some('h'), OptionType::Boolean, None, "Display help and exit"),
+        row("delay", &[], None, OptionType::Second, Some("0"), "Wait X seconds before fencing is started"),
+        row(
+            "login_timeout",
+            &[],
+            None,
+            OptionType::Second,
+            Some("5"),
+            "Wait X seconds for cmd prompt after login",
+        ),
+        row(
+            "power_timeout",
+            &[],
+            None,
+            OptionType::Second,
+            Some("20"),
+            "Test X seconds for status change after ON/OFF",
+        ),
+        row("power_wait", &[], None, OptionType::Second, Some("0"), "Wait X seconds after issuing ON/OFF"),
+        row(
+            "shell_timeout",
+            &[],
+            None,
+            OptionType::Second,
+            Some("3"),
+            "Wait X seconds for cmd prompt after issuing command",
+        ),
+        row(
+            "stonith_status_sleep",
+            &[],
+            None,
+            OptionType::Second,
+            Some("1"),
+            "Sleep X seconds between status calls during a STONITH action",
+        ),
+        row("retry_on", &[], None, OptionType::Integer, Some("1"), "Count of attempts to retry power on"),
+    ]
+}
+
+/// The framework's own rows, in display order.
+pub fn common_options() -> Vec<OptionSpec> {
+    let mut rows = head();
+    rows.extend(tail());
+    rows
+}
+
+/// The full table of one agent: common rows (replaced in place where the agent gives a row of
+/// the same name), with the agent's new rows between the connection rows and the timing rows.
+pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
+    let mut own = agent.options();
+    let mut take = |common: OptionSpec| match own.iter().position(|o| o.name == common.name) {
+        Some(i) => own.remove(i),
+        None => common,
+    };
+    let head: Vec<OptionSpec> = head().into_iter().map(&mut take).collect();
+    let tail: Vec<OptionSpec> = tail().into_iter().map(&mut take).collect();
+    let mut table = head;
+    table.extend(own);
+    table.extend(tail);
+    if agent.info().multiple_plugs {
+        if let Some(plug) = table.iter_mut().find(|o| o.name == "plug") {
+            plug.required = true;
+        }
+    }
+    table
+}
+
+/// A table is usable when names, aliases and command-line forms are unique. Agents should call
+/// this from a unit test; `run` reports a broken table as an internal error.
+pub fn check_table(table: &[OptionSpec]) -> Result<(), String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut longs: Vec<String> = Vec::new();
+    let mut shorts: Vec<char> = Vec::new();
+    for spec in table {
+        for name in std::iter::once(&spec.name).chain(spec.deprecated_names) {
+            let key = crate::args::normalize_key(name);
+            if names.contains(&key) {
+                return Err(format!("option table: name '{name}' is used twice"));
+            }
+            names.push(key);
+        }
+        let long = spec.long.replace('_', "-");
+        if long.is_empty() || longs.contains(&long) {
+            return Err(format!("option table: long option '--{long}' is empty or used twice"));
+        }
+        longs.push(long);
+        if let Some(short) = spec.short {
+            if shorts.contains(&short) || !short.is_ascii_alphanumeric() {
+                return Err(format!("option table: short option '-{short}' is invalid or used twice"));
+            }
+            shorts.push(short);
+        }
+        if let (OptionType::Select(choices), Some(default)) = (&spec.kind, spec.default) {
+            if !choices.contains(&default) {
+                return Err(format!("option table: default of '{}' is not one of its choices", spec.name));
+            }
+        }
+    }
+    Ok(())
+}

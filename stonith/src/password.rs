@@ -1,0 +1,176 @@
+//! Where the login password comes from: `password_script` (run with `sh -c`, its first output
+//! line... all of stdout with trailing whitespace removed, like fence-agents), the `password`
+//! option, or the `PADDOCK_FENCE_PASSWORD` environment variable. The script gets no password on
+//! its argv and is killed (with its process group) when it overruns its time.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+use crate::common::PASSWORD_ENV;
+use crate::{Deadline, Options, Secret};
+
+/// Largest password script output we read.
+const MAX_OUTPUT: u64 = 64 * 1024;
+
+/// Where the password came from, for the verbose log (never the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSource {
+    Script,
+    Option,
+    Environment,
+    None,
+}
+
+/// Put the password into `options` (as the secret `password`), from the first source that has
+/// one: `password_script` overrides `password` as in fence-agents; the environment comes last.
+pub fn resolve_password(
+    options: &mut Options,
+    env: &dyn Fn(&str) -> Option<String>,
+    deadline: Deadline,
+) -> Result<PasswordSource, String> {
+    if let Some(script) = options.get("password_script").filter(|s| !s.trim().is_empty()) {
+        let secret = run_password_script(script, deadline)?;
+        options.set_secret("password", secret);
+        return Ok(PasswordSource::Script);
+    }
+    if options.secret("password").is_some() {
+        return Ok(PasswordSource::Option);
+    }
+    if let Some(value) = env(PASSWORD_ENV) {
+        options.set_secret("password", Secret::new(value));
+        return Ok(PasswordSource::Environment);
+    }
+    Ok(PasswordSource::None)
+}
+
+/// Run `script` with `sh -c`, return its stdout without trailing whitespace.
+pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("Failed: cannot run password_script: {e}"))?;
+    let group = Pid::from_raw(child.id() as i32);
+    let kill_group = || {
+        let _ = killpg(group, Signal::SIGKILL);
+    };
+
+    let mut stdout = child.stdout.take().ok_or("Failed: password_script has no stdout")?;
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut output = Vec::new();
+        let result = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut output).map(|_| output);
+        let _ = sender.send(result);
+    });
+
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if deadline.expired() => {
+                kill_group();
+                let _ = child.wait();
+                return Err(format!(
+                    "Failed: password_script did not finish in time and was killed"
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5).min(deadline.remaining())),
+            Err(e) => {
+                kill_group();
+                let _ = child.wait();
+                return Err(format!("Failed: waiting for password_script: {e}"));
+            }
+        }
+    };
+    // A background process left by the script may still hold stdout open: do not wait past
+    // the deadline for it, and do not leave it behind.
+    let output = receiver.recv_timeout(deadline.remaining().max(Duration::from_millis(50)));
+    kill_group();
+    if !status.success() {
+        return Err(match status.code() {
+            Some(code) => format!("Failed: password_script exited with status {code}"),
+            None => "Failed: password_script was killed by a signal".to_string(),
+        });
+    }
+    let output = match output {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => return Err(format!("Failed: reading password_script output: {e}")),
+        Err(_) => return Err("Failed: password_script output did not end in time".to_string()),
+    };
+    let text = String::from_utf8(output).map_err(|_| "Failed: password_script output is not valid UTF-8".to_string())?;
+    Ok(Secret::new(text.trim_end()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn script_output_is_trimmed() {
+        let secret = run_password_script("printf 'pa ss\\n\\n'", Deadline::after(Duration::from_secs(5))).unwrap();
+        assert_eq!(secret.expose(), "pa ss");
+    }
+
+    #[test]
+    fn script_failure_is_reported_without_output() {
+        let err = run_password_script("echo hunter2; exit 3", Deadline::after(Duration::from_secs(5))).unwrap_err();
+        assert!(err.contains("status 3"), "{err}");
+        assert!(!err.contains("hunter2"));
+    }
+
+    #[test]
+    fn script_overrunning_is_killed() {
+        let started = Instant::now();
+        let err = run_password_script("sleep 30", Deadline::after(Duration::from_millis(300))).unwrap_err();
+        assert!(err.contains("did not finish"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn script_background_child_does_not_hold_us() {
+        let started = Instant::now();
+        let secret = run_password_script("echo pw; sleep 30 &", Deadline::after(Duration::from_millis(500)));
+        assert!(started.elapsed() < Duration::from_secs(3));
+        // Either the output arrived before the deadline or it is reported as late; never a hang.
+        if let Ok(secret) = secret {
+            assert_eq!(secret.expose(), "pw");
+        }
+    }
+
+    #[test]
+    fn sources_in_order() {
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let env = |name: &str| (name == PASSWORD_ENV).then(|| "from-env".to_string());
+
+        let mut options = Options::new();
+        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Environment));
+        assert_eq!(options.password().unwrap().expose(), "from-env");
+
+        let mut options = Options::new();
+        options.set_secret("password", Secret::new("opt"));
+        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Option));
+        assert_eq!(options.password().unwrap().expose(), "opt");
+
+        options.set("password_script", "echo script");
+        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Script));
+        assert_eq!(options.password().unwrap().expose(), "script");
+
+        let mut options = Options::new();
+        assert_eq!(resolve_password(&mut options, &no_env, deadline), Ok(PasswordSource::None));
+        assert!(options.password().is_none());
+    }
+}

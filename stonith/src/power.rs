@@ -1,0 +1,294 @@
+//! The power loop, fence-agents' semantics with every step bounded: read the status first
+//! (already in the requested state = success), ask for the change, wait `power_wait`, poll every
+//! `stonith_status_sleep` until the target state is seen or `power_timeout` passes, retry `on`
+//! `retry_on` times. `reboot` is off-then-on (method onoff: success once off was seen) or one
+//! power cycle (method cycle). Only an observed state counts as success.
+
+use std::time::Duration;
+
+use crate::log::Logger;
+use crate::{Deadline, FenceDevice, FenceError, Options, PowerAction, PowerState};
+
+/// The timing options of one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    pub delay: Duration,
+    pub login_timeout: Duration,
+    pub power_timeout: Duration,
+    pub power_wait: Duration,
+    pub shell_timeout: Duration,
+    pub status_sleep: Duration,
+    pub retry_on: u32,
+    pub cycle: bool,
+    /// Under Pacemaker the last attempt of a phase may use all the time Pacemaker gives us
+    /// (fence-agents disables its own timeouts there), instead of stopping at `power_timeout`.
+    pub under_pacemaker: bool,
+}
+
+impl Timing {
+    pub fn from_options(options: &Options) -> Self {
+        let seconds = |name: &str, default: u64| options.seconds(name).unwrap_or(Duration::from_secs(default));
+        Timing {
+            delay: seconds("delay", 0),
+            login_timeout: seconds("login_timeout", 5),
+            power_timeout: seconds("power_timeout", 20),
+            power_wait: seconds("power_wait", 0),
+            shell_timeout: seconds("shell_timeout", 3),
+            status_sleep: seconds("stonith_status_sleep", 1),
+            retry_on: options.integer("retry_on").unwrap_or(1).clamp(0, 100) as u32,
+            cycle: options.get("method") == Some("cycle"),
+            under_pacemaker: false,
+        }
+    }
+
+    /// Attempts of the `on` phase: fence-agents gives `on` 1 + retry_on, and the `on` half of
+    /// a reboot retry_on (at least one here, so a reboot always tries to power on).
+    fn on_attempts(&self, reboot: bool) -> u32 {
+        if reboot {
+            self.retry_on.max(1)
+        } else {
+            1 + self.retry_on
+        }
+    }
+
+    /// One change-and-verify phase of `attempts` attempts.
+    fn phase(&self, attempts: u32) -> Duration {
+        (self.shell_timeout * 2 + self.power_wait + self.power_timeout) * attempts
+    }
+
+    /// Time reserved after the work for `close`.
+    pub fn close_reserve(&self) -> Duration {
+        self.shell_timeout.min(Duration::from_secs(2))
+    }
+
+    /// The whole invocation's time: the sum of the timeouts its steps may use.
+    pub fn budget(&self, action: &str, password_script: bool) -> Duration {
+        let mut total = self.login_timeout + self.shell_timeout + self.close_reserve() + Duration::from_secs(1);
+        if password_script {
+            total += self.login_timeout;
+        }
+        total += match action {
+            "on" => self.phase(self.on_attempts(false)),
+            "off" => self.phase(1),
+            "reboot" if self.cycle => self.phase(1 + self.retry_on),
+            "reboot" => self.phase(1) + self.phase(self.on_attempts(true)),
+            _ => self.shell_timeout,
+        };
+        if crate::common::FENCING_ACTIONS.contains(&action) {
+            total += self.delay;
+        }
+        total
+    }
+}
+
+/// What a successful power operation did, for the message fence-agents prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Already(PowerState),
+    Powered(PowerState),
+    /// Off was seen (or the cycle accepted); `on_confirmed` says whether on was seen after.
+    Rebooted { on_confirmed: bool },
+}
+
+impl Outcome {
+    pub fn message(&self) -> &'static str {
+        match self {
+            Outcome::Already(PowerState::On) => "Success: Already ON",
+            Outcome::Already(PowerState::Off) => "Success: Already OFF",
+            Outcome::Powered(PowerState::On) => "Success: Powered ON",
+            Outcome::Powered(PowerState::Off) => "Success: Powered OFF",
+            Outcome::Rebooted { .. } => "Success: Rebooted",
+        }
+    }
+}
+
+fn state_name(state: PowerState) -> &'static str {
+    match state {
+        PowerState::On => "ON",
+        PowerState::Off => "OFF",
+    }
+}
+
+/// Errors that no amount of waiting will fix.
+fn is_fatal(error: &FenceError) -> bool {
+    matches!(error, FenceError::Auth(_) | FenceError::Config(_) | FenceError::Unsupported(_))
+}
+
+/// Drives one device for one invocation.
+pub struct PowerLoop<'d, 'l, 'w> {
+    pub device: &'d mut dyn FenceDevice,
+    pub plug: Option<&'d str>,
+    pub timing: Timing,
+    /// When the work must be over (close has its own reserve after it).
+    pub deadline: Deadline,
+    pub log: &'l mut Logger<'w>,
+}
+
+impl PowerLoop<'_, '_, '_> {
+    fn check_time(&self, what: &str) -> Result<(), FenceError> {
+        if self.deadline.expired() {
+            return Err(FenceError::Timeout(format!("Failed: out of time before {what}")));
+        }
+        Ok(())
+    }
+
+    fn sleep(&self, duration: Duration, until: Deadline) {
+        let duration = duration.min(until.remaining());
+        if !duration.is_zero() {
+            std::thread::sleep(duration);
+        }
+    }
+
+    /// One status read, bounded by `shell_timeout`.
+    pub fn status(&mut self) -> Result<PowerState, FenceError> {
+        self.check_time("reading the power status")?;
+        let result = self.device.power_status(self.plug, self.deadline.capped(self.timing.shell_timeout));
+        self.log.drain_agent_lines();
+        match &result {
+            Ok(state) => self.log.debug(&format!("power status: {}", state_name(*state))),
+            Err(e) => self.log.debug(&format!("power status failed: {e}")),
+        }
+        result
+    }
+
+    fn request(&mut self, action: PowerAction) -> Result<(), FenceError> {
+        self.check_time("sending the power request")?;
+        self.log.debug(&format!("requesting power {action:?}"));
+        let result = self.device.set_power(self.plug, action, self.deadline.capped(self.timing.shell_timeout));
+        self.log.drain_agent_lines();
+        if let Err(e) = &result {
+            self.log.debug(&format!("power {action:?} request failed: {e}"));
+        }
+        result
+    }
+
+    /// Poll until `target` is seen or `until` passes. Transient status errors are retried.
+    fn wait_for(&mut self, target: PowerState, until: Deadline) -> Result<bool, FenceError> {
+        let mut last_error = None;
+        loop {
+            match self.status() {
+                Ok(state) if state == target => return Ok(true),
+                Ok(_) => {}
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => last_error = Some(e),
+            }
+            if until.expired() || self.deadline.expired() {
+                return match last_error {
+                    Some(e) => Err(e),
+                    None => Ok(false),
+                };
+            }
+            self.sleep(self.timing.status_sleep, until);
+        }
+    }
+
+    /// Ask for `target` up to `attempts` times, each followed by power_wait and polling.
+    fn switch(&mut self, target: PowerState, attempts: u32) -> Result<(), FenceError> {
+        let action = match target {
+            PowerState::On => PowerAction::On,
+            PowerState::Off => PowerAction::Off,
+        };
+        let timed_out = FenceError::Timeout(format!("Failed: Timed out waiting to power {}", state_name(target)));
+        let mut last_error = None;
+        for attempt in 1..=attempts.max(1) {
+            if attempt > 1 {
+                self.log.debug(&format!("power {} attempt {attempt} of {attempts}", state_name(target)));
+            }
+            match self.request(action) {
+                Ok(()) => {}
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => {
+                    last_error = Some(e);
+                    if self.deadline.expired() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            self.sleep(self.timing.power_wait, self.deadline);
+            let last_attempt = attempt >= attempts;
+            let until = if self.timing.under_pacemaker && last_attempt {
+                self.deadline
+            } else {
+                self.deadline.capped(self.timing.power_timeout)
+            };
+            match self.wait_for(target, until) {
+                Ok(true) => return Ok(()),
+                Ok(false) => last_error = None,
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => last_error = Some(e),
+            }
+            if self.deadline.expired() {
+                break;
+            }
+        }
+        Err(match last_error {
+            Some(e) => FenceError::Timeout(format!("{timed_out} (last error: {e})")),
+            None => timed_out,
+        })
+    }
+
+    pub fn on(&mut self) -> Result<Outcome, FenceError> {
+        if self.status()? == PowerState::On {
+            return Ok(Outcome::Already(PowerState::On));
+        }
+        self.switch(PowerState::On, self.timing.on_attempts(false))?;
+        Ok(Outcome::Powered(PowerState::On))
+    }
+
+    pub fn off(&mut self) -> Result<Outcome, FenceError> {
+        if self.status()? == PowerState::Off {
+            return Ok(Outcome::Already(PowerState::Off));
+        }
+        self.switch(PowerState::Off, 1)?;
+        Ok(Outcome::Powered(PowerState::Off))
+    }
+
+    /// Off (unless already off), then on. The on half failing does not fail the reboot: the node
+    /// is fenced once off was seen (FenceAgentAPI), but it is logged as an error.
+    pub fn reboot(&mut self) -> Result<Outcome, FenceError> {
+        let initial = self.status()?;
+        if self.timing.cycle && initial == PowerState::On {
+            return self.cycle();
+        }
+        if initial != PowerState::Off {
+            self.switch(PowerState::Off, 1)?;
+        }
+        let on_confirmed = match self.switch(PowerState::On, self.timing.on_attempts(true)) {
+            Ok(()) => true,
+            Err(e) => {
+                self.log.error(&format!("Timed out waiting to power ON: {e}"));
+                false
+            }
+        };
+        Ok(Outcome::Rebooted { on_confirmed })
+    }
+
+    /// One power cycle request (method=cycle), retried like `on`; then wait to see it on again.
+    fn cycle(&mut self) -> Result<Outcome, FenceError> {
+        let attempts = 1 + self.timing.retry_on;
+        let mut result = Err(FenceError::Timeout("Failed: Connection timed out".into()));
+        for _ in 0..attempts {
+            result = self.request(PowerAction::Cycle);
+            match &result {
+                Ok(()) => break,
+                Err(e) if is_fatal(e) => break,
+                Err(_) if self.deadline.expired() => break,
+                Err(_) => {}
+            }
+        }
+        result?;
+        self.sleep(self.timing.power_wait, self.deadline);
+        let until = if self.timing.under_pacemaker { self.deadline } else { self.deadline.capped(self.timing.power_timeout) };
+        let on_confirmed = matches!(self.wait_for(PowerState::On, until), Ok(true));
+        if !on_confirmed {
+            self.log.error("Power cycle accepted, but the power was not seen ON again");
+        }
+        Ok(Outcome::Rebooted { on_confirmed })
+    }
+
+    /// Diagnostic interrupt: nothing to observe afterwards, the request's answer is the result.
+    pub fn diag(&mut self) -> Result<(), FenceError> {
+        self.request(PowerAction::Diag)
+    }
+}

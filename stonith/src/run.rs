@@ -1,0 +1,298 @@
+//! One invocation from start to exit code: parse options, answer help / version / metadata /
+//! manpage, validate, set up logging, wait `delay`, get the password, connect, run the action
+//! within one overall deadline, close the device exactly once, print fence-agents' messages.
+
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use crate::args::{self, Invocation, MAX_STDIN};
+use crate::common::{check_table, option_table, FENCING_ACTIONS};
+use crate::log::Logger;
+use crate::metadata::{actions, metadata_xml};
+use crate::password::resolve_password;
+use crate::power::{Outcome, PowerLoop, Timing};
+use crate::{manpage, help};
+use crate::{Deadline, FenceAgent, FenceDevice, FenceError, Options, OptionSpec, PowerState};
+
+/// Exit codes of FenceAgentAPI.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+/// `status`: the device answered and the power is off.
+pub const EXIT_OFF: i32 = 2;
+
+/// Pacemaker's default fencing timeout, assumed when it runs us without saying its timeout.
+const PACEMAKER_DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The actions that need a connection to the device.
+const DEVICE_ACTIONS: &[&str] = &["on", "off", "reboot", "status", "monitor", "list", "list-status", "diag"];
+
+/// Run the agent as a process: argv from `std::env::args`, options from stdin when there are
+/// no arguments, output on stdout/stderr, the environment from the process.
+pub fn run(agent: &dyn FenceAgent) -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let env = |name: &str| std::env::var(name).ok();
+    let code = run_with(agent, &args, &mut stdin.lock(), &mut stdout.lock(), &mut stderr.lock(), &env);
+    std::process::ExitCode::from(code as u8)
+}
+
+/// The testable core of [`run`]: `args` excludes the program name; `env` looks up environment
+/// variables. Returns the exit code.
+pub fn run_with(
+    agent: &dyn FenceAgent,
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> i32 {
+    let started = Instant::now();
+    let mut log = Logger::new(stderr);
+    let code = match invoke(agent, args, stdin, stdout, &mut log, env, started) {
+        Ok(code) => code,
+        Err(message) => {
+            log.error(&message);
+            EXIT_ERROR
+        }
+    };
+    log.drain_agent_lines();
+    let _ = stdout.flush();
+    code
+}
+
+fn read_input(args: &[String], stdin: &mut dyn Read, table: &[OptionSpec]) -> Result<Invocation, String> {
+    if !args.is_empty() {
+        return args::parse_argv(table, args).map_err(|e| e.0);
+    }
+    let mut input = Vec::new();
+    stdin
+        .take(MAX_STDIN as u64 + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| format!("Parse error: cannot read standard input: {e}"))?;
+    args::parse_stdin(table, &input).map_err(|e| e.0)
+}
+
+fn print(stdout: &mut dyn Write, text: &str) {
+    let _ = stdout.write_all(text.as_bytes());
+}
+
+fn invoke(
+    agent: &dyn FenceAgent,
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    log: &mut Logger,
+    env: &dyn Fn(&str) -> Option<String>,
+    started: Instant,
+) -> Result<i32, String> {
+    let info = agent.info();
+    let table = option_table(agent);
+    check_table(&table).map_err(|e| format!("internal error in {}: {e}", info.name))?;
+    let invocation = read_input(args, stdin, &table)?;
+    let mut options = invocation.options.clone();
+
+    log.set_verbose(invocation.verbose);
+    if let Some(path) = options.get("debug_file").filter(|p| !p.is_empty()) {
+        log.open_debug_file(path)?;
+    }
+    for warning in &invocation.warnings {
+        log.warning(warning);
+    }
+
+    if options.flag("help") {
+        print(stdout, &help::usage(info.name, &table));
+        return Ok(EXIT_OK);
+    }
+    if options.flag("version") {
+        print(stdout, &format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")));
+        return Ok(EXIT_OK);
+    }
+    let action = options.get("action").unwrap_or("reboot").to_string();
+    match action.as_str() {
+        "metadata" => {
+            print(stdout, &metadata_xml(&info, &table, agent.has_diag()));
+            return Ok(EXIT_OK);
+        }
+        "manpage" => {
+            print(stdout, &manpage::manpage(&info, &table, agent.has_diag()));
+            return Ok(EXIT_OK);
+        }
+        _ => {}
+    }
+    if !actions(&info, agent.has_diag()).contains(&action.as_str()) {
+        return Err(format!("Failed: Unrecognised action '{action}'"));
+    }
+
+    check_required(&table, &options, &action)?;
+    agent.validate(&options).map_err(|e| format!("Failed: {e}"))?;
+    if action == "validate-all" {
+        return Ok(EXIT_OK);
+    }
+    if invocation.secret_on_argv {
+        log.debug("a secret was given on the command line, where other local users can read it; prefer --password-script or PADDOCK_FENCE_PASSWORD");
+    }
+    log.debug(&format!("options: {}", masked_options(&table, &options)));
+
+    let mut timing = Timing::from_options(&options);
+    timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
+    let mut budget = timing.budget(&action, options.get("password_script").is_some());
+    if timing.under_pacemaker {
+        let theirs = invocation.pacemaker.for_action(&action).unwrap_or(PACEMAKER_DEFAULT_TIMEOUT);
+        // Finish (and say why) a little before Pacemaker would kill us.
+        let margin = (theirs / 10).min(Duration::from_secs(2));
+        budget = budget.max(theirs.saturating_sub(margin));
+    }
+    let end = Deadline::at(started + budget);
+    let work = Deadline::at(end.instant().checked_sub(timing.close_reserve()).unwrap_or(end.instant()));
+    log.debug(&format!("time budget {:.1}s (pacemaker: {})", budget.as_secs_f64(), timing.under_pacemaker));
+
+    if FENCING_ACTIONS.contains(&action.as_str()) && !timing.delay.is_zero() {
+        log.debug(&format!("Delay {:.1} second(s) before logging in to the fence device", timing.delay.as_secs_f64()));
+        std::thread::sleep(timing.delay.min(work.remaining()));
+    }
+
+    let source = resolve_password(&mut options, env, work.capped(timing.login_timeout.max(Duration::from_secs(1))))?;
+    log.debug(&format!("password source: {source:?}"));
+    debug_assert!(DEVICE_ACTIONS.contains(&action.as_str()));
+
+    let connected = catch_unwind(AssertUnwindSafe(|| agent.connect(&options, work.capped(timing.login_timeout))));
+    log.drain_agent_lines();
+    let mut device = match connected {
+        Ok(Ok(device)) => device,
+        Ok(Err(e)) => return Err(format!("Failed: Unable to connect/login to fencing device: {e}")),
+        Err(_) => return Err("internal error: the agent panicked while connecting".into()),
+    };
+
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        perform(&mut *device, &action, &options, &info, timing.clone(), work, log, stdout)
+    }));
+    // Whatever happened above, give the session back once, within what is left (at least a
+    // moment, so a BMC slot is not leaked just because the work used all the time).
+    let close_deadline = Deadline::at(end.instant().max(Instant::now() + Duration::from_millis(200)));
+    let _ = catch_unwind(AssertUnwindSafe(|| device.close(close_deadline)));
+    log.drain_agent_lines();
+    match result {
+        Ok(Ok(code)) => Ok(code),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("internal error: the agent panicked".into()),
+    }
+}
+
+/// fence-agents' checks of required options, with its messages.
+fn check_required(table: &[OptionSpec], options: &Options, action: &str) -> Result<(), String> {
+    for spec in table.iter().filter(|s| s.required && s.name != "action") {
+        let given = options.get(spec.name).is_some_and(|v| !v.is_empty()) || options.secret(spec.name).is_some();
+        if given {
+            continue;
+        }
+        let message = match spec.name {
+            "plug" if matches!(action, "list" | "list-status" | "monitor") => continue,
+            "plug" => "Failed: You have to enter plug number or machine identification".to_string(),
+            "ip" => "Failed: You have to enter fence address".to_string(),
+            "username" => "Failed: You have to set login name".to_string(),
+            name => format!("Failed: You have to set {name}"),
+        };
+        return Err(message);
+    }
+    Ok(())
+}
+
+/// `name=value ...` with secret rows shown as `***`.
+fn masked_options(table: &[OptionSpec], options: &Options) -> String {
+    let mut parts: Vec<String> = options
+        .plain_values()
+        .filter(|(name, _)| !table.iter().any(|s| s.secret && s.name == *name))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    for spec in table.iter().filter(|s| s.secret) {
+        if options.secret(spec.name).is_some() {
+            parts.push(format!("{}=***", spec.name));
+        }
+    }
+    parts.join(" ")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn perform(
+    device: &mut dyn FenceDevice,
+    action: &str,
+    options: &Options,
+    info: &crate::AgentInfo,
+    timing: Timing,
+    work: Deadline,
+    log: &mut Logger,
+    stdout: &mut dyn Write,
+) -> Result<i32, FenceError> {
+    let plug = options.plug();
+    let multiple = info.multiple_plugs;
+    let mut power = PowerLoop { device, plug, timing, deadline: work, log };
+    let outcome = match action {
+        "status" => {
+            let state = power.status()?;
+            return Ok(match state {
+                PowerState::On => {
+                    print(stdout, "Status: ON\n");
+                    EXIT_OK
+                }
+                PowerState::Off => {
+                    print(stdout, "Status: OFF\n");
+                    EXIT_OFF
+                }
+            });
+        }
+        "monitor" => {
+            if multiple {
+                match list(&mut power, work) {
+                    Ok(_) => return Ok(EXIT_OK),
+                    Err(FenceError::Unsupported(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            power.status()?;
+            return Ok(EXIT_OK);
+        }
+        "list" | "list-status" => {
+            let outlets = list(&mut power, work)?;
+            for outlet in outlets {
+                let line = if action == "list" {
+                    format!("{},{}\n", outlet.id, outlet.alias)
+                } else {
+                    let state = match outlet.state {
+                        Some(PowerState::On) => "ON",
+                        Some(PowerState::Off) => "OFF",
+                        None => "UNKNOWN",
+                    };
+                    format!("{},{},{}\n", outlet.id, outlet.alias, state)
+                };
+                print(stdout, &line);
+            }
+            return Ok(EXIT_OK);
+        }
+        "diag" => {
+            power.diag()?;
+            print(stdout, "Success: Diag code sent\n");
+            return Ok(EXIT_OK);
+        }
+        "on" => power.on()?,
+        "off" => power.off()?,
+        "reboot" => power.reboot()?,
+        other => return Err(FenceError::Unsupported(format!("Failed: Unrecognised action '{other}'"))),
+    };
+    if let Outcome::Rebooted { on_confirmed: false } = outcome {
+        power.log.warning("the machine was powered off but was not seen powered on again");
+    }
+    print(stdout, &format!("{}\n", outcome.message()));
+    Ok(EXIT_OK)
+}
+
+fn list(power: &mut PowerLoop, work: Deadline) -> Result<Vec<crate::Outlet>, FenceError> {
+    if work.expired() {
+        return Err(FenceError::Timeout("Failed: out of time before listing plugs".into()));
+    }
+    let result = power.device.list(work.capped(power.timing.shell_timeout));
+    power.log.drain_agent_lines();
+    result
+}
