@@ -1,0 +1,105 @@
+//! Errors of the Redfish client. Every message is one line and never holds a secret.
+
+use stonith::FenceError;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// The options do not make sense.
+    #[error("{0}")]
+    Config(String),
+    /// The BMC refused our credentials.
+    #[error("{0}")]
+    Auth(String),
+    /// No answer in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// Network, TLS or protocol trouble, or the BMC answered with an error.
+    #[error("{0}")]
+    Device(String),
+    /// The BMC does not offer what we need (a ResetType, sessions...).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<Error> for FenceError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Config(m) => FenceError::Config(m),
+            Error::Auth(m) => FenceError::Auth(m),
+            Error::Timeout(m) => FenceError::Timeout(m),
+            Error::Device(m) => FenceError::Device(m),
+            Error::Unsupported(m) => FenceError::Unsupported(m),
+        }
+    }
+}
+
+/// Collapse whitespace and cut to a reasonable length, so that text from the device fits one line.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() <= max_chars {
+        joined
+    } else {
+        let cut: String = joined.chars().take(max_chars).collect();
+        format!("{cut}...")
+    }
+}
+
+/// The human part of a Redfish error body: `error.@Message.ExtendedInfo[].Message`, else
+/// `error.message`. None when the body holds neither.
+pub fn extended_message(body: &serde_json::Value) -> Option<String> {
+    let error = body.get("error")?;
+    let extended: Vec<String> = error
+        .get("@Message.ExtendedInfo")
+        .and_then(|v| v.as_array())
+        .map(|infos| {
+            infos
+                .iter()
+                .filter_map(|info| {
+                    let message = info.get("Message").and_then(|m| m.as_str())?;
+                    match info.get("MessageId").and_then(|m| m.as_str()) {
+                        Some(id) => Some(format!("{message} ({id})")),
+                        None => Some(message.to_string()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = if extended.is_empty() {
+        error.get("message").and_then(|m| m.as_str())?.to_string()
+    } else {
+        extended.join("; ")
+    };
+    Some(one_line(&text, 300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn extended_info_messages_are_joined_with_their_ids() {
+        let body = json!({"error": {"code": "Base.1.8.GeneralError", "message": "general",
+            "@Message.ExtendedInfo": [
+                {"MessageId": "Base.1.8.ActionNotSupported", "Message": "The action is\nnot supported."},
+                {"Message": "Try later."}
+            ]}});
+        assert_eq!(
+            extended_message(&body).as_deref(),
+            Some("The action is not supported. (Base.1.8.ActionNotSupported); Try later.")
+        );
+    }
+
+    #[test]
+    fn plain_message_is_used_without_extended_info() {
+        let body = json!({"error": {"message": "Authentication failed", "code": 401}});
+        assert_eq!(extended_message(&body).as_deref(), Some("Authentication failed"));
+        assert_eq!(extended_message(&json!({"Id": "1"})), None);
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        assert_eq!(one_line("a  b\n c", 10), "a b c");
+        assert_eq!(one_line("abcdefghijkl", 5), "abcde...");
+    }
+}
