@@ -1,0 +1,61 @@
+//! `ocf:paddock:vm`: the agent as the framework sees it (metadata and action dispatch).
+
+use ocf::{ActionSpec, AgentInfo, Context, OcfError, OcfStatus, ParameterSpec, ResourceAgent};
+
+use crate::{lifecycle, params};
+
+pub struct VmAgent;
+
+impl ResourceAgent for VmAgent {
+    fn info(&self) -> AgentInfo {
+        AgentInfo {
+            name: "vm",
+            version: env!("CARGO_PKG_VERSION"),
+            shortdesc: "Manages a libvirt virtual machine (parameter-compatible with VirtualDomain)",
+            longdesc: "Starts a virtual machine as a transient libvirt domain from its XML config, \
+                       stops it gracefully (shutdown_mode) with a guaranteed share of the timeout for \
+                       destroy, monitors it (a guest paused on an I/O error, a watchdog or a panic is a \
+                       failure) and live-migrates it peer to peer. Every libvirt call is bounded by the \
+                       operation timeout; when libvirtd does not answer, monitor checks the qemu process.",
+        }
+    }
+
+    fn parameters(&self) -> Vec<ParameterSpec> {
+        params::table()
+    }
+
+    fn actions(&self) -> Vec<ActionSpec> {
+        vec![
+            ActionSpec::new("start", 90),
+            ActionSpec::new("stop", 90),
+            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("status", 30) },
+            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("monitor", 30) },
+            ActionSpec::new("migrate_from", 60),
+            ActionSpec::new("migrate_to", 120),
+            ActionSpec::new("meta-data", 5),
+            ActionSpec::new("validate-all", 5),
+        ]
+    }
+
+    fn validate(&self, ctx: &Context) -> Result<(), OcfError> {
+        lifecycle::validate(ctx)
+    }
+    fn start(&self, ctx: &Context) -> Result<(), OcfError> {
+        lifecycle::start(ctx)
+    }
+    fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
+        lifecycle::stop(ctx)
+    }
+    fn monitor(&self, ctx: &Context) -> Result<OcfStatus, OcfError> {
+        lifecycle::monitor(ctx)
+    }
+    fn migrate_to(&self, ctx: &Context) -> Result<(), OcfError> {
+        lifecycle::migrate_to(ctx)
+    }
+    fn migrate_from(&self, ctx: &Context) -> Result<(), OcfError> {
+        lifecycle::migrate_from(ctx)
+    }
+    fn running_without_config(&self, ctx: &Context) -> Option<bool> {
+        lifecycle::running_without_config(ctx)
+    }
+}
