@@ -169,6 +169,8 @@ pub fn common_options() -> Vec<OptionSpec> {
 /// the same name), with the agent's new rows between the connection rows and the timing rows.
 pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
     let mut own = agent.options();
+    // an agent that supplies its own `plug` row decides whether plug is required
+    let own_plug = own.iter().any(|o| o.name == "plug");
     let mut take = |common: OptionSpec| match own.iter().position(|o| o.name == common.name) {
         Some(i) => own.remove(i),
         None => common,
@@ -178,7 +180,7 @@ pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
     let mut table = head;
     table.extend(own);
     table.extend(tail);
-    if agent.info().multiple_plugs {
+    if agent.info().multiple_plugs && !own_plug {
         if let Some(plug) = table.iter_mut().find(|o| o.name == "plug") {
             plug.required = true;
         }

@@ -27,7 +27,8 @@ const fn row(name: &'static str, deprecated: &'static [&'static str], kind: Opti
     }
 }
 
-/// The rows this agent adds to (or changes in) the framework's common table.
+/// The rows this agent adds to (or changes in) the framework's common table. fence_redfish's
+/// `redfish-uri` / `systems-uri` spellings need no row: the framework reads `-` as `_` in names.
 pub fn option_rows() -> Vec<OptionSpec> {
     let mut ipport = row("ipport", &[], OptionType::Integer, "TCP/UDP port to use for connection with device");
     ipport.short = Some('u');
@@ -35,18 +36,27 @@ pub fn option_rows() -> Vec<OptionSpec> {
     let mut username = row("username", &["login"], OptionType::String, "Login name");
     username.short = Some('l');
     username.required = true;
-    let mut redfish_uri = row("redfish_uri", &["redfish-uri"], OptionType::String, "Base or starting Redfish URI");
+    let mut redfish_uri = row("redfish_uri", &[], OptionType::String, "Base or starting Redfish URI");
     redfish_uri.default = Some("/redfish/v1");
     let mut ssl = row("ssl", &[], OptionType::Boolean, "Use SSL connection with verifying certificate");
     ssl.short = Some('z');
     ssl.default = Some("1");
+    // not required: a BMC with one system needs none (see systems::select)
+    let mut plug = row(
+        "plug",
+        &["port"],
+        OptionType::String,
+        "The ComputerSystem to act on (Id, Name, UUID or SerialNumber); needed when the BMC manages several",
+    );
+    plug.short = Some('n');
     vec![
         ipport,
         username,
+        plug,
         redfish_uri,
         row(
             "systems_uri",
-            &["systems-uri"],
+            &[],
             OptionType::String,
             "Redfish Systems resource URI, i.e. /redfish/v1/Systems/System.Embedded.1",
         ),
@@ -131,12 +141,18 @@ impl FenceAgent for RedfishAgent {
                        seeing the promised power state (PoweringOff is not off), verifies TLS certificates \
                        unless ssl_insecure, and bounds every request by the action's timeout.",
             vendor_url: "https://www.dmtf.org/standards/redfish",
-            multiple_plugs: false,
+            // several ComputerSystems: list and list-status
+            multiple_plugs: true,
         }
     }
 
     fn options(&self) -> Vec<OptionSpec> {
         option_rows()
+    }
+
+    fn has_diag(&self) -> bool {
+        // ComputerSystem.Reset with ResetType Nmi
+        true
     }
 
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
@@ -242,9 +258,11 @@ mod tests {
         let find = |name: &str| rows.iter().find(|r| r.name == name).expect(name);
         assert_eq!(find("ipport").default, Some("443"));
         assert_eq!(find("redfish_uri").default, Some("/redfish/v1"));
-        assert_eq!(find("redfish_uri").deprecated_names, &["redfish-uri"]);
-        assert_eq!(find("systems_uri").deprecated_names, &["systems-uri"]);
         assert_eq!(find("ssl").default, Some("1"));
         assert!(find("username").required);
+        assert!(!find("plug").required);
+        let table = stonith::option_table(&RedfishAgent);
+        stonith::check_table(&table).expect("option table");
+        assert!(!table.iter().any(|r| r.name == "plug" && r.required));
     }
 }

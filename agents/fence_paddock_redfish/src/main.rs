@@ -1,4 +1,5 @@
-fn main() {
-    // the stonith framework's run loop is not there yet; until then metadata-less stub
-    let _agent = paddock_redfish::RedfishAgent;
+//! fence_paddock_redfish: the stonith framework runs the life cycle; the agent is in the library.
+
+fn main() -> std::process::ExitCode {
+    stonith::run(&paddock_redfish::RedfishAgent)
 }
