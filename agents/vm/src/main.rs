@@ -1,1 +1,4 @@
-fn main() {}
+//! `ocf:paddock:vm` (installed as /usr/lib/ocf/resource.d/paddock/vm).
+fn main() -> std::process::ExitCode {
+    ocf::run(&paddock_vm::VmAgent)
+}
