@@ -29,22 +29,13 @@ const fn opt(
 /// configurations keep working, and ignored with a warning.
 pub const IPMITOOL_ONLY: &[&str] = &["ipmitool_path", "use_sudo", "sudo_path"];
 
-/// Where debug lines go; set by `main` to the framework's logger.
-static LOGGER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
-
-/// Route the protocol layers' debug lines (they never contain secrets) to `log`.
-pub fn set_logger(log: fn(&str)) {
-    let _ = LOGGER.set(log);
-}
-
+/// Debug lines of the protocol layers (never with a secret) go to the framework's log.
 fn log(msg: &str) {
-    if let Some(l) = LOGGER.get() {
-        l(msg)
-    }
+    stonith::log::debug(msg)
 }
 
 fn warn(msg: &str) {
-    log(&format!("WARNING: {msg}"))
+    stonith::log::warn(msg)
 }
 
 impl FenceAgent for IpmiAgent {
@@ -70,7 +61,11 @@ impl FenceAgent for IpmiAgent {
         kg.secret = true;
         let mut sudo = opt("use_sudo", "use-sudo", None, OptionType::Boolean, None, "Use sudo (without password) when calling 3rd party software (ignored: no 3rd party software is called)");
         sudo.deprecated_names = &["sudo"];
+        // Not required, as in fence_ipmilan: with port_as_ip the plug names the BMC.
+        let mut ip = opt("ip", "ip", Some('a'), OptionType::String, None, "IP address or hostname of fencing device");
+        ip.deprecated_names = &["ipaddr"];
         vec![
+            ip,
             opt("ipport", "ipport", Some('u'), OptionType::Integer, Some("623"), "TCP/UDP port to use for connection with device"),
             opt("auth", "auth", Some('A'), OptionType::Select(&["md5", "password", "none"]), None, "IPMI Lan Auth type."),
             opt("cipher", "cipher", Some('C'), OptionType::String, None, "Ciphersuite to use (same as ipmitool -C parameter)"),
@@ -105,8 +100,8 @@ impl FenceAgent for IpmiAgent {
                 warn(&format!("option {name} is ignored: this agent does not run ipmitool"));
             }
         }
-        let login = seconds(options, "login_timeout").unwrap_or(Duration::from_secs(5));
-        let command_timeout = seconds(options, "shell_timeout").unwrap_or(Duration::from_secs(3));
+        let login = options.seconds("login_timeout").unwrap_or(Duration::from_secs(5));
+        let command_timeout = options.seconds("shell_timeout").unwrap_or(Duration::from_secs(3));
         let session = Session::open(&cfg, deadline.capped(login)).map_err(to_fence_error)?;
         log(&format!(
             "session open to {}:{} ({})",
@@ -120,11 +115,6 @@ impl FenceAgent for IpmiAgent {
         ));
         Ok(Box::new(IpmiDevice { session, command_timeout }))
     }
-}
-
-fn seconds(options: &Options, name: &str) -> Option<Duration> {
-    let v: f64 = options.get(name)?.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v))
 }
 
 /// Build the session configuration, checking what the option table cannot.
