@@ -251,7 +251,8 @@ fn note_argv(invocation: &mut Invocation, spec: &OptionSpec) {
 
 /// Keys that are not options but are known: accepted silently.
 fn is_known_extra(key: &str) -> bool {
-    key == "nodename" || key == "agent" || key.starts_with("pcmk_") || key.starts_with("crm_")
+    // Pacemaker adds nodename and nodeid (FenceAgentAPI); cluster.conf adds agent.
+    key == "nodename" || key == "nodeid" || key == "agent" || key.starts_with("pcmk_") || key.starts_with("crm_")
 }
 
 fn valid_key(key: &str) -> bool {

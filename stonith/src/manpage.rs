@@ -15,12 +15,15 @@ pub fn roff_escape(text: &str) -> String {
 }
 
 fn describe(spec: &OptionSpec) -> String {
-    let mut text = spec.shortdesc.to_string();
+    let mut text = spec.shortdesc.trim_end().to_string();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
     if let OptionType::Select(choices) = spec.kind {
         text.push_str(&format!(" One of: {}.", choices.join(", ")));
     }
     if let Some(default) = spec.default.filter(|_| !spec.secret) {
-        text.push_str(&format!(" (Default Value: {default})"));
+        text.push_str(&format!(" Default value: {default}."));
     }
     if spec.required {
         text.push_str(" This parameter is always required.");

@@ -1,6 +1,6 @@
-//! Where the login password comes from: `password_script` (run with `sh -c`, its first output
-//! line... all of stdout with trailing whitespace removed, like fence-agents), the `password`
-//! option, or the `PADDOCK_FENCE_PASSWORD` environment variable. The script gets no password on
+//! Where the login password comes from: `password_script` (run with `sh -c`; its stdout with
+//! trailing whitespace removed, like fence-agents), the `password` option, or the
+//! `PADDOCK_FENCE_PASSWORD` environment variable. The script gets no password on
 //! its argv and is killed (with its process group) when it overruns its time.
 
 use std::io::Read;
@@ -79,9 +79,7 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
             Ok(None) if deadline.expired() => {
                 kill_group();
                 let _ = child.wait();
-                return Err(format!(
-                    "Failed: password_script did not finish in time and was killed"
-                ));
+                return Err("Failed: password_script did not finish in time and was killed".to_string());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5).min(deadline.remaining())),
             Err(e) => {

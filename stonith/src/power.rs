@@ -58,7 +58,7 @@ impl Timing {
 
     /// Time reserved after the work for `close`.
     pub fn close_reserve(&self) -> Duration {
-        self.shell_timeout.min(Duration::from_secs(2))
+        self.shell_timeout.min(Duration::from_secs(1))
     }
 
     /// The whole invocation's time: the sum of the timeouts its steps may use.

@@ -93,6 +93,12 @@ fn invoke(
     check_table(&table).map_err(|e| format!("internal error in {}: {e}", info.name))?;
     let invocation = read_input(args, stdin, &table)?;
     let mut options = invocation.options.clone();
+    // fence-agents' port_as_ip (for agents that have the option): the plug is the address.
+    if table.iter().any(|s| s.name == "port_as_ip") && options.flag("port_as_ip") {
+        if let Some(plug) = options.plug().map(str::to_string) {
+            options.set("ip", plug);
+        }
+    }
 
     log.set_verbose(invocation.verbose);
     if let Some(path) = options.get("debug_file").filter(|p| !p.is_empty()) {
@@ -140,10 +146,14 @@ fn invoke(
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
     let mut budget = timing.budget(&action, options.get("password_script").is_some());
     if timing.under_pacemaker {
-        let theirs = invocation.pacemaker.for_action(&action).unwrap_or(PACEMAKER_DEFAULT_TIMEOUT);
-        // Finish (and say why) a little before Pacemaker would kill us.
-        let margin = (theirs / 10).min(Duration::from_secs(2));
-        budget = budget.max(theirs.saturating_sub(margin));
+        // Pacemaker's timeout is the real bound: use all of it (fence-agents disables its own
+        // timeouts there), but finish, close and say why a little before Pacemaker kills us.
+        // When it did not tell us its timeout, assume its default, or ours when longer.
+        let margin = |t: Duration| t.saturating_sub((t / 10).min(Duration::from_secs(2)));
+        budget = match invocation.pacemaker.for_action(&action) {
+            Some(theirs) => margin(theirs),
+            None => budget.max(margin(PACEMAKER_DEFAULT_TIMEOUT)),
+        };
     }
     let end = Deadline::at(started + budget);
     let work = Deadline::at(end.instant().checked_sub(timing.close_reserve()).unwrap_or(end.instant()));

@@ -1,0 +1,312 @@
+//! The framework's life cycle against a simulated device: the power loop, retries, reboot
+//! semantics, timeouts, exit codes, and `close` exactly once whatever happened.
+
+mod sim;
+
+use std::time::Duration;
+
+use sim::{run, Sim, SimAgent};
+use stonith::{Outlet, PowerAction, PowerState};
+
+/// Fast polling so that the tests take milliseconds, not seconds.
+const FAST: &[&str] = &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "--stonith-status-sleep", "0.05", "--shell-timeout", "1", "--login-timeout", "1"];
+
+fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = FAST.to_vec();
+    all.extend_from_slice(extra);
+    all
+}
+
+fn agent(power: PowerState, change_delay_ms: u64) -> SimAgent {
+    SimAgent::new(Sim { power, change_delay: Duration::from_millis(change_delay_ms), ..Sim::default() })
+}
+
+fn assert_closed_once(agent: &SimAgent) {
+    let sim = agent.state();
+    assert_eq!(sim.closes, sim.connects, "close once per connection");
+    assert_eq!(sim.expired_deadlines, 0, "a device call got an already expired deadline");
+}
+
+#[test]
+fn off_waits_until_the_delayed_change_is_seen() {
+    let a = agent(PowerState::On, 300);
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Success: Powered OFF\n");
+    let sim = a.state();
+    assert_eq!(sim.power, PowerState::Off);
+    assert_eq!(sim.requests, vec![PowerAction::Off]);
+    assert!(sim.status_reads >= 3, "polled until the change showed: {}", sim.status_reads);
+    assert!(r.elapsed >= Duration::from_millis(300));
+    drop(sim);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn off_when_already_off_does_nothing() {
+    let a = agent(PowerState::Off, 0);
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Already OFF\n"));
+    assert!(a.state().requests.is_empty());
+    assert_closed_once(&a);
+}
+
+#[test]
+fn on_and_already_on() {
+    let a = agent(PowerState::Off, 100);
+    let r = run(&a, &args(&["-o", "on"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered ON\n"), "{r:?}");
+    let r = run(&a, &args(&["-o", "on"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Already ON\n"));
+    assert_eq!(a.state().requests, vec![PowerAction::On]);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn status_exit_codes() {
+    let on = agent(PowerState::On, 0);
+    let r = run(&on, &args(&["-o", "status"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Status: ON\n"));
+    let off = agent(PowerState::Off, 0);
+    let r = run(&off, &args(&["-o", "status"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"));
+    let broken = SimAgent::new(Sim { status_error: Some("device"), ..Sim::default() });
+    let r = run(&broken, &args(&["-o", "status"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("simulated: device error"), "{}", r.stderr);
+    assert_closed_once(&broken);
+}
+
+#[test]
+fn monitor_is_zero_when_reachable_on_or_off() {
+    for power in [PowerState::On, PowerState::Off] {
+        let a = agent(power, 0);
+        assert_eq!(run(&a, &args(&["-o", "monitor"]), "", &[]).code, 0);
+    }
+    let unreachable = SimAgent::new(Sim { connect_error: Some("timeout"), ..Sim::default() });
+    let r = run(&unreachable, &args(&["-o", "monitor"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Unable to connect/login to fencing device"), "{}", r.stderr);
+    assert_eq!(unreachable.state().closes, 0, "nothing to close when connect failed");
+}
+
+#[test]
+fn a_device_that_never_changes_fails_within_power_timeout() {
+    let a = SimAgent::new(Sim { power: PowerState::On, stuck: true, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "off", "--power-timeout", "1"]), "", &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.is_empty(), "no success line: {}", r.stdout);
+    assert!(r.stderr.contains("Timed out waiting to power OFF"), "{}", r.stderr);
+    assert!(r.elapsed >= Duration::from_secs(1), "{:?}", r.elapsed);
+    assert!(r.elapsed < Duration::from_millis(1800), "took {:?}", r.elapsed);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn power_wait_is_honoured_before_polling() {
+    let a = agent(PowerState::On, 0);
+    let r = run(&a, &args(&["-o", "off", "--power-wait", "0.4"]), "", &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.elapsed >= Duration::from_millis(400));
+}
+
+#[test]
+fn on_is_retried_retry_on_times() {
+    let a = SimAgent::new(Sim { power: PowerState::Off, ignore_on_requests: 1, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "on", "--power-timeout", "0.3"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered ON\n"), "{r:?}");
+    assert_eq!(a.state().requests, vec![PowerAction::On, PowerAction::On]);
+
+    let a = SimAgent::new(Sim { power: PowerState::Off, ignore_on_requests: 1, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "on", "--power-timeout", "0.3", "--retry-on", "0"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Timed out waiting to power ON"), "{}", r.stderr);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn off_is_not_retried() {
+    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "off", "--power-timeout", "0.2", "--retry-on", "3"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(a.state().requests, vec![PowerAction::Off]);
+}
+
+#[test]
+fn transient_status_errors_while_polling_are_retried() {
+    let a = SimAgent::new(Sim { power: PowerState::On, change_delay: Duration::from_millis(100), ..Sim::default() });
+    // The first read (status before acting) succeeds; make the polling reads fail a few times.
+    let r = {
+        let agent = a.clone();
+        let handle = std::thread::spawn(move || run(&agent, &args(&["-o", "off"]), "", &[]));
+        std::thread::sleep(Duration::from_millis(20));
+        a.state().failing_status_reads = 3;
+        handle.join().unwrap()
+    };
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(a.state().power, PowerState::Off);
+}
+
+#[test]
+fn auth_errors_are_not_retried() {
+    let a = SimAgent::new(Sim { power: PowerState::Off, set_error: Some("auth"), ..Sim::default() });
+    let r = run(&a, &args(&["-o", "on", "--retry-on", "3"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(a.state().requests.len(), 1);
+    assert!(r.stderr.contains("authentication refused"), "{}", r.stderr);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn reboot_is_off_then_on() {
+    let a = agent(PowerState::On, 100);
+    let r = run(&a, &args(&["-o", "reboot"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    let sim = a.state();
+    assert_eq!(sim.requests, vec![PowerAction::Off, PowerAction::On]);
+    assert_eq!(sim.power, PowerState::On);
+}
+
+#[test]
+fn reboot_is_the_default_action() {
+    let a = agent(PowerState::On, 0);
+    let r = run(&a, FAST, "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"));
+}
+
+#[test]
+fn reboot_of_an_off_machine_only_powers_on() {
+    let a = agent(PowerState::Off, 0);
+    let r = run(&a, &args(&["-o", "reboot"]), "", &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(a.state().requests, vec![PowerAction::On]);
+}
+
+#[test]
+fn reboot_succeeds_when_off_was_seen_even_if_on_fails() {
+    let a = SimAgent::new(Sim { power: PowerState::On, ignore_on_requests: 10, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "reboot", "--power-timeout", "0.3"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    assert!(r.stderr.contains("Timed out waiting to power ON"), "{}", r.stderr);
+    assert_eq!(a.state().power, PowerState::Off);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn reboot_fails_when_off_is_not_seen() {
+    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "reboot", "--power-timeout", "0.3"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    assert_eq!(a.state().requests, vec![PowerAction::Off], "no power on after a failed off");
+    assert_closed_once(&a);
+}
+
+#[test]
+fn reboot_with_method_cycle_sends_one_cycle() {
+    let a = agent(PowerState::On, 100);
+    let r = run(&a, &args(&["-o", "reboot", "-m", "cycle"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    assert_eq!(a.state().requests, vec![PowerAction::Cycle]);
+    assert_eq!(a.state().power, PowerState::On);
+}
+
+#[test]
+fn delay_applies_to_off_and_reboot_only() {
+    let a = agent(PowerState::On, 0);
+    let r = run(&a, &args(&["-o", "off", "--delay", "0.5"]), "", &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.elapsed >= Duration::from_millis(500), "{:?}", r.elapsed);
+    let r = run(&a, &args(&["-o", "status", "--delay", "5"]), "", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.elapsed < Duration::from_secs(2), "status must not wait for delay: {:?}", r.elapsed);
+}
+
+#[test]
+fn a_hung_device_is_bounded_by_the_overall_deadline() {
+    let a = SimAgent::new(Sim { hang: true, ..Sim::default() });
+    // Budget for off: login 0.3 + shell 0.3 ... a few seconds at most.
+    let r = run(
+        &a,
+        &["-a", "x", "-o", "off", "--shell-timeout", "0.3", "--login-timeout", "0.3", "--power-timeout", "1"],
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn under_pacemaker_polling_goes_on_until_pacemakers_timeout() {
+    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
+    let stdin = "action=off\nip=10.0.0.1\npower_timeout=0.5\nstonith_status_sleep=0.1\nCRM_meta_timeout=3000\n";
+    let r = run(&a, &[], stdin, &[]);
+    assert_eq!(r.code, 1);
+    // fence-agents disables its own timeouts under Pacemaker: we poll past power_timeout, and
+    // stop (close reserve and margin included) before Pacemaker's 3 s would kill us.
+    assert!(r.elapsed >= Duration::from_millis(1500), "{:?}", r.elapsed);
+    assert!(r.elapsed < Duration::from_millis(3000), "{:?}", r.elapsed);
+    assert!(a.state().status_reads >= 12, "{}", a.state().status_reads);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn pcmk_service_without_a_timeout_still_has_a_bound() {
+    let a = agent(PowerState::On, 0);
+    let r = run(&a, &args(&["-o", "off"]), "", &[("PCMK_service", "pacemaker-fenced")]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn close_is_called_once_even_when_the_device_panics() {
+    let a = SimAgent::new(Sim { panic_on_status: true, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("internal error"), "{}", r.stderr);
+    assert_eq!(a.state().closes, 1);
+}
+
+#[test]
+fn multiple_plug_device_list_and_list_status() {
+    let mut a = SimAgent::new(Sim {
+        outlets: vec![
+            Outlet { id: "1".into(), alias: "node1".into(), state: Some(PowerState::On) },
+            Outlet { id: "2".into(), alias: "node2".into(), state: None },
+        ],
+        ..Sim::default()
+    });
+    a.multiple_plugs = true;
+    let r = run(&a, &args(&["-o", "list"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "1,node1\n2,node2\n"));
+    let r = run(&a, &args(&["-o", "list-status"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "1,node1,ON\n2,node2,UNKNOWN\n"));
+    assert_eq!(run(&a, &args(&["-o", "monitor"]), "", &[]).code, 0);
+    // Power actions need a plug on a multi-plug device; the plug reaches the device.
+    let r = run(&a, &args(&["-o", "status"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("plug"), "{}", r.stderr);
+    let r = run(&a, &args(&["-o", "status", "-n", "2"]), "", &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(a.state().plug_seen.as_deref(), Some("2"));
+}
+
+#[test]
+fn list_is_not_an_action_of_a_single_plug_agent() {
+    let a = agent(PowerState::On, 0);
+    let r = run(&a, &args(&["-o", "list"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Unrecognised action 'list'"), "{}", r.stderr);
+    assert_eq!(a.state().connects, 0);
+}
+
+#[test]
+fn diag_only_when_the_agent_has_it() {
+    let mut a = agent(PowerState::On, 0);
+    assert_eq!(run(&a, &args(&["-o", "diag"]), "", &[]).code, 1);
+    a.diag = true;
+    let r = run(&a, &args(&["-o", "diag"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(a.state().requests, vec![PowerAction::Diag]);
+}
