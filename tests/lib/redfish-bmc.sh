@@ -9,7 +9,8 @@
 #   https      : server certificate (CA:FALSE, SAN 127.0.0.1 ::1 localhost) signed by a test CA,
 #                DIR/ca.pem is the CA to trust (ssl_ca_file).
 #   selfsigned : a self-signed certificate with CA:TRUE, as many BMCs ship (DIR/server.pem).
-# Users (bcrypt htpasswd, the only format sushy-tools accepts): admin / password.
+# User (bcrypt htpasswd, the only format sushy-tools accepts): admin, password $REDFISH_BMC_PASSWORD
+# (default "password"), passed to python in the environment, not on its argv.
 # Systems (fake driver; Id = UUID):
 #   node1 11111111-1111-4111-8111-000000000001 On
 #   node2 11111111-1111-4111-8111-000000000002 Off
@@ -48,8 +49,9 @@ start() {
     [ -x "$VENV/bin/sushy-emulator" ] || die "sushy-emulator missing in $VENV: run tests/setup.d/redfish.sh"
     command -v openssl >/dev/null || die "openssl missing: run tests/setup.d/redfish.sh"
     mkdir -p "$d/state"
-    "$VENV/bin/python" -c 'import bcrypt; print("admin:" + bcrypt.hashpw(b"password", bcrypt.gensalt(4)).decode())' \
-        > "$d/htpasswd"
+    REDFISH_BMC_PASSWORD=${REDFISH_BMC_PASSWORD:-password} "$VENV/bin/python" -c '
+import bcrypt, os
+print("admin:" + bcrypt.hashpw(os.environ["REDFISH_BMC_PASSWORD"].encode(), bcrypt.gensalt(4)).decode())' > "$d/htpasswd"
     local tls=""
     case $mode in
     http) ;;

@@ -163,6 +163,10 @@ impl Http {
 
     fn transport_error(&self, method: Method, path: &str, error: ureq::Error, left: Duration) -> Error {
         let at = format!("{} {}{path}", name(method), self.origin);
+        // rustls failures reach us wrapped in io errors as well as directly
+        if let Some(advice) = tls_advice(&error) {
+            return Error::Device(format!("{at}: {advice}"));
+        }
         match error {
             ureq::Error::Timeout(_) => Error::Timeout(format!("{at}: no answer within {:.1} s", left.as_secs_f64())),
             ureq::Error::HostNotFound => Error::Device(format!("{at}: host not found")),
@@ -173,35 +177,34 @@ impl Http {
                 }
                 _ => Error::Device(format!("{at}: {}", one_line(&io.to_string(), 200))),
             },
-            ureq::Error::Rustls(tls) => Error::Device(format!("{at}: {}", tls_advice(&tls))),
             other => Error::Device(format!("{at}: {}", one_line(&other.to_string(), 200))),
         }
     }
 }
 
-/// A TLS failure in words an operator can act on.
-fn tls_advice(error: &(impl std::fmt::Debug + std::fmt::Display)) -> String {
+/// A TLS failure in words an operator can act on; None when the error is not about TLS.
+fn tls_advice(error: &ureq::Error) -> Option<String> {
     let debug = format!("{error:?}");
-    if debug.contains("CaUsedAsEndEntity") {
+    let advice = if debug.contains("CaUsedAsEndEntity") {
         "TLS: the BMC's certificate is a CA certificate (CA:TRUE) used as a server certificate; \
          rustls will not trust it even from ssl_ca_file: give the BMC a certificate issued by your CA, \
          or set ssl_insecure"
-            .into()
     } else if debug.contains("UnknownIssuer") || debug.contains("BadSignature") {
         "TLS: the BMC's certificate is not trusted (unknown issuer): put the issuing CA in ssl_ca_file, \
          or set ssl_insecure"
-            .into()
     } else if debug.contains("NotValidForName") {
         "TLS: the BMC's certificate does not name this address (subjectAltName): use the name it \
          was issued for in ip, or set ssl_insecure"
-            .into()
     } else if debug.contains("Expired") || debug.contains("NotValidYet") {
-        "TLS: the BMC's certificate is expired or not yet valid (check the clocks), or set ssl_insecure".into()
-    } else if debug.contains("CorruptMessage") || debug.contains("InvalidContentType") {
-        "TLS handshake failed: is this port plain HTTP? (set ssl=0 for http)".into()
+        "TLS: the BMC's certificate is expired or not yet valid (check the clocks), or set ssl_insecure"
+    } else if debug.contains("InvalidContentType") || debug.contains("CorruptMessage") {
+        "TLS handshake failed: the port does not speak TLS (plain HTTP? then use ip=http://host:port or ssl=0)"
+    } else if matches!(error, ureq::Error::Rustls(_)) || debug.contains("InvalidCertificate") || debug.contains("AlertReceived") {
+        return Some(format!("TLS: {}", one_line(&error.to_string(), 200)));
     } else {
-        format!("TLS: {}", one_line(&error.to_string(), 200))
-    }
+        return None;
+    };
+    Some(advice.to_string())
 }
 
 fn name(method: Method) -> &'static str {
