@@ -6,6 +6,46 @@
 //! delays, the "status first, act, wait, verify" power loop and exit codes.
 //!
 //! An agent's `main` is one line: `fn main() -> ExitCode { stonith::run(&MyAgent) }`.
+//!
+//! ```no_run
+//! use stonith::*;
+//!
+//! struct Agent;
+//! struct Device;
+//!
+//! impl FenceAgent for Agent {
+//!     fn info(&self) -> AgentInfo {
+//!         AgentInfo { name: "fence_example", shortdesc: "Example", longdesc: "An example.",
+//!                     vendor_url: "", multiple_plugs: false }
+//!     }
+//!     fn options(&self) -> Vec<OptionSpec> {
+//!         // Add a row, or replace a common one by name (here: a different default port).
+//!         vec![OptionSpec { short: Some('u'), default: Some("623"),
+//!                           ..OptionSpec::new("ipport", OptionType::Integer, "TCP/UDP port") }]
+//!     }
+//!     fn connect(&self, options: &Options, _deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
+//!         let _password = options.password(); // Option<&Secret>, after password_script / env
+//!         stonith::log::debug("connected"); // shown with -v, written to debug_file
+//!         Ok(Box::new(Device))
+//!     }
+//! }
+//!
+//! impl FenceDevice for Device {
+//!     fn power_status(&mut self, _plug: Option<&str>, _deadline: Deadline) -> Result<PowerState, FenceError> {
+//!         Ok(PowerState::On)
+//!     }
+//!     fn set_power(&mut self, _plug: Option<&str>, _action: PowerAction, _deadline: Deadline) -> Result<(), FenceError> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     stonith::run(&Agent)
+//! }
+//! ```
+//!
+//! Lines an agent logs with [`log::debug`] / [`log::warn`] are collected on the calling
+//! thread and written out by the framework after each device call.
 
 mod agent;
 pub mod args;

@@ -249,7 +249,13 @@ impl PowerLoop<'_, '_, '_> {
     pub fn reboot(&mut self) -> Result<Outcome, FenceError> {
         let initial = self.status()?;
         if self.timing.cycle && initial == PowerState::On {
-            return self.cycle();
+            match self.cycle() {
+                // Like fence-agents without a cycle function: fall back to off-then-on.
+                Err(FenceError::Unsupported(why)) => {
+                    self.log.debug(&format!("power cycle not supported ({why}); using off then on"))
+                }
+                other => return other,
+            }
         }
         if initial != PowerState::Off {
             self.switch(PowerState::Off, 1)?;

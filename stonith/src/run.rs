@@ -133,7 +133,7 @@ fn invoke(
     }
 
     check_required(&table, &options, &action)?;
-    agent.validate(&options).map_err(|e| format!("Failed: {e}"))?;
+    agent.validate(&options).map_err(|e| failed(&e))?;
     if action == "validate-all" {
         return Ok(EXIT_OK);
     }
@@ -186,8 +186,18 @@ fn invoke(
     log.drain_agent_lines();
     match result {
         Ok(Ok(code)) => Ok(code),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(failed(&e)),
         Err(_) => Err("internal error: the agent panicked".into()),
+    }
+}
+
+/// An error as fence-agents words it: `Failed: ...`.
+fn failed(error: &FenceError) -> String {
+    let message = error.to_string();
+    if message.starts_with("Failed") {
+        message
+    } else {
+        format!("Failed: {message}")
     }
 }
 

@@ -213,6 +213,23 @@ fn reboot_with_method_cycle_sends_one_cycle() {
 }
 
 #[test]
+fn reboot_with_method_cycle_falls_back_to_off_on_when_unsupported() {
+    let a = SimAgent::new(Sim { no_cycle: true, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "reboot", "-m", "cycle"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    assert_eq!(a.state().requests, vec![PowerAction::Cycle, PowerAction::Off, PowerAction::On]);
+}
+
+#[test]
+fn errors_are_worded_failed() {
+    let a = SimAgent::new(Sim { status_error: Some("device"), ..Sim::default() });
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("ERROR: Failed: simulated: device error"), "{}", r.stderr);
+}
+
+#[test]
 fn delay_applies_to_off_and_reboot_only() {
     let a = agent(PowerState::On, 0);
     let r = run(&a, &args(&["-o", "off", "--delay", "0.5"]), "", &[]);

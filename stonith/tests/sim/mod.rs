@@ -31,6 +31,8 @@ pub struct Sim {
     pub connect_error: Option<&'static str>,
     /// Status reads block until their deadline, like a BMC that stopped answering.
     pub hang: bool,
+    /// `PowerAction::Cycle` is answered with Unsupported.
+    pub no_cycle: bool,
     pub panic_on_status: bool,
     pub outlets: Vec<Outlet>,
     // What happened:
@@ -58,6 +60,7 @@ impl Default for Sim {
             set_error: None,
             connect_error: None,
             hang: false,
+            no_cycle: false,
             panic_on_status: false,
             outlets: Vec::new(),
             connects: 0,
@@ -208,6 +211,9 @@ impl FenceDevice for SimDevice {
         sim.requests.push(action);
         if let Some(kind) = sim.set_error {
             return Err(error(kind));
+        }
+        if action == PowerAction::Cycle && sim.no_cycle {
+            return Err(FenceError::Unsupported("simulated: no power cycle".into()));
         }
         if sim.stuck {
             return Ok(());
