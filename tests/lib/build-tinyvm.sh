@@ -1,0 +1,60 @@
+#!/bin/bash
+# Builds the tiny test guest into a cache directory (idempotent):
+#   $PADDOCK_CACHE/tinyvm/vmlinuz    Debian cloud kernel (direct kernel boot)
+#   $PADDOCK_CACHE/tinyvm/initrd.gz  busybox initramfs whose acpid powers off on the
+#                                    ACPI power button, so a graceful shutdown works
+# Prints the directory. PADDOCK_CACHE defaults to /var/cache/paddock.
+set -euo pipefail
+OUT=${PADDOCK_CACHE:-/var/cache/paddock}/tinyvm
+mkdir -p "$OUT"
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then echo "$OUT"; exit 0; fi
+command -v busybox >/dev/null || [ -x /bin/busybox ] || { echo "build-tinyvm: busybox-static not installed" >&2; exit 1; }
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+cd "$W"
+# The cloud kernel flavour: small, virtio built in; ACPI button + evdev as modules.
+pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+[ -n "$pkg" ] || { apt-get update -q >/dev/null; pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/{print $2; exit}'); }
+[ -n "$pkg" ] || { echo "build-tinyvm: cannot find the linux-image-cloud-amd64 package" >&2; exit 1; }
+apt-get download "$pkg" >/dev/null 2>&1 || apt-get download "$pkg"
+dpkg-deb -x "$pkg"_*.deb k
+kv=$(ls k/lib/modules)
+R=$W/root
+mkdir -p "$R"/{bin,sbin,proc,sys,dev,lib,etc/acpi/PWRF,run}
+cp "$(readlink -f /bin/busybox)" "$R/bin/busybox"
+# load order matters (dependencies first): ACPI button, then virtio for the test disk
+MODULES="drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
+  drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko
+  drivers/block/virtio_blk.ko"
+for m in $MODULES; do
+  f=k/lib/modules/$kv/kernel/$m
+  [ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -n1)   # compressed modules on newer kernels
+  [ -f "$f" ] || { echo "build-tinyvm: $m not in $pkg" >&2; exit 1; }
+  cp "$f" "$R/lib/$(basename "$m")"
+  echo "$(basename "$m")" >> "$R/etc/modules"
+done
+cat > "$R/etc/acpi/PWRF/00000080" <<'EOS'
+#!/bin/sh
+echo "tinyvm: ACPI power button -> poweroff" > /dev/console
+sync; poweroff -f
+EOS
+chmod +x "$R/etc/acpi/PWRF/00000080"
+cat > "$R/init" <<'EOS'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in $(cat /etc/modules); do insmod /lib/$m || echo "tinyvm: insmod $m failed" > /dev/console; done
+acpid -c /etc/acpi -l /run/acpid.log
+echo "tinyvm: up, kernel $(uname -r)" > /dev/console
+# Write to the first disk now and then, so that a failing disk shows (I/O error tests).
+n=0
+while :; do
+  n=$((n+1)); echo "tinyvm: tick $n" > /dev/console
+  if [ -b /dev/vda ]; then dd if=/dev/urandom of=/dev/vda bs=4096 count=1 seek=$((n % 16)) conv=fsync 2>/dev/null && sync || echo "tinyvm: disk write failed" > /dev/console; fi
+  sleep 1
+done
+EOS
+chmod +x "$R/init"
+(cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -9) > "$OUT/initrd.gz.tmp"
+cp k/boot/vmlinuz-* "$OUT/vmlinuz.tmp"
+mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"; mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
+echo "$OUT"
