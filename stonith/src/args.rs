@@ -182,11 +182,7 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let wanted = name.replace('_', "-");
-            let spec = table
-                .iter()
-                .find(|s| s.long.replace('_', "-") == wanted)
-                .ok_or_else(|| ParseError(format!("Parse error: unrecognized option '--{name}'")))?;
+            let spec = find_long(table, name)?;
             let shown = spec.long_flag();
             let value = if spec.kind == OptionType::Boolean {
                 if inline.is_some() {
@@ -238,6 +234,21 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
         invocation.warnings.push(format!("Unused arguments on command line: {}", unused.len()));
     }
     Ok(finish(table, invocation))
+}
+
+/// A long option by exact name, or (like getopt) by an unambiguous prefix.
+fn find_long<'t>(table: &'t [OptionSpec], name: &str) -> Result<&'t OptionSpec, ParseError> {
+    let wanted = name.replace('_', "-");
+    if let Some(spec) = table.iter().find(|s| s.long.replace('_', "-") == wanted) {
+        return Ok(spec);
+    }
+    let candidates: Vec<&OptionSpec> =
+        table.iter().filter(|s| !wanted.is_empty() && s.long.replace('_', "-").starts_with(&wanted)).collect();
+    match candidates.as_slice() {
+        [one] => Ok(one),
+        [] => Err(ParseError(format!("Parse error: unrecognized option '--{name}'"))),
+        _ => Err(ParseError(format!("Parse error: option '--{name}' is ambiguous"))),
+    }
 }
 
 fn note_argv(invocation: &mut Invocation, spec: &OptionSpec) {
@@ -424,6 +435,14 @@ mod tests {
             assert!(!err.0.contains('\n'), "{err}");
             assert!(err.0.starts_with("Parse error"), "{err}");
         }
+    }
+
+    #[test]
+    fn argv_unambiguous_long_prefix() {
+        let inv = argv(&["--act=off", "--user", "admin"]).unwrap();
+        assert_eq!(inv.options.get("action"), Some("off"));
+        assert_eq!(inv.options.get("username"), Some("admin"));
+        assert!(argv(&["--p=1"]).unwrap_err().0.contains("ambiguous"));
     }
 
     #[test]

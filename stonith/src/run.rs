@@ -24,9 +24,6 @@ pub const EXIT_OFF: i32 = 2;
 /// Pacemaker's default fencing timeout, assumed when it runs us without saying its timeout.
 const PACEMAKER_DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The actions that need a connection to the device.
-const DEVICE_ACTIONS: &[&str] = &["on", "off", "reboot", "status", "monitor", "list", "list-status", "diag"];
-
 /// Run the agent as a process: argv from `std::env::args`, options from stdin when there are
 /// no arguments, output on stdout/stderr, the environment from the process.
 pub fn run(agent: &dyn FenceAgent) -> std::process::ExitCode {
@@ -144,17 +141,7 @@ fn invoke(
 
     let mut timing = Timing::from_options(&options);
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
-    let mut budget = timing.budget(&action, options.get("password_script").is_some());
-    if timing.under_pacemaker {
-        // Pacemaker's timeout is the real bound: use all of it (fence-agents disables its own
-        // timeouts there), but finish, close and say why a little before Pacemaker kills us.
-        // When it did not tell us its timeout, assume its default, or ours when longer.
-        let margin = |t: Duration| t.saturating_sub((t / 10).min(Duration::from_secs(2)));
-        budget = match invocation.pacemaker.for_action(&action) {
-            Some(theirs) => margin(theirs),
-            None => budget.max(margin(PACEMAKER_DEFAULT_TIMEOUT)),
-        };
-    }
+    let budget = time_budget(&timing, &invocation, &action, &options);
     let end = Deadline::at(started + budget);
     let work = Deadline::at(end.instant().checked_sub(timing.close_reserve()).unwrap_or(end.instant()));
     log.debug(&format!("time budget {:.1}s (pacemaker: {})", budget.as_secs_f64(), timing.under_pacemaker));
@@ -166,7 +153,6 @@ fn invoke(
 
     let source = resolve_password(&mut options, env, work.capped(timing.login_timeout.max(Duration::from_secs(1))))?;
     log.debug(&format!("password source: {source:?}"));
-    debug_assert!(DEVICE_ACTIONS.contains(&action.as_str()));
 
     let connected = catch_unwind(AssertUnwindSafe(|| agent.connect(&options, work.capped(timing.login_timeout))));
     log.drain_agent_lines();
@@ -188,6 +174,22 @@ fn invoke(
         Ok(Ok(code)) => Ok(code),
         Ok(Err(e)) => Err(failed(&e)),
         Err(_) => Err("internal error: the agent panicked".into()),
+    }
+}
+
+/// The whole invocation's time. Ours is the sum of the timeouts the action may use. Under
+/// Pacemaker, its timeout is the real bound: use all of it (fence-agents disables its own
+/// timeouts there), but finish, close and say why a little before Pacemaker kills us; when it
+/// did not tell us its timeout, assume its default, or ours when longer.
+fn time_budget(timing: &Timing, invocation: &Invocation, action: &str, options: &Options) -> Duration {
+    let ours = timing.budget(action, options.get("password_script").is_some());
+    if !timing.under_pacemaker {
+        return ours;
+    }
+    let margin = |t: Duration| t.saturating_sub((t / 10).min(Duration::from_secs(2)));
+    match invocation.pacemaker.for_action(action) {
+        Some(theirs) => margin(theirs),
+        None => ours.max(margin(PACEMAKER_DEFAULT_TIMEOUT)),
     }
 }
 
