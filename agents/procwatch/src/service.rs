@@ -13,9 +13,11 @@ use ocf::{Context, Deadline, OcfError, OcfStatus};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-/// A candidate must stay the same process this long before start believes it (a forking
-/// daemon's parent disappears within this time).
-const SETTLE: Duration = Duration::from_millis(300);
+/// A candidate must stay the same process this long before start believes it: a forking
+/// daemon's parent disappears and a service that dies on a bad configuration dies within it.
+/// A passing probe is better evidence, so with a probe the wait is shorter.
+const SETTLE: Duration = Duration::from_millis(1000);
+const SETTLE_WITH_PROBE: Duration = Duration::from_millis(300);
 /// After the started process is gone, how long a forked daemon may take to show up.
 const FORK_GRACE: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(50);
@@ -49,7 +51,7 @@ pub fn locate(cfg: &Config, recorded: Option<&State>) -> (Option<ProcInfo>, Stri
     (None, why)
 }
 
-/// The process a pidfile names, if it is believable: it exists, started before the file was
+/// The process a pidfile names, if it is believable: it exists (not as a zombie), started before the file was
 /// written (a reused pid starts later), matches `match`, and (optionally) the file is newer than `since`.
 fn from_pidfile(cfg: &Config, file: &Path, since: Option<SystemTime>) -> Option<ProcInfo> {
     let meta = std::fs::metadata(file).ok()?;
@@ -61,7 +63,7 @@ fn from_pidfile(cfg: &Config, file: &Path, since: Option<SystemTime>) -> Option<
     if pid <= 1 {
         return None;
     }
-    let p = procinfo::read(pid)?;
+    let p = procinfo::read(pid).filter(|p| !p.is_zombie())?;
     let started = start_time(&p)?;
     if started > written + Duration::from_secs(2) {
         debug!("pidfile {} names pid {pid}, which started after the file was written: reused pid", file.display());
@@ -137,7 +139,7 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
             stop(cfg, ctx)?;
         } else {
             info!("already running as pid {}", p.pid);
-            let ready = wait_ready(cfg, ctx, None, SystemTime::now())?;
+            let ready = wait_ready(cfg, ctx, Some(p.identity()), None, Duration::ZERO)?;
             let keep = recorded.filter(|s| s.identity == ready.identity()).map(|s| (s.session, s.wrote_pidfile)).unwrap_or((0, false));
             return record(ctx, &ready, keep.0, keep.1);
         }
@@ -174,11 +176,16 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
             SpawnError::Other(m) => OcfError::generic(m),
         })?;
         info!("started {} as pid {pid}", command.program());
-        // Its identity now, before the pid could be reused.
-        procinfo::read(pid).map(|p| (p.identity(), p.session)).or(Some((Identity { pid, starttime: 0 }, pid)))
+        // Its identity now, before the pid could be reused; recorded at once so that a stop
+        // after a failed start finds whatever it left.
+        let started = procinfo::read(pid).map(|p| (p.identity(), p.session)).unwrap_or((Identity { pid, starttime: 0 }, pid));
+        let early = State { identity: started.0, session: started.1, wrote_pidfile: false };
+        state::save(&path, &early).map_err(|e| OcfError::generic(format!("cannot write state under {}: {e}", ctx.state_dir.display())))?;
+        Some(started)
     };
-    let ready = wait_ready(cfg, ctx, spawned.map(|s| s.0), spawned_at)?;
-    let session = spawned.map(|s| s.1).filter(|_| ready.session == spawned.map(|s| s.1).unwrap_or(-1)).unwrap_or(0);
+    let settle = if cfg.probe.is_some() { SETTLE_WITH_PROBE } else { SETTLE };
+    let ready = wait_ready(cfg, ctx, spawned.map(|s| s.0), Some(spawned_at), settle)?;
+    let session = spawned.map(|s| s.1).filter(|sid| ready.session == *sid).unwrap_or(0);
     let wrote_pidfile = write_pidfile_if_needed(cfg, &ready)?;
     record(ctx, &ready, session, wrote_pidfile)?;
     hook(ctx, "post_start", cfg.post_start.as_deref(), &[("PROCWATCH_PID".into(), ready.pid.to_string())])?;
@@ -186,13 +193,14 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     Ok(())
 }
 
-/// Wait until one process is stably the service and its probe passes.
-fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, spawned_at: SystemTime) -> Result<ProcInfo, OcfError> {
+/// Wait until one process is stably (for `settle`) the service and its probe passes.
+/// `spawned`: the process we started (or found running); `fresh_since`: a pidfile must be newer.
+fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, fresh_since: Option<SystemTime>, settle: Duration) -> Result<ProcInfo, OcfError> {
     let mut candidate: Option<(Identity, Instant)> = None;
     let mut spawned_gone_at: Option<Instant> = None;
     let mut last_problem = String::from("no process found");
     loop {
-        let found = find_after_spawn(cfg, spawned, spawned_at);
+        let found = find_after_spawn(cfg, spawned, fresh_since);
         match found {
             Some(p) if p.is_zombie() => last_problem = format!("process {} exited", p.pid),
             Some(p) if p.is_stopped() => last_problem = format!("process {} is stopped", p.pid),
@@ -204,7 +212,7 @@ fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, spawned_at
                         Instant::now()
                     }
                 };
-                if since.elapsed() >= SETTLE || spawned.is_none() {
+                if since.elapsed() >= settle {
                     match &cfg.probe {
                         None => return Ok(p),
                         Some(probe) => match probe.check(cfg.probe_timeout, ctx.deadline, &cfg.probe_status) {
@@ -236,8 +244,8 @@ fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, spawned_at
 }
 
 /// Right after start: a fresh pidfile, then `match`, then the process we started.
-fn find_after_spawn(cfg: &Config, spawned: Option<Identity>, spawned_at: SystemTime) -> Option<ProcInfo> {
-    if let Some(p) = cfg.pidfile.as_deref().and_then(|f| from_pidfile(cfg, f, Some(spawned_at))) {
+fn find_after_spawn(cfg: &Config, spawned: Option<Identity>, fresh_since: Option<SystemTime>) -> Option<ProcInfo> {
+    if let Some(p) = cfg.pidfile.as_deref().and_then(|f| from_pidfile(cfg, f, fresh_since)) {
         return Some(p);
     }
     if let Some(m) = &cfg.matcher {
