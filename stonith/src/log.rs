@@ -27,17 +27,18 @@ impl Level {
 }
 
 thread_local! {
-    static QUEUE: RefCell<Vec<(Level, String)>> = const { RefCell::new(Vec::new()) };
+    /// Agent lines waiting to be written: level, time they were logged, message.
+    static QUEUE: RefCell<Vec<(Level, String, String)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// For agents: a detail shown with `-v` and written to `debug_file`. Never pass a secret.
 pub fn debug(message: impl Into<String>) {
-    QUEUE.with(|q| q.borrow_mut().push((Level::Debug, message.into())));
+    QUEUE.with(|q| q.borrow_mut().push((Level::Debug, timestamp(), message.into())));
 }
 
 /// For agents: something the operator should see even without `-v`. Never pass a secret.
 pub fn warn(message: impl Into<String>) {
-    QUEUE.with(|q| q.borrow_mut().push((Level::Warning, message.into())));
+    QUEUE.with(|q| q.borrow_mut().push((Level::Warning, timestamp(), message.into())));
 }
 
 /// Where the framework writes its log lines.
@@ -74,7 +75,11 @@ impl<'a> Logger<'a> {
     }
 
     pub fn log(&mut self, level: Level, message: &str) {
-        let line = format!("{} {}: {}\n", timestamp(), level.label(), message);
+        self.write_line(level, &timestamp(), message);
+    }
+
+    fn write_line(&mut self, level: Level, time: &str, message: &str) {
+        let line = format!("{time} {}: {message}\n", level.label());
         if level >= Level::Warning || self.verbose > 0 {
             let _ = self.stderr.write_all(line.as_bytes());
         }
@@ -98,8 +103,8 @@ impl<'a> Logger<'a> {
     /// Write out what the agent queued with [`debug`] / [`warn`].
     pub fn drain_agent_lines(&mut self) {
         let lines = QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
-        for (level, message) in lines {
-            self.log(level, &message);
+        for (level, time, message) in lines {
+            self.write_line(level, &time, &message);
         }
     }
 }

@@ -19,6 +19,10 @@ fn placeholder(spec: &OptionSpec) -> &'static str {
         ("plug", _) => "id",
         ("debug_file", _) => "debugfile",
         ("retry_on", _) => "attempts",
+        ("hexadecimal_kg", _) => "key",
+        ("privlvl", _) => "level",
+        ("target", _) => "targetaddress",
+        (name, _) if name.ends_with("_path") => "path",
         (_, OptionType::Second) => "seconds",
         (name, _) => name,
     }
