@@ -2,10 +2,12 @@
 //!
 //! Two dialects: the caller that declares OCF 1.1 (`OCF_RA_VERSION_MAJOR=1`,
 //! `OCF_RA_VERSION_MINOR>=1`, as Pacemaker 2.1+ does) gets full OCF 1.1 metadata
-//! (unique-group, reloadable, deprecated/replaced-with). Anyone else (a shell, ocf-tester,
-//! resource-agents tooling validating with its OCF 1.0 metadata.rng) gets the portable subset,
-//! which is valid against both schemas: unique-group becomes `unique="1"`, reloadable is
-//! dropped, deprecation is said in the descriptions.
+//! (unique-group, reloadable, deprecated/replaced-with, select options). Anyone else (a shell,
+//! ocf-tester, resource-agents tooling) gets the portable subset, valid at once against the
+//! OCF 1.1 schema, resource-agents' OCF 1.0 metadata.rng and the ra-api-1.dtd that ocf-tester
+//! validates with: unique-group becomes `unique="1"`, reloadable is dropped, a select becomes a
+//! string whose values the long description lists, deprecation is said in the descriptions,
+//! and reload-agent is advertised as reload (the OCF 1.0 action for it).
 
 use crate::{ActionSpec, AgentInfo, Env, ParamType, ParameterSpec};
 use std::fmt::Write as _;
@@ -58,6 +60,9 @@ pub fn effective_actions(actions: &[ActionSpec]) -> Vec<ActionSpec> {
 pub fn render(info: &AgentInfo, params: &[ParameterSpec], actions: &[ActionSpec], dialect: Dialect) -> String {
     let mut x = String::new();
     let _ = writeln!(x, "<?xml version=\"1.0\"?>");
+    if dialect == Dialect::Portable {
+        let _ = writeln!(x, "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">");
+    }
     let _ = writeln!(x, "<resource-agent name=\"{}\" version=\"{}\">", escape(info.name), escape(info.version));
     let ocf_version = if dialect == Dialect::Ocf11 { "1.1" } else { "1.0" };
     let _ = writeln!(x, "<version>{ocf_version}</version>");
@@ -69,8 +74,14 @@ pub fn render(info: &AgentInfo, params: &[ParameterSpec], actions: &[ActionSpec]
     }
     let _ = writeln!(x, "</parameters>");
     let _ = writeln!(x, "<actions>");
-    for a in effective_actions(actions) {
-        let _ = write!(x, "<action name=\"{}\" timeout=\"{}s\"", escape(a.name), a.timeout_secs);
+    let all = effective_actions(actions);
+    for a in &all {
+        let name = match (dialect, a.name) {
+            (Dialect::Portable, "reload-agent") if all.iter().any(|b| b.name == "reload") => continue,
+            (Dialect::Portable, "reload-agent") => "reload",
+            (_, n) => n,
+        };
+        let _ = write!(x, "<action name=\"{}\" timeout=\"{}s\"", escape(name), a.timeout_secs);
         if let Some(i) = a.interval_secs {
             let _ = write!(x, " interval=\"{i}s\"");
         }
@@ -102,6 +113,9 @@ fn render_parameter(x: &mut String, p: &ParameterSpec, dialect: Dialect) {
     x.push_str(">\n");
     let mut shortdesc = p.shortdesc.trim().to_string();
     let mut longdesc = p.longdesc.trim().to_string();
+    if let (ParamType::Select(options), Dialect::Portable) = (&p.kind, dialect) {
+        longdesc = format!("{longdesc}\nAllowed values: {}.", options.join(", "));
+    }
     if let Some(replaced_with) = p.deprecated {
         match dialect {
             Dialect::Ocf11 => {
@@ -123,18 +137,19 @@ fn render_parameter(x: &mut String, p: &ParameterSpec, dialect: Dialect) {
     }
     let _ = writeln!(x, "<longdesc lang=\"en\">{}</longdesc>", escape(&longdesc));
     let _ = writeln!(x, "<shortdesc lang=\"en\">{}</shortdesc>", escape(&shortdesc));
-    let kind = match &p.kind {
-        ParamType::String => "string",
-        ParamType::Integer => "integer",
-        ParamType::Boolean => "boolean",
-        ParamType::Select(_) => "select",
+    let kind = match (&p.kind, dialect) {
+        (ParamType::String, _) => "string",
+        (ParamType::Integer, _) => "integer",
+        (ParamType::Boolean, _) => "boolean",
+        (ParamType::Select(_), Dialect::Ocf11) => "select",
+        (ParamType::Select(_), Dialect::Portable) => "string",
     };
     let _ = write!(x, "<content type=\"{kind}\"");
     if let Some(d) = p.default {
         let _ = write!(x, " default=\"{}\"", escape(d));
     }
-    match &p.kind {
-        ParamType::Select(options) => {
+    match (&p.kind, dialect) {
+        (ParamType::Select(options), Dialect::Ocf11) => {
             x.push_str(">\n");
             for o in options.iter() {
                 let _ = writeln!(x, "<option value=\"{}\"/>", escape(o));
@@ -182,6 +197,7 @@ mod tests {
         let portable = render(&info, &[p], &[ActionSpec::new("start", 20)], Dialect::Portable);
         assert!(portable.contains("unique=\"1\"") && !portable.contains("reloadable") && !portable.contains("<deprecated"));
         assert!(portable.contains("(deprecated, use new)"));
+        assert!(portable.contains("<content type=\"string\" default=\"x\"/>") && portable.contains("Allowed values: x, y."));
         assert!(portable.contains("<action name=\"meta-data\" timeout=\"5s\"/>"));
     }
 }

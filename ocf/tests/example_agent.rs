@@ -274,16 +274,35 @@ fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// ocf-tester's own check: `xmllint --noout --valid -` in /usr/share/resource-agents.
+fn dtd_valid(xml: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new("xmllint")
+        .args(["--noout", "--valid", "-"])
+        .current_dir("/usr/share/resource-agents")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xmllint must be installed (libxml2-utils)");
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
-fn portable_meta_data_validates_against_both_schemas() {
+fn portable_meta_data_validates_against_both_schemas_and_the_dtd() {
     let c = Fixture::new().run(&["meta-data"], &[]);
     assert_eq!(c.code, 0);
-    assert!(c.stdout.contains("<content type=\"select\" default=\"safe\">\n<option value=\"fast\"/>"), "{}", c.stdout);
+    assert!(c.stdout.contains("<content type=\"string\" default=\"safe\"/>") && c.stdout.contains("Allowed values: fast, safe."), "{}", c.stdout);
+    assert!(c.stdout.contains("<action name=\"reload\" timeout=\"5s\"/>") && !c.stdout.contains("reload-agent"));
     assert!(c.stdout.contains("&lt;and&gt;"));
     for schema in [shared_rng(), PathBuf::from(RESOURCE_AGENTS_RNG)] {
         let (ok, err) = xmllint(&schema, &c.stdout);
         assert!(ok, "invalid against {}: {err}\n{}", schema.display(), c.stdout);
     }
+    // ocf-tester's check: DTD validation, run from the DTD's directory.
+    let (ok, err) = dtd_valid(&c.stdout);
+    assert!(ok, "invalid against ra-api-1.dtd: {err}\n{}", c.stdout);
     // And a schema really rejects something: guard against a validator that always says yes.
     let (ok, _) = xmllint(Path::new(RESOURCE_AGENTS_RNG), &c.stdout.replace("unique=\"1\"", "unique-group=\"identity\""));
     assert!(!ok);
