@@ -135,17 +135,25 @@ fn off_is_not_retried() {
 
 #[test]
 fn transient_status_errors_while_polling_are_retried() {
-    let a = SimAgent::new(Sim { power: PowerState::On, change_delay: Duration::from_millis(100), ..Sim::default() });
-    // The first read (status before acting) succeeds; make the polling reads fail a few times.
-    let r = {
-        let agent = a.clone();
-        let handle = std::thread::spawn(move || run(&agent, &args(&["-o", "off"]), "", &[]));
-        std::thread::sleep(Duration::from_millis(20));
-        a.state().failing_status_reads = 3;
-        handle.join().unwrap()
-    };
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(a.state().power, PowerState::Off);
+    let a = SimAgent::new(Sim {
+        power: PowerState::On,
+        change_delay: Duration::from_millis(100),
+        failing_reads_after_request: 3,
+        ..Sim::default()
+    });
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered OFF\n"), "{r:?}");
+    let sim = a.state();
+    assert_eq!(sim.power, PowerState::Off);
+    assert!(sim.status_reads >= 5, "1 before, 3 failed, 1 seen: {}", sim.status_reads);
+}
+
+#[test]
+fn status_errors_until_the_end_fail_with_the_last_error() {
+    let a = SimAgent::new(Sim { power: PowerState::On, failing_reads_after_request: 1000, ..Sim::default() });
+    let r = run(&a, &args(&["-o", "off", "--power-timeout", "0.3"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Timed out waiting to power OFF (last error: simulated: device error)"), "{}", r.stderr);
 }
 
 #[test]
@@ -270,10 +278,14 @@ fn under_pacemaker_polling_goes_on_until_pacemakers_timeout() {
 }
 
 #[test]
-fn pcmk_service_without_a_timeout_still_has_a_bound() {
+fn pcmk_service_without_a_timeout_assumes_pacemakers_default() {
     let a = agent(PowerState::On, 0);
-    let r = run(&a, &args(&["-o", "off"]), "", &[("PCMK_service", "pacemaker-fenced")]);
+    let r = run(&a, &args(&["-v", "-o", "off"]), "", &[("PCMK_service", "pacemaker-fenced")]);
     assert_eq!(r.code, 0);
+    // 60 s default less a 2 s margin: longer than our own sum of timeouts here.
+    assert!(r.stderr.contains("time budget 58.0s (pacemaker: true)"), "{}", r.stderr);
+    let r = run(&a, &args(&["-v", "-o", "off"]), "", &[]);
+    assert!(r.stderr.contains("(pacemaker: false)"), "{}", r.stderr);
 }
 
 #[test]

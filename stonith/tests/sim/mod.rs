@@ -25,6 +25,8 @@ pub struct Sim {
     pub ignore_on_requests: u32,
     /// The next N status reads fail with a transient device error.
     pub failing_status_reads: u32,
+    /// After each power request, the next N status reads fail (a BMC busy switching).
+    pub failing_reads_after_request: u32,
     /// Every status read fails with this kind of error ("device", "auth", "timeout").
     pub status_error: Option<&'static str>,
     pub set_error: Option<&'static str>,
@@ -56,6 +58,7 @@ impl Default for Sim {
             stuck: false,
             ignore_on_requests: 0,
             failing_status_reads: 0,
+            failing_reads_after_request: 0,
             status_error: None,
             set_error: None,
             connect_error: None,
@@ -209,6 +212,7 @@ impl FenceDevice for SimDevice {
         let mut sim = self.state();
         sim.note_deadline(deadline);
         sim.requests.push(action);
+        sim.failing_status_reads = sim.failing_reads_after_request;
         if let Some(kind) = sim.set_error {
             return Err(error(kind));
         }
