@@ -14,8 +14,8 @@
 #    /etc/corosync, /var/lib/{corosync,pacemaker}, /var/log/{corosync,pacemaker}
 #    from $PADDOCK_CLUSTER_DIR, and /proc/sysrq-trigger masked by /dev/null;
 #  - the host's NETWORK namespace, so the cluster reaches BMC simulators and
-#    libvirtd on 127.0.0.1. Host /run/libvirt is shared into the private /run
-#    so qemu:///system works from resource agents.
+#    libvirtd on 127.0.0.1. Host /run/libvirt (if it exists at `up`) is shared into
+#    the private /run so qemu:///system works from resource agents.
 # Processes started by resources live in the cluster's PID namespace; processes
 # started on the host are not visible in its /proc.
 #
@@ -30,7 +30,10 @@ W=${PADDOCK_CLUSTER_DIR:-/var/tmp/paddock-test/cluster}
 NODE=paddock1
 CLUSTER_NAME=paddock-test
 PRIVATE_DIRS="etc/corosync var/lib/corosync var/lib/pacemaker var/log/pacemaker var/log/corosync"
-SHARED_RUN_DIRS="libvirt"
+# host /run directories shared into the private /run (those that exist when `up` runs)
+SHARED_RUN_DIRS=""
+[ -d /run/libvirt ] && SHARED_RUN_DIRS="libvirt"
+export SHARED_RUN_DIRS
 
 ts() { date -u '+%F %T.%3N'; }
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -143,7 +146,6 @@ cmd_up() {
     fi
     mkdir -p "$W/log"
     fresh_state_dirs
-    for d in $SHARED_RUN_DIRS; do mkdir -p "/run/$d"; done
     : > "$W/log/console"
     # setsid: not in the caller's process group/session (a test's Ctrl-C does not hit it)
     setsid unshare --pid --fork --kill-child=SIGKILL --mount --propagation private --uts --ipc \
