@@ -20,6 +20,7 @@
 #   2 admin / secret      administrator
 #   3 oper  / opsecret    operator
 #   4 user  / usersecret  user
+#   5 fencer / Fx-Pw-9dJ2kq administrator  (a password no other process on the machine shows)
 # --kg HEX sets the BMC key Kg for RMCP+: HEX must decode to printable ASCII (no blank or
 # quote, at most 19 bytes), because ipmi_sim only reads a Kg as a quoted string (zero-padded
 # to 20 bytes). E.g. --kg 6b67736563726574 = "kgsecret".
@@ -39,7 +40,14 @@ udp_bound() {
 
 machine_state() {
     local pid; pid=$(pid_of "$1" machine)
-    if alive "$pid" && grep -q '^sleep' "/proc/$pid/comm" 2>/dev/null; then echo on; else echo off; fi
+    # the startcmd process is ours (and not a recycled PID) if it is `sleep` or still the
+    # `_machine` step of this script just before its exec
+    if alive "$pid" && { grep -q '^sleep' "/proc/$pid/comm" 2>/dev/null ||
+                         tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "_machine $ROOT/$1"; }; then
+        echo on
+    else
+        echo off
+    fi
 }
 
 cmd_start() {
@@ -92,6 +100,7 @@ $kgline
   user 2 true "admin" "secret" admin 10 none md2 md5 straight
   user 3 true "oper" "opsecret" operator 10 none md2 md5 straight
   user 4 true "user" "usersecret" user 10 none md2 md5 straight
+  user 5 true "fencer" "Fx-Pw-9dJ2kq" admin 10 none md2 md5 straight
 EOF
     ( cd "$d" && exec setsid ipmi_sim -c "$d/lan.conf" -f "$d/cmds" -s "$d/state" -n </dev/null >"$d/sim.log" 2>&1 ) &
     echo $! > "$d/sim.pid"

@@ -246,13 +246,19 @@ pub struct OpenSessionResponse {
     pub conf: u8,
 }
 
+/// Console session ID of a handshake message, 0 when the message stops before it.
+fn console_sid_at4(p: &[u8]) -> u32 {
+    p.get(4..8).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+}
+
+/// Parse an Open Session Response. Error responses may be as short as tag + status
+/// (ipmi_sim sends just those); their `console_sid` is then 0.
 pub fn parse_open_session_response(p: &[u8]) -> Option<OpenSessionResponse> {
-    if p.len() < 8 {
+    if p.len() < 2 {
         return None;
     }
-    let console_sid = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+    let console_sid = console_sid_at4(p);
     if p[1] != 0 {
-        // Error responses may stop after the console session ID.
         return Some(OpenSessionResponse {
             tag: p[0], status: p[1], max_privilege: 0, console_sid, bmc_sid: 0, auth: 0, integ: 0, conf: 0,
         });
@@ -294,10 +300,10 @@ pub struct Rakp2 {
 }
 
 pub fn parse_rakp2(p: &[u8]) -> Option<Rakp2> {
-    if p.len() < 8 {
+    if p.len() < 2 {
         return None;
     }
-    let console_sid = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+    let console_sid = console_sid_at4(p);
     if p[1] != 0 {
         return Some(Rakp2 { tag: p[0], status: p[1], console_sid, bmc_random: [0; 16], bmc_guid: [0; 16], auth_code: vec![] });
     }
@@ -329,15 +335,10 @@ pub struct Rakp4 {
 }
 
 pub fn parse_rakp4(p: &[u8]) -> Option<Rakp4> {
-    if p.len() < 8 {
+    if p.len() < 2 || (p[1] == 0 && p.len() < 8) {
         return None;
     }
-    Some(Rakp4 {
-        tag: p[0],
-        status: p[1],
-        console_sid: u32::from_le_bytes([p[4], p[5], p[6], p[7]]),
-        icv: p[8..].to_vec(),
-    })
+    Some(Rakp4 { tag: p[0], status: p[1], console_sid: console_sid_at4(p), icv: p.get(8..).unwrap_or(&[]).to_vec() })
 }
 
 /// The outcome of checking RAKP 2: who is wrong.
@@ -359,18 +360,26 @@ pub fn check_rakp2(alg: AuthAlg, kuid: &[u8], params: &RakpParams, rakp2: &Rakp2
     Ok(crypto::rakp3_auth_code(alg, kuid, params))
 }
 
-/// Derive the session keys and verify RAKP 4 against them.
-pub fn finish_rakp4(suite: CipherSuite, kg: &[u8], params: &RakpParams, rakp4: &Rakp4) -> Result<SessionKeys, RakpCheck> {
+/// The session keys the RAKP exchange described by `params` yields, and the RAKP 4 check
+/// value the BMC must send for it.
+pub fn derive_session_keys(suite: CipherSuite, kg: &[u8], params: &RakpParams) -> (SessionKeys, Vec<u8>) {
     let sik = crypto::session_integrity_key(suite.auth, kg, params);
     let icv = crypto::rakp4_icv(suite.auth, &sik, params);
-    if !crypto::codes_equal(&icv, &rakp4.icv) {
-        return Err(RakpCheck::WrongKg);
-    }
-    Ok(SessionKeys {
+    let keys = SessionKeys {
         suite,
         k1: crypto::derive_k(suite.auth, &sik, 0x01),
         k2: crypto::derive_k(suite.auth, &sik, 0x02),
-    })
+    };
+    (keys, icv)
+}
+
+/// Derive the session keys and verify RAKP 4 against them.
+pub fn finish_rakp4(suite: CipherSuite, kg: &[u8], params: &RakpParams, rakp4: &Rakp4) -> Result<SessionKeys, RakpCheck> {
+    let (keys, icv) = derive_session_keys(suite, kg, params);
+    if !crypto::codes_equal(&icv, &rakp4.icv) {
+        return Err(RakpCheck::WrongKg);
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -431,6 +440,10 @@ mod tests {
             assert!(parse_rakp2(&vec![0; n]).is_none());
             assert!(parse_rakp4(&vec![0; n]).is_none());
         }
+        // Short error answers (as ipmi_sim sends them) are understood.
+        let r = parse_open_session_response(&[9, 0x04]).expect("short error");
+        assert_eq!((r.tag, r.status, r.console_sid), (9, 0x04, 0));
+        assert_eq!(parse_rakp4(&[9, 0x0f]).map(|r| r.status), Some(0x0f));
         assert!(parse_rakp2(&[0u8; 39]).is_none());
         assert!(parse_open_session_response(&[0u8; 35]).is_none());
     }

@@ -20,9 +20,32 @@ const CMD_CLOSE_SESSION: u8 = 0x3c;
 /// RMCP+ status "no cipher suite match with proposed security algorithms" and its relatives:
 /// the BMC does not speak the suite we proposed.
 const SUITE_REJECTED: &[u8] = &[0x04, 0x05, 0x06, 0x07, 0x10, 0x11];
-/// Appended to the refusal message so `open` can tell a suite refusal from others; removed
-/// before the message is shown.
-const SUITE_REJECTED_MARK: &str = " [suite-rejected]";
+/// Attempts at the whole RMCP+ handshake when the BMC lost track of it (RAKP 4 with an error
+/// status after retransmissions crossed).
+const HANDSHAKE_ATTEMPTS: u32 = 3;
+
+/// How an RMCP+ handshake attempt failed, for `open` to decide what to do next.
+enum OpenError {
+    Failed(SessionError),
+    /// The BMC does not speak the proposed cipher suite.
+    SuiteRejected(SessionError),
+    /// The BMC's handshake state and ours diverged; a new handshake may succeed.
+    Restart(SessionError),
+}
+
+impl From<SessionError> for OpenError {
+    fn from(e: SessionError) -> Self {
+        OpenError::Failed(e)
+    }
+}
+
+impl OpenError {
+    fn into_inner(self) -> SessionError {
+        match self {
+            OpenError::Failed(e) | OpenError::SuiteRejected(e) | OpenError::Restart(e) => e,
+        }
+    }
+}
 
 /// IPMI privilege levels (spec table 6-1 / 22-29).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -181,18 +204,21 @@ impl Session {
             Protocol::Lanplus { cipher: Some(id) } => {
                 let suite = CipherSuite::by_id(id)
                     .ok_or_else(|| SessionError::Auth(format!("cipher suite {id} is not supported by this agent")))?;
-                (Self::open_lanplus(&mut transport, cfg, suite, deadline)?, Some(id), None)
+                let state = Self::open_lanplus_retrying(&mut transport, cfg, suite, deadline).map_err(OpenError::into_inner)?;
+                (state, Some(id), None)
             }
             Protocol::Lanplus { cipher: None } => {
                 let preferred = CipherSuite::by_id(3).ok_or_else(|| SessionError::Io("suite table".into()))?;
-                match Self::open_lanplus(&mut transport, cfg, preferred, deadline) {
-                    Err(SessionError::Auth(m)) if m.ends_with(SUITE_REJECTED_MARK) => {
+                match Self::open_lanplus_retrying(&mut transport, cfg, preferred, deadline) {
+                    Ok(state) => (state, Some(3), None),
+                    Err(OpenError::SuiteRejected(_)) => {
                         (cfg.log)("the BMC rejected cipher suite 3, trying 17 (HMAC-SHA256, AES)");
                         let fallback = CipherSuite::by_id(17).ok_or_else(|| SessionError::Io("suite table".into()))?;
-                        (Self::open_lanplus(&mut transport, cfg, fallback, deadline)?, Some(17), None)
+                        let state = Self::open_lanplus_retrying(&mut transport, cfg, fallback, deadline)
+                            .map_err(OpenError::into_inner)?;
+                        (state, Some(17), None)
                     }
-                    Err(SessionError::Auth(m)) => return Err(SessionError::Auth(m.trim_end_matches(SUITE_REJECTED_MARK).to_string())),
-                    other => (other?, Some(3), None),
+                    Err(e) => return Err(e.into_inner()),
                 }
             }
             Protocol::Lan15 { auth } => {
@@ -205,13 +231,33 @@ impl Session {
         Ok(session)
     }
 
+    fn open_lanplus_retrying(
+        transport: &mut Transport,
+        cfg: &SessionConfig,
+        suite: CipherSuite,
+        deadline: Deadline,
+    ) -> Result<State, OpenError> {
+        let mut attempt = 1;
+        loop {
+            match Self::open_lanplus(transport, cfg, suite, deadline) {
+                Err(OpenError::Restart(e)) if attempt < HANDSHAKE_ATTEMPTS && !deadline.expired() => {
+                    (cfg.log)(&format!("{e}; starting the RMCP+ handshake again"));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn open_lanplus(
         transport: &mut Transport,
         cfg: &SessionConfig,
         suite: CipherSuite,
         deadline: Deadline,
-    ) -> Result<State, SessionError> {
+    ) -> Result<State, OpenError> {
         let log = cfg.log;
+        let suite_rejected = std::cell::Cell::new(false);
+        let restart = std::cell::Cell::new(false);
         let console_sid = random_nonzero_u32();
         let tag = (console_sid & 0x3f) as u8;
         log(&format!("RMCP+ open session, cipher suite {}, console session 0x{console_sid:08x}", suite.id));
@@ -227,13 +273,13 @@ impl Session {
                     return Accept::Ignore;
                 }
                 match rmcpplus::parse_open_session_response(&p.payload) {
-                    Some(r) if r.tag == tag && r.console_sid == console_sid => {
+                    Some(r) if r.tag == tag && (r.console_sid == console_sid || (r.status != 0 && r.console_sid == 0)) => {
                         if r.status == 0 {
                             Accept::Done(r)
                         } else {
-                            let marker = if SUITE_REJECTED.contains(&r.status) { SUITE_REJECTED_MARK } else { "" };
+                            suite_rejected.set(SUITE_REJECTED.contains(&r.status));
                             Accept::Fail(SessionError::Auth(format!(
-                                "BMC refused the RMCP+ session with cipher suite {}: {}{marker}",
+                                "BMC refused the RMCP+ session with cipher suite {}: {}",
                                 suite.id,
                                 rmcpplus::status_code_name(r.status)
                             )))
@@ -242,12 +288,18 @@ impl Session {
                     _ => Accept::Ignore,
                 }
             },
-        )?;
+        );
+        let open = match open {
+            Ok(o) => o,
+            Err(e) if suite_rejected.get() => return Err(OpenError::SuiteRejected(e)),
+            Err(e) => return Err(e.into()),
+        };
         if (open.auth, open.integ, open.conf) != (suite.auth as u8, suite.integ as u8, suite.conf as u8) {
             return Err(SessionError::Protocol(format!(
                 "BMC answered cipher suite {} with other algorithms (auth {}, integrity {}, confidentiality {})",
                 suite.id, open.auth, open.integ, open.conf
-            )));
+            ))
+            .into());
         }
         let bmc_sid = open.bmc_sid;
 
@@ -257,7 +309,7 @@ impl Session {
         let role = cfg.privilege as u8 | 0x10;
         let username = cfg.username.as_bytes();
         if username.len() > 16 {
-            return Err(SessionError::Auth("user name longer than 16 bytes".into()));
+            return Err(SessionError::Auth("user name longer than 16 bytes".into()).into());
         }
         let kuid = crypto::key20(&cfg.password);
         let rakp1 = rmcpplus::rakp1(tag, bmc_sid, &console_random, role, username);
@@ -280,7 +332,7 @@ impl Session {
                     return Accept::Ignore;
                 }
                 let Some(r2) = rmcpplus::parse_rakp2(&p.payload) else { return Accept::Ignore };
-                if r2.tag != tag || r2.console_sid != console_sid {
+                if r2.tag != tag || !(r2.console_sid == console_sid || (r2.status != 0 && r2.console_sid == 0)) {
                     return Accept::Ignore;
                 }
                 if r2.status != 0 {
@@ -309,7 +361,7 @@ impl Session {
                     let abort = rmcpplus::rakp3(tag, 0x0f, bmc_sid, &[]);
                     transport.send_only(&rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP3, &abort));
                 }
-                return Err(e);
+                return Err(e.into());
             }
         };
 
@@ -317,28 +369,61 @@ impl Session {
             Some(k) if k.iter().any(|&b| b != 0) => k.to_vec(),
             _ => kuid.to_vec(),
         };
-        let rakp3 = rmcpplus::rakp3(tag, 0, bmc_sid, &rakp3_code);
+        // If the BMC answered a retransmitted RAKP 1 too, it now holds a new random number and
+        // a RAKP 2 for it may arrive while we wait for RAKP 4: follow it (it must verify) and
+        // resend RAKP 3 with the code for the BMC's current state.
+        let current = std::cell::RefCell::new((params.clone(), rmcpplus::rakp3(tag, 0, bmc_sid, &rakp3_code)));
         let keys = transport.exchange(
             "RAKP Message 3",
             deadline,
-            || rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP3, &rakp3),
+            || rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP3, &current.borrow().1),
             |dg| {
-                let Ok(p) = rmcpplus::decode(dg, None) else { return Accept::Ignore };
+                // ipmi_sim answers a repeated RAKP 3 (after its first RAKP 4 was lost) with a
+                // RAKP 4 protected by the new session's keys: try those when plain decoding fails.
+                let p = match rmcpplus::decode(dg, None) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        let (keys, _) = rmcpplus::derive_session_keys(suite, &kg, &current.borrow().0);
+                        match rmcpplus::decode(dg, Some(&keys)) {
+                            Ok(p) if p.payload_type == rmcpplus::PAYLOAD_RAKP4 => p,
+                            _ => return Accept::Ignore,
+                        }
+                    }
+                };
+                if p.payload_type == rmcpplus::PAYLOAD_RAKP2 {
+                    let Some(r2) = rmcpplus::parse_rakp2(&p.payload) else { return Accept::Ignore };
+                    let mut cur = current.borrow_mut();
+                    if r2.tag != tag || r2.console_sid != console_sid || r2.status != 0 || r2.bmc_random == cur.0.bmc_random {
+                        return Accept::Ignore;
+                    }
+                    let mut newer = cur.0.clone();
+                    newer.bmc_random = r2.bmc_random;
+                    newer.bmc_guid = r2.bmc_guid;
+                    return match rmcpplus::check_rakp2(suite.auth, &kuid, &newer, &r2) {
+                        Ok(code) => {
+                            log("the BMC answered a repeated RAKP 1; following its newer RAKP 2");
+                            *cur = (newer, rmcpplus::rakp3(tag, 0, bmc_sid, &code));
+                            Accept::Resend
+                        }
+                        Err(_) => Accept::Ignore,
+                    };
+                }
                 if p.payload_type != rmcpplus::PAYLOAD_RAKP4 {
                     return Accept::Ignore;
                 }
                 let Some(r4) = rmcpplus::parse_rakp4(&p.payload) else { return Accept::Ignore };
-                if r4.tag != tag || r4.console_sid != console_sid {
+                if r4.tag != tag || !(r4.console_sid == console_sid || (r4.status != 0 && r4.console_sid == 0)) {
                     return Accept::Ignore;
                 }
                 if r4.status != 0 {
+                    restart.set(true);
                     return Accept::Fail(SessionError::Auth(format!(
                         "BMC refused the RAKP exchange for user '{}': {}",
                         cfg.username,
                         rmcpplus::status_code_name(r4.status)
                     )));
                 }
-                match rmcpplus::finish_rakp4(suite, &kg, &params, &r4) {
+                match rmcpplus::finish_rakp4(suite, &kg, &current.borrow().0, &r4) {
                     Ok(keys) => Accept::Done(keys),
                     Err(_) => Accept::Fail(SessionError::Auth(
                         "RMCP+ session keys do not match the BMC's (RAKP 4 check failed): wrong or missing Kg key (hexadecimal_kg)"
@@ -346,7 +431,12 @@ impl Session {
                     )),
                 }
             },
-        )?;
+        );
+        let keys = match keys {
+            Ok(k) => k,
+            Err(e) if restart.get() => return Err(OpenError::Restart(e)),
+            Err(e) => return Err(e.into()),
+        };
         log(&format!("RMCP+ session established, BMC session 0x{bmc_sid:08x}"));
         Ok(State::Lanplus { keys, console_sid, bmc_sid, seq: 0 })
     }

@@ -15,6 +15,8 @@ pub enum Accept<T> {
     /// Not the answer we wait for (garbage, stale, other session): keep listening.
     Ignore,
     Done(T),
+    /// The peer's state moved on (e.g. it answered a duplicate): rebuild and send now.
+    Resend,
     /// A definitive answer that ends the exchange with an error (e.g. "wrong password").
     Fail(SessionError),
 }
@@ -22,7 +24,7 @@ pub enum Accept<T> {
 pub struct Transport {
     socket: UdpSocket,
     peer: SocketAddr,
-    /// First retransmission interval; doubled after each silent interval up to `max_rto`.
+    /// First retransmission interval; grown by half after each silent interval, up to `max_rto`.
     pub initial_rto: Duration,
     pub max_rto: Duration,
     /// Set when the kernel reported ICMP port unreachable: named in the timeout message.
@@ -81,6 +83,7 @@ impl Transport {
                 }
             }
             let listen_until = deadline.capped(rto);
+            let mut resend_now = false;
             loop {
                 let left = listen_until.remaining();
                 if left.is_zero() {
@@ -92,6 +95,10 @@ impl Transport {
                     Ok(n) => match accept(&buf[..n]) {
                         Accept::Ignore => (self.log)(&format!("ignored a {n}-byte datagram while waiting for {what}")),
                         Accept::Done(v) => return Ok(v),
+                        Accept::Resend => {
+                            resend_now = true;
+                            break;
+                        }
                         Accept::Fail(e) => return Err(e),
                     },
                     Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
@@ -104,7 +111,11 @@ impl Transport {
                     Err(e) => return Err(SessionError::Io(format!("receiving {what} from {}: {e}", self.peer))),
                 }
             }
-            rto = (rto * 2).min(self.max_rto);
+            if !resend_now {
+                // Gentle backoff: BMCs answer in milliseconds or not at all, so frequent
+                // retries within the deadline matter more than sparing the link.
+                rto = (rto * 3 / 2).min(self.max_rto);
+            }
         }
         let why = if self.refused { " (port unreachable: is the BMC listening there?)" } else { "" };
         Err(SessionError::Timeout(format!(
