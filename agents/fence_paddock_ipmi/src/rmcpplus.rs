@@ -123,8 +123,8 @@ pub fn encode_session(keys: &SessionKeys, bmc_session_id: u32, seq: u32, message
     p
 }
 
-/// Decode any RMCP+ datagram. With `keys`, protected packets are verified and decrypted, and
-/// unprotected IPMI payloads are refused if the suite demands protection.
+/// Decode any RMCP+ datagram. With `keys` (inside a session), protected packets are verified
+/// and decrypted, and unprotected ones are refused if the suite demands protection.
 pub fn decode(datagram: &[u8], keys: Option<&SessionKeys>) -> Result<Packet, PacketError> {
     let body = rmcp::ipmi_body(datagram).ok_or(PacketError::NotRmcp)?;
     let (&auth_type, rest) = body.split_first().ok_or(PacketError::Truncated)?;
@@ -186,11 +186,10 @@ pub fn decode(datagram: &[u8], keys: Option<&SessionKeys>) -> Result<Packet, Pac
         raw.to_vec()
     };
 
+    // Inside a session every payload must carry the suite's protection: stripping the flags
+    // must not turn a forged packet into an acceptable one.
     if let Some(k) = keys {
-        if payload_type == PAYLOAD_IPMI
-            && ((k.suite.integ != IntegAlg::None && !authenticated)
-                || (k.suite.conf != ConfAlg::None && !encrypted))
-        {
+        if (k.suite.integ != IntegAlg::None && !authenticated) || (k.suite.conf != ConfAlg::None && !encrypted) {
             return Err(PacketError::Unprotected);
         }
     }
