@@ -215,11 +215,17 @@ pub trait FenceAgent {
         Ok(())
     }
 
-    /// Open a connection or session to the device; called once per invocation.
+    /// Open a connection or session to the device; called once per invocation, after the
+    /// password was resolved (`options.password()`). The deadline is `login_timeout`, capped
+    /// by the invocation's overall deadline.
     fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError>;
 }
 
 /// An open connection to a device. The framework calls `close` once at the end, whatever happened.
+///
+/// Each call's deadline is `shell_timeout` capped by the invocation's overall deadline (the
+/// framework does the waiting and polling between calls); `close` gets what is left, at least
+/// a moment. Log with [`crate::log::debug`] from the calling thread.
 pub trait FenceDevice {
     fn power_status(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<PowerState, FenceError>;
 
