@@ -1,3 +1,5 @@
+//! Deadlines: every blocking step of an invocation is bounded by one.
+
 use std::time::{Duration, Instant};
 
 /// The moment by which an operation must be finished. Every blocking call takes one.

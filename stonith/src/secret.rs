@@ -1,3 +1,5 @@
+//! Secrets (passwords, keys) that cannot be printed by accident.
+
 use std::fmt;
 
 /// A password or key. Its Debug and Display never show the value, so it cannot leak into
