@@ -8,7 +8,7 @@ use ocf::{Context, Deadline, OcfError, OcfStatus};
 
 use crate::health::classify;
 use crate::identity::{self, Identity};
-use crate::libvirt::{DomainFacts, Hypervisor, LibvirtError};
+use crate::libvirt::{DomainFacts, DomainStatus, Hypervisor, LibvirtError};
 use crate::migration::{self, MigrationPlan};
 use crate::params::Settings;
 use crate::{process_check, shared_storage, utilization};
@@ -194,7 +194,12 @@ pub fn stop(ctx: &Context) -> Result<(), OcfError> {
             }
         }
     }
-    if !gone && !s.force_stop {
+    // A paused guest cannot act on a shutdown request: straight to destroy.
+    let paused = matches!(facts.status, DomainStatus::Paused(_));
+    if paused && !s.force_stop {
+        tracing::info!("{}: paused ({:?}), no graceful shutdown possible", id.name, facts.status);
+    }
+    if !gone && !s.force_stop && !paused {
         gone = graceful_shutdown(&hv, &id, s.shutdown_flags, graceful_deadline)?;
     }
     if !gone {
@@ -220,7 +225,7 @@ fn active(hv: &Hypervisor, id: &Identity, deadline: Deadline) -> Result<Option<D
 /// Asks the guest to shut down (again every few seconds: an early ACPI press can be lost while
 /// the guest boots) and waits until it is gone or `deadline`. Returns whether it is gone.
 fn graceful_shutdown(hv: &Hypervisor, id: &Identity, flags: u32, deadline: Deadline) -> Result<bool, OcfError> {
-    const RESEND: Duration = Duration::from_secs(5);
+    const RESEND: Duration = Duration::from_secs(2);
     let mut last_request: Option<Instant> = None;
     loop {
         if last_request.map_or(true, |t| t.elapsed() >= RESEND) {
@@ -322,15 +327,23 @@ pub fn migrate_from(ctx: &Context) -> Result<(), OcfError> {
     let source = ctx.meta("migrate_source").unwrap_or("the source").to_string();
     let id = identity_for_status(ctx, &s)?;
     let hv = connect(&s, ctx.deadline)?;
+    // migrate_from runs after migrate_to finished at the source, so the domain is here already;
+    // an absent domain gets a short grace only (VirtualDomain waits here forever).
+    let absent_deadline = ctx.deadline.capped(Duration::from_secs(5));
     loop {
-        if let Some(f) = hv.find(&id.name, id.uuid.as_deref(), ctx.deadline).map_err(generic)? {
-            // Paused for the incoming migration counts as "running" only once libvirt resumed it.
-            if matches!(f.status, crate::libvirt::DomainStatus::Running | crate::libvirt::DomainStatus::Blocked) {
-                break;
+        match hv.find(&id.name, id.uuid.as_deref(), ctx.deadline).map_err(generic)? {
+            // Paused for the incoming migration counts only once libvirt resumed it.
+            Some(f) if matches!(f.status, DomainStatus::Running | DomainStatus::Blocked) => break,
+            Some(f) if !matches!(f.status, DomainStatus::Paused(_)) => {
+                if classify(&id.name, f.status)? == OcfStatus::NotRunning && absent_deadline.expired() {
+                    return Err(OcfError::generic(format!("{}: not running here after migration from {source}", id.name)));
+                }
             }
-            if !matches!(f.status, crate::libvirt::DomainStatus::Paused(_)) {
-                classify(&id.name, f.status)?;
+            Some(_) => {}
+            None if absent_deadline.expired() => {
+                return Err(OcfError::generic(format!("{}: did not arrive here from {source}", id.name)));
             }
+            None => {}
         }
         if ctx.deadline.expired() {
             return Err(OcfError::generic(format!("{}: not running here after migration from {source}", id.name)));

@@ -1,0 +1,80 @@
+#!/bin/bash
+# timeout: 240
+# ocf:paddock:vm under Pacemaker: a tiny guest on a test libvirtd (tests/lib/libvirt-host.sh)
+# is started by `pcs resource create`, shows Started in crm_mon, gets its utilization
+# attributes, and is restarted by Pacemaker after its qemu process is killed.
+. "$(dirname "$(readlink -f "$0")")/../lib/system-test.sh"
+HOSTS=$PADDOCK_REPO/tests/lib/libvirt-host.sh
+export PADDOCK_VIRT_DIR=$TEST_TMP/virt
+PORT=$TEST_PORT_BASE
+URI=qemu+tcp://127.0.0.1:$PORT/system
+RSC=vm1
+DOM=pvm-sys1
+AGENT=/usr/lib/ocf/resource.d/paddock/vm
+
+require_cmd pcs crm_mon crm_resource virsh libvirtd qemu-system-x86_64 tini
+[ -x "$AGENT" ] || fail "$AGENT not installed (make install)"
+
+step "tiny guest and a libvirtd on 127.0.0.1:$PORT"
+KDIR=$("$PADDOCK_REPO/tests/lib/build-tinyvm.sh") || fail "cannot build the tiny guest"
+ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)   # decided by the cargo tests (kvm if it boots)
+"$HOSTS" start pvm-sys "$PORT" || fail "cannot start libvirtd"
+at_exit "\"$HOSTS\" stop pvm-sys"
+mkdir -p "$TEST_TMP/shared"
+truncate -s 1M "$TEST_TMP/shared/disk.raw"
+cat > "$TEST_TMP/$DOM.xml" <<EOX
+<domain type='$ACCEL'>
+  <name>$DOM</name>
+  <memory unit='MiB'>96</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$KDIR/vmlinuz</kernel><initrd>$KDIR/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
+      <source file='$TEST_TMP/shared/disk.raw'/><target dev='vda' bus='virtio'/></disk>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$TEST_TMP/shared/serial.log' append='on'/></serial>
+    <console type='file'><source path='$TEST_TMP/shared/serial.log' append='on'/><target type='serial'/></console>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOX
+
+step "the agent is known to pcs"
+pcs_on resource describe ocf:paddock:vm > "$TEST_TMP/describe.txt" || fail "pcs resource describe ocf:paddock:vm failed"
+grep -q shutdown_mode "$TEST_TMP/describe.txt" || fail "pcs does not show shutdown_mode"
+
+step "pcs resource create $RSC ocf:paddock:vm"
+pcs_on resource create "$RSC" ocf:paddock:vm config="$TEST_TMP/$DOM.xml" hypervisor="$URI" \
+    op monitor interval=3s timeout=20s op stop timeout=30s || fail "pcs resource create failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete $RSC --force >/dev/null 2>&1"
+started() { on crm_mon -1 | grep -Eq "$RSC\s+\(ocf:paddock:vm\):\s+Started paddock1"; }
+wait_until 60 started
+virsh -q -c "$URI" list --name | grep -qx "$DOM" || fail "crm_mon says Started but libvirt does not run $DOM"
+util() { [ "$(on crm_resource -r $RSC -z -g "$1" 2>/dev/null)" = "$2" ]; }
+wait_until 20 util cpu 1
+wait_until 5 util hv_memory 96
+
+step "kill qemu: Pacemaker notices (monitor) and restarts the domain"
+qpid=$(pgrep -f "qemu-system.*guest=$DOM," | head -n1)
+[ -n "$qpid" ] || fail "no qemu process for $DOM"
+kill -9 "$qpid"
+failed_once() { on crm_mon -1 --include=failcounts 2>/dev/null | grep -Eq "$RSC:? .*(fail-count=1|migration-threshold)" || on crm_mon -1 | grep -q "$RSC.*not running"; }
+new_qemu() { local p; p=$(pgrep -f "qemu-system.*guest=$DOM," | head -n1); [ -n "$p" ] && [ "$p" != "$qpid" ]; }
+wait_until 60 new_qemu
+wait_until 60 started
+on crm_mon -1 | grep -q "$RSC.*monitor.*not running" || on crm_mon -1 --include=failcounts | grep -q "$RSC" ||
+    fail "crm_mon shows no trace of the failed monitor"
+step "the restarted domain runs: $(virsh -q -c "$URI" domstate "$DOM")"
+virsh -q -c "$URI" domstate "$DOM" | grep -q running || fail "$DOM is not running after the restart"
+
+step "pcs resource disable: graceful stop"
+pcs_on resource disable "$RSC" || fail "pcs resource disable failed"
+stopped() { on crm_mon -1 | grep -Eq "$RSC\s+\(ocf:paddock:vm\):\s+Stopped"; }
+wait_until 40 stopped
+virsh -q -c "$URI" list --name | grep -qx "$DOM" && fail "$DOM still runs after disable"
+step "pass"
