@@ -169,7 +169,7 @@ pub fn common_options() -> Vec<OptionSpec> {
 /// the same name), with the agent's new rows between the connection rows and the timing rows.
 pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
     let mut own = agent.options();
-    // an agent that supplies its own `plug` row decides whether plug is required
+    // An agent that supplies its own `plug` row decides whether plug is required.
     let own_plug = own.iter().any(|o| o.name == "plug");
     let mut take = |common: OptionSpec| match own.iter().position(|o| o.name == common.name) {
         Some(i) => own.remove(i),
@@ -180,6 +180,13 @@ pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
     let mut table = head;
     table.extend(own);
     table.extend(tail);
+    // With port_as_ip the address may come from the plug, so metadata cannot require ip
+    // (as fence_ipmilan); the run-time check still wants one or the other.
+    if table.iter().any(|o| o.name == "port_as_ip") {
+        if let Some(ip) = table.iter_mut().find(|o| o.name == "ip") {
+            ip.required = false;
+        }
+    }
     if agent.info().multiple_plugs && !own_plug {
         if let Some(plug) = table.iter_mut().find(|o| o.name == "plug") {
             plug.required = true;

@@ -205,7 +205,9 @@ fn failed(error: &FenceError) -> String {
 
 /// fence-agents' checks of required options, with its messages.
 fn check_required(table: &[OptionSpec], options: &Options, action: &str) -> Result<(), String> {
-    for spec in table.iter().filter(|s| s.required && s.name != "action") {
+    let port_as_ip = table.iter().any(|s| s.name == "port_as_ip");
+    let needed = |s: &&OptionSpec| s.name != "action" && (s.required || (s.name == "ip" && port_as_ip));
+    for spec in table.iter().filter(needed) {
         let given = options.get(spec.name).is_some_and(|v| !v.is_empty()) || options.secret(spec.name).is_some();
         if given {
             continue;

@@ -174,4 +174,10 @@ fn port_as_ip_makes_the_plug_the_address() {
     let r = run(&a, &[], "action=status\nport_as_ip=1\nport=10.8.8.8\n", &[]);
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(a.state().ip_seen.as_deref(), Some("10.8.8.8"));
+    // Neither ip nor a plug used as ip: still an error, although metadata cannot require ip.
+    let r = run(&a, &["-o", "status", "--port-as-ip"], "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("You have to enter fence address"), "{}", r.stderr);
+    let xml = run(&a, &["-o", "metadata"], "", &[]).stdout;
+    assert!(xml.contains(r#"<parameter name="ip" unique="0" required="0" obsoletes="ipaddr">"#), "{xml}");
 }
