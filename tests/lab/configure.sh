@@ -1,0 +1,24 @@
+#!/bin/bash
+# tests/lab/configure.sh -- configure the running lab from crm-examples/:
+# fencing through the node BMCs, then the VMs.
+#   env LAB_STACK, LAB_FENCE_AGENT, LAB_VM_AGENT: see lib.sh
+#   env NODE_MEMORY (MiB per node for VMs, default 384 = 4 guests)
+set -eu
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+. "$LAB_BIN/vms.sh"
+make_vm_definitions
+
+fence_agent=$(lab_fence_agent) && vm_agent=$(lab_vm_agent) || exit 2
+# --unsafe: libvirt does not know the lab's shared directory is shared storage.
+# Utilization is set by the configuration, not guessed by the agent.
+vm_extra="migrate_options=--unsafe autoset_utilization_cpu=false autoset_utilization_hv_memory=false autoset_utilization_host_memory=false"
+bmcs=""
+for n in $NODES; do bmcs="$bmcs $n=$BMC_IP:$(bmc_port "$n")"; done
+
+# the lab's BMCs only offer cipher suite 3 (fence_ipmilan's default is "any")
+on node1 env BMCS="$bmcs" BMC_USER="$BMC_USER" BMC_PASSWORD="$BMC_PASSWORD" \
+    FENCE_AGENT="$fence_agent" FENCE_EXTRA="cipher=3 ${FENCE_EXTRA:-}" \
+    sh "$REPO/crm-examples/fencing/fencing.pcs.sh"
+on node1 env VMS="$LAB_VMS" VM_DIR="$VM_DIR" NODE_MEMORY="${NODE_MEMORY:-384}" \
+    VM_AGENT="$vm_agent" VM_EXTRA="$vm_extra" \
+    sh "$REPO/crm-examples/ha-vms/ha-vms.pcs.sh"

@@ -1,0 +1,197 @@
+#!/bin/bash
+# tests/lab/lab.sh up|down|status -- the three-node lab (see README.md).
+#   up   : build from scratch (fresh state dirs), power on the 3 BMCs, wait
+#          until the cluster formed.  env: TOKEN (ms; corosync totem.token,
+#          unset = corosync default), TOKEN_COEF, BOOT_DELAY (s, default 10).
+#   down : power everything off, kill what is left in our namespaces, delete
+#          them.  Idempotent.
+set -u
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+net_up() {
+    ip netns add "$HUB_NS"
+    ip -n "$HUB_NS" link set lo up
+    ip -n "$HUB_NS" link add pdkbr0 type bridge stp_state 0 forward_delay 0
+    ip -n "$HUB_NS" addr add "$BMC_IP/24" dev pdkbr0
+    ip -n "$HUB_NS" link set pdkbr0 up
+    for n in $NODES; do
+        local ns i=${n#node}
+        ns=$(node_ns "$n")
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        ip -n "$HUB_NS" link add "pv$i" type veth peer name eth0 netns "$ns"
+        ip -n "$HUB_NS" link set "pv$i" master pdkbr0 up
+        ip -n "$ns" addr add "$(node_ip "$n")/24" dev eth0
+        ip -n "$ns" link set eth0 up
+    done
+}
+
+write_corosync_conf() {
+    echo "totem {"
+    echo "    version: 2"
+    echo "    cluster_name: paddock-lab"
+    echo "    transport: knet"
+    echo "    crypto_cipher: none"
+    echo "    crypto_hash: none"
+    [ -n "${TOKEN:-}" ] && echo "    token: $TOKEN"
+    [ -n "${TOKEN_COEF:-}" ] && echo "    token_coefficient: $TOKEN_COEF"
+    echo "}"
+    echo "logging {"
+    echo "    to_logfile: yes"
+    echo "    logfile: /var/log/corosync/corosync.log"
+    echo "    to_stderr: no"
+    echo "    to_syslog: no"
+    echo "    timestamp: hires"
+    echo "}"
+    echo "quorum {"
+    echo "    provider: corosync_votequorum"
+    echo "}"
+    echo "nodelist {"
+    for n in $NODES; do
+        printf '    node {\n        name: %s\n        nodeid: %s\n        ring0_addr: %s\n    }\n' \
+            "$n" "${n#node}" "$(node_ip "$n")"
+    done
+    echo "}"
+}
+
+write_libvirt_conf() {   # NODE DIR
+    local n=$1 d=$2 ip
+    ip=$(node_ip "$n")
+    cat > "$d/libvirtd.conf" <<EOC
+# libvirtd of lab $n: TCP (no auth) on its lab address, for migrations
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$ip"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_group = "root"
+host_uuid = "5a3c0c1e-0000-4000-8000-00000000000${n#node}"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+keepalive_interval = 5
+EOC
+    cat > "$d/qemu.conf" <<EOC
+# lab $n: run qemu as root, no cgroups (the three daemons would share
+# /sys/fs/cgroup/machine), no virtlogd, no per-VM /dev namespace
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+migration_address = "$ip"
+migration_host = "$ip"
+EOC
+}
+
+up() {
+    set -e
+    mkdir -p "$L"/{conf,run,log,nodes,bmc,shared}
+    rm -f "$L"/run/* "$L"/log/*
+    echo "${BOOT_DELAY:-10}" > "$L/conf/boot_delay"
+    write_corosync_conf > "$L/conf/corosync.conf"
+    for n in $NODES; do
+        local D=$L/nodes/$n
+        rm -rf "$D"
+        mkdir -p "$D"/etc/{corosync,libvirt} "$D"/var/lib/{corosync,libvirt} "$D"/var/cache/libvirt \
+                 "$D"/var/log/{corosync,libvirt/qemu}
+        install -d -o hacluster -g haclient -m 0750 "$D"/var/lib/pacemaker \
+            "$D"/var/lib/pacemaker/{cib,pengine,blackbox,cores}
+        install -d -o hacluster -g haclient -m 0770 "$D"/var/log/pacemaker "$D"/var/log/pacemaker/bundles
+        cp "$L/conf/corosync.conf" "$D/etc/corosync/corosync.conf"
+        write_libvirt_conf "$n" "$D/etc/libvirt"
+        echo 0 > "$D/sysrq"
+        { echo "127.0.0.1 localhost"; for m in $NODES; do echo "$(node_ip "$m") $m"; done; } > "$D/etc/hosts"
+        cp /etc/passwd "$D/etc/passwd"; cp /etc/group "$D/etc/group"
+        getent passwd libvirt-qemu >/dev/null || echo "libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin" >> "$D/etc/passwd"
+        getent group libvirt-qemu >/dev/null || echo "libvirt-qemu:x:64055:" >> "$D/etc/group"
+        getent group kvm >/dev/null || echo "kvm:x:64056:" >> "$D/etc/group"
+    done
+
+    # BMCs: one ipmi_sim per node, on the management side (pdk-hub)
+    cat > "$L/bmc/cmds" <<'EOC'
+mc_setbmc 0x20
+mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 dynsens
+mc_enable 0x20
+EOC
+    for n in $NODES; do
+        local B=$L/bmc/$n i=${n#node}
+        rm -rf "$B"; mkdir -p "$B/state"
+        cat > "$B/lan.conf" <<EOC
+# BMC of $n: IPMI over LAN (RMCP+), UDP $BMC_IP:$(bmc_port "$n") in netns $HUB_NS
+name "bmc-$n"
+set_working_mc 0x20
+  startlan 1
+    addr $BMC_IP $(bmc_port "$n")
+    priv_limit admin
+    allowed_auths_callback none md2 md5 straight
+    allowed_auths_user none md2 md5 straight
+    allowed_auths_operator none md2 md5 straight
+    allowed_auths_admin none md2 md5 straight
+    guid a123456789abcdefa123456789abcd0$i
+  endlan
+  # a VM-codec system interface gives the chassis its "can power" capability;
+  # nothing connects to it
+  serial 15 127.0.0.1 $((19610 + i)) codec VM
+  # power on = run node-power; power state = is it alive; power off = SIGTERM
+  startcmd "$LAB_BIN/node-power $n"
+  startnow false
+  poweroff_wait 0
+  kill_wait 1
+  user 2 true "$BMC_USER" "$BMC_PASSWORD" admin 10 none md2 md5 straight
+EOC
+    done
+
+    ip netns list | grep -qw "$HUB_NS" || net_up
+    for n in $NODES; do
+        local B=$L/bmc/$n
+        ( cd "$B" && exec ip netns exec "$HUB_NS" setsid ipmi_sim -c "$B/lan.conf" -f "$L/bmc/cmds" \
+            -s "$B/state" -n </dev/null >>"$L/log/bmc-$n.log" 2>&1 ) &
+        echo $! > "$L/run/bmc-$n.pid"
+    done
+    sleep 1
+    for n in $NODES; do ipmi "$n" chassis power on >/dev/null; done
+    set +e
+    if ! wait_until 120 all_online; then
+        on node1 crm_mon -1
+        echo "lab: cluster did not form" >&2
+        return 1
+    fi
+    echo "lab up: $(online_nodes)"
+}
+
+down() {
+    local p n
+    kill_pidfile() { p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill "-$2" "$p" 2>/dev/null; }
+    for n in $NODES; do kill_pidfile "$L/run/$n.unshare.pid" KILL; done     # pull the plugs
+    for n in $NODES; do kill_pidfile "$L/run/bmc-$n.pid" TERM; done
+    sleep 0.5
+    for n in $NODES; do kill_pidfile "$L/run/$n.power.pid" KILL; kill_pidfile "$L/run/bmc-$n.pid" KILL; done
+    # every process in our network namespaces was started by the lab
+    for ns in $(for n in $NODES; do node_ns "$n"; done) "$HUB_NS"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    done
+    for _ in $(seq 50); do
+        local left=""
+        for ns in $(for n in $NODES; do node_ns "$n"; done) "$HUB_NS"; do
+            left="$left$(ip netns pids "$ns" 2>/dev/null)"
+        done
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    for n in $NODES; do ip netns del "$(node_ns "$n")" 2>/dev/null; done
+    ip netns del "$HUB_NS" 2>/dev/null
+    rm -f "$L"/run/*.pid "$L"/run/*.booted
+    if ip netns list | grep -q '^pdk-'; then echo "lab down: WARNING namespaces left" >&2; return 1; fi
+    echo "lab down"
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) for n in $NODES; do echo "$n: $(cat "$L/run/$n.init.pid" 2>/dev/null || echo off)"; done
+            on node1 crm_mon -1 ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

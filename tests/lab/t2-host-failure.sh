@@ -1,0 +1,57 @@
+#!/bin/bash
+# Test 2: host failure.  Pull the cable of the node running vm-db (after
+# live-migrating a low-priority VM there, so it runs both kinds).  The
+# survivors must fence it through its BMC, then restart its VMs, the
+# high-priority ones first, and no VM may ever run twice.  Prints the timings.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+. "$LAB_BIN/vms.sh"
+. "$LAB_BIN/failover.sh"
+mode=${1:-link-down}
+
+victim=$(vm_location vm-db)
+[ -n "$victim" ] || { fail "vm-db is not running anywhere"; exit 1; }
+low=$(low_vms | head -1)
+if [ "$(vm_location "$low")" != "$victim" ]; then
+    on node1 crm_resource --move -r "$low" -N "$victim" >/dev/null 2>&1
+    on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+    on node1 crm_resource --clear -r "$low" >/dev/null 2>&1
+    on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+fi
+echo "victim $victim runs: $(crm_status node1 | awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v {printf "%s ", $1}')"
+grep -c 'POWER OFF' "$L/log/$victim.console" > "$L/run/poweroffs0" 2>/dev/null
+
+fail_node "$victim" "$mode"
+
+check "$victim fenced through its BMC (fenced log: reboot OK, ${FO_FENCED:-never} s)" test -n "$FO_FENCED"
+check "$victim's BMC really cut its power (console: POWER OFF)" \
+    test "$(grep -c 'POWER OFF' "$L/log/$victim.console")" -gt "$(cat "$L/run/poweroffs0")"
+survivors=$(crm_status "$(for n in $NODES; do [ "$n" != "$victim" ] && echo "$n"; done | head -1)")
+for vm in $FO_VMS; do
+    check "$vm restarted on a survivor (start ok $(fo_start "$vm") s, guest up $(fo_up "$vm") s)" \
+        eval 'awk -v r="$vm" -v v="$victim" '"'"'$1 == r && $2 == "Started" && $3 != v {f=1} END {exit !f}'"'"' <<<"$survivors" && [ -n "$(fo_up "$vm")" ]'
+done
+check "no VM ran twice at any time during the failover (qemu processes sampled every 0.1 s)" test -z "$FO_TWICE"
+# high-priority VMs first: each one's start done before any low-priority start
+last_high=0; first_low=999
+for vm in $FO_VMS; do
+    s=$(fo_start "$vm"); [ -n "$s" ] || continue
+    if [ "$(vm_priority "$vm")" -gt 0 ]; then
+        last_high=$(awk -v a="$last_high" -v b="$s" 'BEGIN { print (b > a) ? b : a }')
+    else
+        first_low=$(awk -v a="$first_low" -v b="$s" 'BEGIN { print (b < a) ? b : a }')
+    fi
+done
+check "high-priority VMs running before low-priority ones start ($last_high s <= $first_low s)" \
+    awk -v a="$last_high" -v b="$first_low" 'BEGIN { exit !(a <= b) }'
+
+check "$victim back online after power-on + boot" wait_until 90 all_online
+on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+all=$(for n in $NODES; do on "$n" virsh -q -c qemu:///system list --name; done | grep . | sort)
+check "afterwards every node's libvirtd together runs each VM exactly once" test "$all" = "$(vm_names | sort)"
+
+echo "MEASURE node-loss($mode) -> fenced: ${FO_FENCED:-never} s"
+for vm in $FO_VMS; do
+    echo "MEASURE node-loss($mode) -> $vm (priority $(vm_priority "$vm")) started: $(fo_start "$vm") s, guest up: $(fo_up "$vm") s"
+done
+echo "MEASURE node-loss($mode) -> all its VMs running: ${FO_ALL:-never} s"
+finish

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Test 3: maintenance.  `pcs node standby` on the busiest node live-migrates
+# every VM away (no VM stopped, no guest rebooted); `pcs node unstandby`
+# brings the node back into service.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+. "$LAB_BIN/vms.sh"
+status=$(crm_status node1)
+node=$(awk '$1 ~ /^vm-/ && $2 == "Started" {print $3}' <<<"$status" | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+vms=$(awk -v n="$node" '$1 ~ /^vm-/ && $3 == n {printf "%s ", $1}' <<<"$status")
+echo "standby $node, which runs: $vms"
+declare -A boots0
+for vm in $(vm_names); do boots0[$vm]=$(boots "$vm"); done
+rm -f "$L/run/twice"
+( while :; do qemu_twice >> "$L/run/twice"; sleep 0.1; done ) &
+sampler=$!
+t0=$(now)
+on node1 pcs node standby "$node" >/dev/null 2>&1
+check "pcs node standby $node" test $? -eq 0
+on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
+drained=$(elapsed "$t0" "$(now)")
+kill "$sampler"; wait "$sampler" 2>/dev/null
+sleep 1
+status=$(crm_status node1)
+check "no VM left on $node" test -z "$(awk -v n="$node" '$1 ~ /^vm-/ && $3 == n' <<<"$status")"
+for vm in $(vm_names); do
+    check "$vm running (on $(awk -v r="$vm" '$1 == r {print $3}' <<<"$status")), guest not rebooted" \
+        eval 'awk -v r="$vm" '"'"'$1 == r && $2 == "Started" {f=1} END {exit !f}'"'"' <<<"$status" && [ "$(boots "$vm")" = "${boots0[$vm]}" ]'
+done
+since=$(cat "$L"/nodes/node*/var/log/pacemaker/pacemaker.log | grep -E 'Result of (start|stop|migrate_to|migrate_from) operation for vm-' |
+    while read -r m d t rest; do
+        awk -v e="$(date -d "$m $d $t" +%s.%N)" -v t0="$t0" 'BEGIN { exit !(e >= t0) }' && echo "$m $d $t $rest"
+    done)
+for vm in $vms; do
+    check "$vm live-migrated (migrate_to + migrate_from ok), never started anew" \
+        eval 'grep -q "migrate_to operation for $vm on $node: ok" <<<"$since" &&
+              grep -q "migrate_from operation for $vm on node.: ok" <<<"$since" &&
+              ! grep -q "start operation for $vm " <<<"$since"'
+done
+check "no VM ran twice during the migrations" test ! -s "$L/run/twice"
+echo "MEASURE standby $node: $(wc -w <<<"$vms") VMs live-migrated away in $drained s"
+on node1 pcs node unstandby "$node" >/dev/null 2>&1
+check "pcs node unstandby $node: back in service" \
+    wait_until 30 eval '[ "$(online_nodes)" = "node1 node2 node3" ] && ! on node1 crm_mon -1 | grep -q standby'
+on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+finish

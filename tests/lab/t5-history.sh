@@ -1,0 +1,24 @@
+#!/bin/bash
+# Test 5: fencing history.  stonith_admin --history '*' on every node, and
+# the fence agents' own log lines, tell what was fenced, when, by whom
+# (where) and how (which device/agent), for the failures of tests 2 and 4.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+agent=$(lab_fence_agent)
+hist=$(on node1 stonith_admin --history '*' --verbose 2>/dev/null)
+echo "$hist"
+fenced=$(sed -n "s/.*reboot of \(node[0-9]\) successful.*/\1/p" <<<"$hist" | sort -u | tr '\n' ' ')
+check "history lists successful reboots of the failed nodes ($fenced)" test "$(wc -w <<<"$fenced")" -ge 1
+check "history says what, by whom and when: 'reboot of nodeX successful: delegate=nodeY, ... completed=...'" \
+    grep -Eq "reboot of node[0-9] successful: delegate=node[0-9], client=pacemaker-controld.*completed=" <<<"$hist"
+for n in $NODES; do
+    h=$(on "$n" stonith_admin --history '*' --verbose 2>/dev/null | grep -c successful)
+    check "$n's own history agrees ($h successful operations)" test "$h" = "$(grep -c successful <<<"$hist")"
+done
+logs=$(cat "$L"/nodes/node*/var/log/pacemaker/pacemaker.log)
+for v in $fenced; do
+    check "fenced log: $v rebooted with device fence-$v ($agent)" \
+        grep -Eq "Operation 'reboot' \[[0-9]+\] targeting $v using fence-$v returned 0" <<<"$logs"
+done
+check "the BMC log / node console tell the power cuts (POWER OFF ... SIGTERM from BMC)" \
+    grep -q 'POWER OFF .*SIGTERM from BMC' "$L"/log/node*.console
+finish
