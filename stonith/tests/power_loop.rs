@@ -249,17 +249,34 @@ fn delay_applies_to_off_and_reboot_only() {
 }
 
 #[test]
-fn a_hung_device_is_bounded_by_the_overall_deadline() {
+fn a_hung_device_is_bounded_by_shell_timeout() {
     let a = SimAgent::new(Sim { hang: true, ..Sim::default() });
-    // Budget for off: login 0.3 + shell 0.3 ... a few seconds at most.
     let r = run(
         &a,
-        &["-a", "x", "-o", "off", "--shell-timeout", "0.3", "--login-timeout", "0.3", "--power-timeout", "1"],
+        &["-a", "x", "-o", "off", "--shell-timeout", "0.3", "--login-timeout", "0.3", "--power-timeout", "5"],
         "",
         &[],
     );
     assert_eq!(r.code, 1);
-    assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
+    assert!(r.elapsed >= Duration::from_millis(300), "{:?}", r.elapsed);
+    assert!(r.elapsed < Duration::from_millis(1500), "{:?}", r.elapsed);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn polling_never_outlives_the_overall_deadline() {
+    // Every status read after the request fails: the loop keeps trying
+    // until power_timeout, and the whole run stays within the sum of the timeouts.
+    let a = SimAgent::new(Sim { failing_reads_after_request: 1000, ..Sim::default() });
+    let r = run(
+        &a,
+        &["-a", "x", "-o", "off", "--shell-timeout", "0.2", "--power-timeout", "0.8", "--stonith-status-sleep", "0.1"],
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.elapsed >= Duration::from_millis(800), "{:?}", r.elapsed);
+    assert!(r.elapsed < Duration::from_millis(1600), "{:?}", r.elapsed);
     assert_closed_once(&a);
 }
 
