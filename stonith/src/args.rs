@@ -80,7 +80,9 @@ pub fn parse_seconds(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(number))
 }
 
-/// fence-agents' boolean words.
+/// fence-agents' boolean words. An empty value (`--lanplus`, a bare `lanplus` line or
+/// `lanplus=` on stdin) means true, as a flag does on the command line. (fence-agents 4.12
+/// instead ignores an empty boolean on stdin with a warning.)
 pub fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "1" | "yes" | "on" | "true" => Some(true),
