@@ -210,7 +210,8 @@ pub trait FenceAgent {
         false
     }
 
-    /// Checks that the option table cannot express. Run before every action and by validate-all.
+    /// Checks that the option table cannot express. Run before every action and by validate-all,
+    /// after the password was resolved (`options.password()` is set when a source has one).
     fn validate(&self, _options: &Options) -> Result<(), FenceError> {
         Ok(())
     }

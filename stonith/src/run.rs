@@ -1,6 +1,7 @@
-//! One invocation from start to exit code: parse options, answer help / version / metadata /
-//! manpage, validate, set up logging, wait `delay`, get the password, connect, run the action
-//! within one overall deadline, close the device exactly once, print fence-agents' messages.
+//! One invocation from start to exit code: parse options, set up logging, answer help /
+//! version / metadata / manpage, check required options, get the password, let the agent
+//! validate, wait `delay`, connect, run the action within one overall deadline, close the
+//! device exactly once, print fence-agents' messages.
 
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -130,10 +131,6 @@ fn invoke(
     }
 
     check_required(&table, &options, &action)?;
-    agent.validate(&options).map_err(|e| failed(&e))?;
-    if action == "validate-all" {
-        return Ok(EXIT_OK);
-    }
     if invocation.secret_on_argv {
         log.debug("a secret was given on the command line, where other local users can read it; prefer --password-script or PADDOCK_FENCE_PASSWORD");
     }
@@ -146,13 +143,19 @@ fn invoke(
     let work = Deadline::at(end.instant().checked_sub(timing.close_reserve()).unwrap_or(end.instant()));
     log.debug(&format!("time budget {:.1}s (pacemaker: {})", budget.as_secs_f64(), timing.under_pacemaker));
 
+    // As in fence-agents, the password (script) is resolved before the delay; and before the
+    // agent's own checks, so that they see the password whatever its source.
+    let source = resolve_password(&mut options, env, work.capped(timing.login_timeout.max(Duration::from_secs(1))))?;
+    log.debug(&format!("password source: {source:?}"));
+    agent.validate(&options).map_err(|e| failed(&e))?;
+    if action == "validate-all" {
+        return Ok(EXIT_OK);
+    }
+
     if FENCING_ACTIONS.contains(&action.as_str()) && !timing.delay.is_zero() {
         log.debug(&format!("Delay {:.1} second(s) before logging in to the fence device", timing.delay.as_secs_f64()));
         std::thread::sleep(timing.delay.min(work.remaining()));
     }
-
-    let source = resolve_password(&mut options, env, work.capped(timing.login_timeout.max(Duration::from_secs(1))))?;
-    log.debug(&format!("password source: {source:?}"));
 
     let connected = catch_unwind(AssertUnwindSafe(|| agent.connect(&options, work.capped(timing.login_timeout))));
     log.drain_agent_lines();

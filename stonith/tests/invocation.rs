@@ -181,3 +181,15 @@ fn port_as_ip_makes_the_plug_the_address() {
     let xml = run(&a, &["-o", "metadata"], "", &[]).stdout;
     assert!(xml.contains(r#"<parameter name="ip" unique="0" required="0" obsoletes="ipaddr">"#), "{xml}");
 }
+
+#[test]
+fn the_agent_validates_with_the_resolved_password() {
+    // An agent may require a password in validate(): password_script and the environment count.
+    let a = off_agent();
+    let r = run(&a, &["-o", "validate-all", "-a", "x", "-S", "echo from-script"], "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(a.state().password_validated.as_deref(), Some("from-script"));
+    let r = run(&a, &["-o", "validate-all", "-a", "x"], "", &[("PADDOCK_FENCE_PASSWORD", "env")]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(a.state().password_validated.as_deref(), Some("env"));
+}

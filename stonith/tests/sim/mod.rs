@@ -44,6 +44,8 @@ pub struct Sim {
     pub requests: Vec<PowerAction>,
     pub password_seen: Option<String>,
     pub ip_seen: Option<String>,
+    /// The password `validate` saw.
+    pub password_validated: Option<String>,
     pub plug_seen: Option<String>,
     /// Every deadline a device call received was in the future when the call started.
     pub expired_deadlines: u32,
@@ -72,6 +74,7 @@ impl Default for Sim {
             requests: Vec::new(),
             password_seen: None,
             ip_seen: None,
+            password_validated: None,
             plug_seen: None,
             expired_deadlines: 0,
         }
@@ -146,6 +149,7 @@ impl FenceAgent for SimAgent {
     }
 
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
+        self.state().password_validated = options.password().map(|p| p.expose().to_string());
         match options.integer("ipport") {
             Some(port) if !(1..=65535).contains(&port) => Err(FenceError::Config("ipport must be 1..65535".into())),
             _ => Ok(()),
