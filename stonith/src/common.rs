@@ -228,3 +228,72 @@ pub fn check_table(table: &[OptionSpec]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AgentInfo, Deadline, FenceDevice, FenceError, Options};
+
+    struct Agent(Vec<OptionSpec>, bool);
+
+    impl FenceAgent for Agent {
+        fn info(&self) -> AgentInfo {
+            AgentInfo { name: "fence_t", shortdesc: "", longdesc: "", vendor_url: "", multiple_plugs: self.1 }
+        }
+        fn options(&self) -> Vec<OptionSpec> {
+            self.0.clone()
+        }
+        fn connect(&self, _: &Options, _: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
+            Err(FenceError::Unsupported("test".into()))
+        }
+    }
+
+    fn names(table: &[OptionSpec]) -> Vec<&'static str> {
+        table.iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn common_table_is_consistent() {
+        assert_eq!(check_table(&common_options()), Ok(()));
+    }
+
+    #[test]
+    fn agent_rows_replace_in_place_and_add_before_the_timing_rows() {
+        let port = OptionSpec { default: Some("623"), short: Some('u'), ..OptionSpec::new("ipport", OptionType::Integer, "p") };
+        let lanplus = OptionSpec { short: Some('P'), ..OptionSpec::new("lanplus", OptionType::Boolean, "l") };
+        let table = option_table(&Agent(vec![port, lanplus], false));
+        let names = names(&table);
+        assert_eq!(names.iter().filter(|n| **n == "ipport").count(), 1);
+        assert_eq!(names.iter().position(|n| *n == "ipport"), Some(2), "replaced in place: {names:?}");
+        let lanplus_at = names.iter().position(|n| *n == "lanplus").unwrap();
+        assert!(lanplus_at > names.iter().position(|n| *n == "method").unwrap());
+        assert!(lanplus_at < names.iter().position(|n| *n == "verbose").unwrap());
+        assert_eq!(table[2].default, Some("623"));
+        assert!(!table.iter().find(|s| s.name == "plug").unwrap().required);
+    }
+
+    #[test]
+    fn multiple_plugs_require_plug_unless_the_agent_says_otherwise() {
+        let table = option_table(&Agent(vec![], true));
+        assert!(table.iter().find(|s| s.name == "plug").unwrap().required);
+        let own_plug = OptionSpec { short: Some('n'), ..OptionSpec::new("plug", OptionType::String, "p") };
+        let table = option_table(&Agent(vec![own_plug], true));
+        assert!(!table.iter().find(|s| s.name == "plug").unwrap().required);
+    }
+
+    #[test]
+    fn broken_tables_are_reported() {
+        let mut dup_short = common_options();
+        dup_short.push(OptionSpec { short: Some('a'), ..OptionSpec::new("other", OptionType::String, "x") });
+        assert!(check_table(&dup_short).unwrap_err().contains("-a"));
+        let mut dup_alias = common_options();
+        dup_alias.push(OptionSpec { deprecated_names: &["ipaddr"], ..OptionSpec::new("address", OptionType::String, "x") });
+        assert!(check_table(&dup_alias).unwrap_err().contains("ipaddr"));
+        let mut dup_long = common_options();
+        dup_long.push(OptionSpec { long: "power-timeout", ..OptionSpec::new("pt", OptionType::Second, "x") });
+        assert!(check_table(&dup_long).unwrap_err().contains("power-timeout"));
+        let mut bad_default = common_options();
+        bad_default.push(OptionSpec { default: Some("c"), ..OptionSpec::new("s", OptionType::Select(&["a", "b"]), "x") });
+        assert!(check_table(&bad_default).is_err());
+    }
+}
