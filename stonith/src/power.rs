@@ -298,3 +298,40 @@ impl PowerLoop<'_, '_, '_> {
         self.request(PowerAction::Diag)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing(pairs: &[(&str, &str)]) -> Timing {
+        let mut options = Options::new();
+        for (name, value) in pairs {
+            options.set(name, *value);
+        }
+        Timing::from_options(&options)
+    }
+
+    #[test]
+    fn budget_is_the_sum_of_the_timeouts_an_action_may_use() {
+        let t = timing(&[]);
+        // connect 5 + first status 3 + close reserve 1 + slack 1 = 10, + status 3
+        assert_eq!(t.budget("status", false), Duration::from_secs(13));
+        // + one phase: request 3 + power_wait 0 + power_timeout 20 + last status 3
+        assert_eq!(t.budget("off", false), Duration::from_secs(36));
+        // on: 1 + retry_on attempts
+        assert_eq!(t.budget("on", false), Duration::from_secs(62));
+        assert_eq!(t.budget("reboot", false), Duration::from_secs(62));
+        assert_eq!(t.budget("off", true), Duration::from_secs(41), "password_script gets login_timeout");
+        let t = timing(&[("delay", "15"), ("retry_on", "0"), ("power_wait", "2")]);
+        assert_eq!(t.budget("off", false), Duration::from_secs(10 + 28 + 15));
+        assert_eq!(t.budget("on", false), Duration::from_secs(10 + 28), "no delay for on");
+        assert_eq!(t.budget("reboot", false), Duration::from_secs(10 + 28 + 28 + 15), "reboot tries on at least once");
+    }
+
+    #[test]
+    fn outcome_messages_are_fence_agents_words() {
+        assert_eq!(Outcome::Already(PowerState::Off).message(), "Success: Already OFF");
+        assert_eq!(Outcome::Powered(PowerState::On).message(), "Success: Powered ON");
+        assert_eq!(Outcome::Rebooted { on_confirmed: false }.message(), "Success: Rebooted");
+    }
+}
