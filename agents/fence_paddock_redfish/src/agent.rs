@@ -160,7 +160,13 @@ impl FenceAgent for RedfishAgent {
     }
 
     fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
-        let client = Client::connect(settings(options)?, deadline)?;
+        let settings = settings(options)?;
+        let origin = settings.endpoint.origin();
+        let client = Client::connect(settings, deadline)?;
+        stonith::log::debug(format!(
+            "connected to {origin}, {}",
+            if client.uses_session() { "logged in with a Redfish session" } else { "Basic auth (no Redfish sessions)" }
+        ));
         Ok(Box::new(RedfishDevice { client }))
     }
 }
@@ -175,7 +181,8 @@ impl FenceDevice for RedfishDevice {
     }
 
     fn set_power(&mut self, plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<(), FenceError> {
-        self.client.reset(plug, action, deadline)?;
+        let reset_type = self.client.reset(plug, action, deadline)?;
+        stonith::log::debug(format!("ComputerSystem.Reset {reset_type} accepted"));
         Ok(())
     }
 

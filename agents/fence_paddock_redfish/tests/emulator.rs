@@ -140,6 +140,16 @@ fn wrong_password_and_wrong_uris_fail_in_one_line() {
     // the power of node1 did not change through all that
     assert_eq!(bmc.power_state(NODE1), "On");
 
+    // the password from password_script (a file, so the password is on no command line)
+    let script = bmc.dir.path().join("password.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho '{PASSWORD}'\n")).expect("write script");
+    let command = format!("sh {}", script.display());
+    let mut by_script: Vec<(&str, &str)> = with(&base, &[("plug", "node1"), ("action", "status")]);
+    by_script.retain(|(name, _)| *name != "password");
+    by_script.push(("password_script", command.as_str()));
+    let scripted = run_agent(&by_script);
+    assert_eq!(scripted.code, 0, "{}", scripted.describe());
+
     // verbose output has the options, never the password
     let verbose = run_agent(&with(&base, &[("plug", "node1"), ("action", "status"), ("verbose", "1")]));
     assert_eq!(verbose.code, 0, "{}", verbose.describe());
