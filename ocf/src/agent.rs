@@ -48,7 +48,11 @@ pub struct ActionSpec {
 
 impl ParameterSpec {
     /// A plain optional string parameter; refine with struct update syntax.
-    pub const fn string(name: &'static str, shortdesc: &'static str, longdesc: &'static str) -> Self {
+    pub const fn string(
+        name: &'static str,
+        shortdesc: &'static str,
+        longdesc: &'static str,
+    ) -> Self {
         ParameterSpec {
             name,
             kind: ParamType::String,
@@ -65,7 +69,12 @@ impl ParameterSpec {
 
 impl ActionSpec {
     pub const fn new(name: &'static str, timeout_secs: u32) -> Self {
-        ActionSpec { name, timeout_secs, interval_secs: None, depth: None }
+        ActionSpec {
+            name,
+            timeout_secs,
+            interval_secs: None,
+            depth: None,
+        }
     }
 }
 
@@ -94,14 +103,19 @@ pub struct Context {
 
 impl Context {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A parameter that must have a value; missing → ERR_CONFIGURED.
     pub fn required_param(&self, name: &str) -> Result<&str, OcfError> {
         match self.param(name) {
             Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(OcfError::configured(format!("required parameter '{name}' is not set"))),
+            _ => Err(OcfError::configured(format!(
+                "required parameter '{name}' is not set"
+            ))),
         }
     }
 
@@ -109,8 +123,9 @@ impl Context {
     pub fn param_bool(&self, name: &str) -> Result<bool, OcfError> {
         match self.param(name) {
             None => Ok(false),
-            Some(v) => crate::params::parse_bool(v)
-                .ok_or_else(|| OcfError::configured(format!("parameter '{name}': '{v}' is not a boolean"))),
+            Some(v) => crate::params::parse_bool(v).ok_or_else(|| {
+                OcfError::configured(format!("parameter '{name}': '{v}' is not a boolean"))
+            }),
         }
     }
 
@@ -119,14 +134,19 @@ impl Context {
         match self.param(name) {
             None => Ok(None),
             Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                OcfError::configured(format!("parameter '{name}': '{v}' is not a non-negative integer"))
+                OcfError::configured(format!(
+                    "parameter '{name}': '{v}' is not a non-negative integer"
+                ))
             }),
         }
     }
 
     /// An `OCF_RESKEY_CRM_meta_*` attribute, by name without the prefix.
     pub fn meta(&self, name: &str) -> Option<&str> {
-        self.meta.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.meta
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A context for unit tests of agents: given parameters, 20 s deadline, temp state dir.
@@ -137,7 +157,10 @@ impl Context {
             deadline: Deadline::after(timeout),
             check_level: 0,
             is_probe: false,
-            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             state_dir: std::env::temp_dir(),
             action: action.into(),
             meta: Vec::new(),
@@ -160,10 +183,14 @@ pub trait ResourceAgent {
     fn monitor(&self, ctx: &Context) -> Result<OcfStatus, OcfError>;
 
     fn migrate_to(&self, _ctx: &Context) -> Result<(), OcfError> {
-        Err(OcfError::unimplemented("migrate_to is not supported by this agent"))
+        Err(OcfError::unimplemented(
+            "migrate_to is not supported by this agent",
+        ))
     }
     fn migrate_from(&self, _ctx: &Context) -> Result<(), OcfError> {
-        Err(OcfError::unimplemented("migrate_from is not supported by this agent"))
+        Err(OcfError::unimplemented(
+            "migrate_from is not supported by this agent",
+        ))
     }
     fn reload_agent(&self, _ctx: &Context) -> Result<(), OcfError> {
         Ok(())

@@ -23,6 +23,9 @@ mod status;
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
 pub use deadline::Deadline;
 pub use env::Env;
-pub use runner::{default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS, DEFAULT_STATE_DIR};
+pub use runner::{
+    default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS,
+    DEFAULT_STATE_DIR,
+};
 pub use status::{OcfError, OcfStatus};
 pub use tracing;

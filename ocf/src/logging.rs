@@ -23,11 +23,22 @@ pub struct AgentLogger {
 }
 
 /// Crates whose debug output would drown ours.
-const NOISY_TARGETS: &[&str] = &["rustls", "ureq", "ureq_proto", "hyper", "h2", "mio", "polling"];
+const NOISY_TARGETS: &[&str] = &[
+    "rustls",
+    "ureq",
+    "ureq_proto",
+    "hyper",
+    "h2",
+    "mio",
+    "polling",
+];
 
 impl AgentLogger {
     pub fn new(agent: &str, instance: &str, action: &str, env: &crate::Env, stderr: Sink) -> Self {
-        let debug = env.get("HA_debug").map(|v| v.trim() == "1").unwrap_or(false);
+        let debug = env
+            .get("HA_debug")
+            .map(|v| v.trim() == "1")
+            .unwrap_or(false);
         AgentLogger {
             tag: format!("{agent}({instance})[{}] {action}", std::process::id()),
             max_level: if debug { Level::DEBUG } else { Level::INFO },
@@ -72,7 +83,11 @@ fn level_name(level: &Level) -> &'static str {
 
 fn append(path: &PathBuf, text: &str) {
     // A log file we cannot write must not fail the action.
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = f.write_all(text.as_bytes());
     }
 }
@@ -94,7 +109,12 @@ pub fn timestamp() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 struct MessageVisitor(String, String);
@@ -122,7 +142,10 @@ impl Subscriber for AgentLogger {
         if *level > self.max_level {
             return false;
         }
-        *level <= Level::INFO || !NOISY_TARGETS.iter().any(|t| metadata.target().starts_with(t))
+        *level <= Level::INFO
+            || !NOISY_TARGETS
+                .iter()
+                .any(|t| metadata.target().starts_with(t))
     }
     fn new_span(&self, _span: &Attributes<'_>) -> Id {
         Id::from_u64(1)

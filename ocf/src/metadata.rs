@@ -57,17 +57,39 @@ pub fn effective_actions(actions: &[ActionSpec]) -> Vec<ActionSpec> {
     all
 }
 
-pub fn render(info: &AgentInfo, params: &[ParameterSpec], actions: &[ActionSpec], dialect: Dialect) -> String {
+pub fn render(
+    info: &AgentInfo,
+    params: &[ParameterSpec],
+    actions: &[ActionSpec],
+    dialect: Dialect,
+) -> String {
     let mut x = String::new();
     let _ = writeln!(x, "<?xml version=\"1.0\"?>");
     if dialect == Dialect::Portable {
         let _ = writeln!(x, "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">");
     }
-    let _ = writeln!(x, "<resource-agent name=\"{}\" version=\"{}\">", escape(info.name), escape(info.version));
-    let ocf_version = if dialect == Dialect::Ocf11 { "1.1" } else { "1.0" };
+    let _ = writeln!(
+        x,
+        "<resource-agent name=\"{}\" version=\"{}\">",
+        escape(info.name),
+        escape(info.version)
+    );
+    let ocf_version = if dialect == Dialect::Ocf11 {
+        "1.1"
+    } else {
+        "1.0"
+    };
     let _ = writeln!(x, "<version>{ocf_version}</version>");
-    let _ = writeln!(x, "<longdesc lang=\"en\">{}</longdesc>", escape(info.longdesc.trim()));
-    let _ = writeln!(x, "<shortdesc lang=\"en\">{}</shortdesc>", escape(info.shortdesc.trim()));
+    let _ = writeln!(
+        x,
+        "<longdesc lang=\"en\">{}</longdesc>",
+        escape(info.longdesc.trim())
+    );
+    let _ = writeln!(
+        x,
+        "<shortdesc lang=\"en\">{}</shortdesc>",
+        escape(info.shortdesc.trim())
+    );
     let _ = writeln!(x, "<parameters>");
     for p in params {
         render_parameter(&mut x, p, dialect);
@@ -77,11 +99,18 @@ pub fn render(info: &AgentInfo, params: &[ParameterSpec], actions: &[ActionSpec]
     let all = effective_actions(actions);
     for a in &all {
         let name = match (dialect, a.name) {
-            (Dialect::Portable, "reload-agent") if all.iter().any(|b| b.name == "reload") => continue,
+            (Dialect::Portable, "reload-agent") if all.iter().any(|b| b.name == "reload") => {
+                continue
+            }
             (Dialect::Portable, "reload-agent") => "reload",
             (_, n) => n,
         };
-        let _ = write!(x, "<action name=\"{}\" timeout=\"{}s\"", escape(name), a.timeout_secs);
+        let _ = write!(
+            x,
+            "<action name=\"{}\" timeout=\"{}s\"",
+            escape(name),
+            a.timeout_secs
+        );
         if let Some(i) = a.interval_secs {
             let _ = write!(x, " interval=\"{i}s\"");
         }
@@ -136,7 +165,11 @@ fn render_parameter(x: &mut String, p: &ParameterSpec, dialect: Dialect) {
         }
     }
     let _ = writeln!(x, "<longdesc lang=\"en\">{}</longdesc>", escape(&longdesc));
-    let _ = writeln!(x, "<shortdesc lang=\"en\">{}</shortdesc>", escape(&shortdesc));
+    let _ = writeln!(
+        x,
+        "<shortdesc lang=\"en\">{}</shortdesc>",
+        escape(&shortdesc)
+    );
     let kind = match (&p.kind, dialect) {
         (ParamType::String, _) => "string",
         (ParamType::Integer, _) => "integer",
@@ -189,15 +222,43 @@ mod tests {
             deprecated: Some(Some("new")),
             ..ParameterSpec::string("old", "Old", "Old one")
         };
-        let info = AgentInfo { name: "t", version: "1", shortdesc: "s", longdesc: "l" };
-        let full = render(&info, &[p.clone()], &[ActionSpec::new("start", 20)], Dialect::Ocf11);
-        for needle in ["unique-group=\"g\"", "reloadable=\"1\"", "<replaced-with name=\"new\"/>", "<option value=\"y\"/>", "<version>1.1</version>"] {
+        let info = AgentInfo {
+            name: "t",
+            version: "1",
+            shortdesc: "s",
+            longdesc: "l",
+        };
+        let full = render(
+            &info,
+            std::slice::from_ref(&p),
+            &[ActionSpec::new("start", 20)],
+            Dialect::Ocf11,
+        );
+        for needle in [
+            "unique-group=\"g\"",
+            "reloadable=\"1\"",
+            "<replaced-with name=\"new\"/>",
+            "<option value=\"y\"/>",
+            "<version>1.1</version>",
+        ] {
             assert!(full.contains(needle), "{needle} missing in {full}");
         }
-        let portable = render(&info, &[p], &[ActionSpec::new("start", 20)], Dialect::Portable);
-        assert!(portable.contains("unique=\"1\"") && !portable.contains("reloadable") && !portable.contains("<deprecated"));
+        let portable = render(
+            &info,
+            &[p],
+            &[ActionSpec::new("start", 20)],
+            Dialect::Portable,
+        );
+        assert!(
+            portable.contains("unique=\"1\"")
+                && !portable.contains("reloadable")
+                && !portable.contains("<deprecated")
+        );
         assert!(portable.contains("(deprecated, use new)"));
-        assert!(portable.contains("<content type=\"string\" default=\"x\"/>") && portable.contains("Allowed values: x, y."));
+        assert!(
+            portable.contains("<content type=\"string\" default=\"x\"/>")
+                && portable.contains("Allowed values: x, y.")
+        );
         assert!(portable.contains("<action name=\"meta-data\" timeout=\"5s\"/>"));
     }
 }

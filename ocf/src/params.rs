@@ -20,7 +20,9 @@ pub fn collect(specs: &[ParameterSpec], env: &Env) -> Vec<(String, String)> {
         .iter()
         .filter_map(|spec| {
             let given = env.non_empty(&format!("{RESKEY_PREFIX}{}", spec.name));
-            given.or(spec.default).map(|v| (spec.name.to_string(), v.to_string()))
+            given
+                .or(spec.default)
+                .map(|v| (spec.name.to_string(), v.to_string()))
         })
         .collect()
 }
@@ -28,10 +30,16 @@ pub fn collect(specs: &[ParameterSpec], env: &Env) -> Vec<(String, String)> {
 /// Check every given parameter against its declaration; the first problem is an ERR_CONFIGURED.
 pub fn check(specs: &[ParameterSpec], params: &[(String, String)]) -> Result<(), OcfError> {
     for spec in specs {
-        let value = params.iter().find(|(n, _)| n == spec.name).map(|(_, v)| v.as_str());
+        let value = params
+            .iter()
+            .find(|(n, _)| n == spec.name)
+            .map(|(_, v)| v.as_str());
         let Some(value) = value else {
             if spec.required {
-                return Err(OcfError::configured(format!("required parameter '{}' is not set", spec.name)));
+                return Err(OcfError::configured(format!(
+                    "required parameter '{}' is not set",
+                    spec.name
+                )));
             }
             continue;
         };
@@ -49,12 +57,17 @@ fn check_value(spec: &ParameterSpec, value: &str) -> Result<(), OcfError> {
             .parse::<i64>()
             .map(|_| ())
             .map_err(|_| bad(format!("'{value}' is not an integer"))),
-        ParamType::Boolean => parse_bool(value).map(|_| ()).ok_or_else(|| bad(format!("'{value}' is not a boolean"))),
+        ParamType::Boolean => parse_bool(value)
+            .map(|_| ())
+            .ok_or_else(|| bad(format!("'{value}' is not a boolean"))),
         ParamType::Select(options) => {
             if options.contains(&value) {
                 Ok(())
             } else {
-                Err(bad(format!("'{value}' is not one of {}", options.join(", "))))
+                Err(bad(format!(
+                    "'{value}' is not one of {}",
+                    options.join(", ")
+                )))
             }
         }
     }
@@ -63,7 +76,10 @@ fn check_value(spec: &ParameterSpec, value: &str) -> Result<(), OcfError> {
 /// `OCF_RESKEY_CRM_meta_*` by name without the prefix.
 pub fn meta(env: &Env) -> Vec<(String, String)> {
     env.iter()
-        .filter_map(|(k, v)| k.strip_prefix(META_PREFIX).map(|name| (name.to_string(), v.to_string())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(META_PREFIX)
+                .map(|name| (name.to_string(), v.to_string()))
+        })
         .collect()
 }
 
@@ -82,21 +98,46 @@ mod tests {
 
     fn specs() -> Vec<ParameterSpec> {
         vec![
-            ParameterSpec { required: true, ..ParameterSpec::string("name", "n", "n") },
-            ParameterSpec { kind: ParamType::Integer, default: Some("5"), ..ParameterSpec::string("count", "c", "c") },
-            ParameterSpec { kind: ParamType::Boolean, ..ParameterSpec::string("flag", "f", "f") },
-            ParameterSpec { kind: ParamType::Select(&["a", "b"]), default: Some("a"), ..ParameterSpec::string("mode", "m", "m") },
+            ParameterSpec {
+                required: true,
+                ..ParameterSpec::string("name", "n", "n")
+            },
+            ParameterSpec {
+                kind: ParamType::Integer,
+                default: Some("5"),
+                ..ParameterSpec::string("count", "c", "c")
+            },
+            ParameterSpec {
+                kind: ParamType::Boolean,
+                ..ParameterSpec::string("flag", "f", "f")
+            },
+            ParameterSpec {
+                kind: ParamType::Select(&["a", "b"]),
+                default: Some("a"),
+                ..ParameterSpec::string("mode", "m", "m")
+            },
         ]
     }
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_pairs(pairs.iter().map(|(k, v)| (format!("{RESKEY_PREFIX}{k}"), v.to_string())))
+        Env::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (format!("{RESKEY_PREFIX}{k}"), v.to_string())),
+        )
     }
 
     #[test]
     fn defaults_fill_in_and_empty_counts_as_unset() {
         let p = collect(&specs(), &env(&[("name", "x"), ("count", "")]));
-        assert_eq!(p, vec![("name".into(), "x".into()), ("count".into(), "5".into()), ("mode".into(), "a".into())]);
+        assert_eq!(
+            p,
+            vec![
+                ("name".into(), "x".into()),
+                ("count".into(), "5".into()),
+                ("mode".into(), "a".into())
+            ]
+        );
         assert!(check(&specs(), &p).is_ok());
     }
 
@@ -109,10 +150,19 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        for (k, v, needle) in [("count", "12x", "not an integer"), ("flag", "maybe", "not a boolean"), ("mode", "c", "not one of a, b")] {
-            let e = check(&specs(), &collect(&specs(), &env(&[("name", "x"), (k, v)]))).unwrap_err();
+        for (k, v, needle) in [
+            ("count", "12x", "not an integer"),
+            ("flag", "maybe", "not a boolean"),
+            ("mode", "c", "not one of a, b"),
+        ] {
+            let e =
+                check(&specs(), &collect(&specs(), &env(&[("name", "x"), (k, v)]))).unwrap_err();
             assert_eq!(e.status, crate::OcfStatus::ErrConfigured);
-            assert!(e.reason.contains(needle) && e.reason.contains(k), "{}", e.reason);
+            assert!(
+                e.reason.contains(needle) && e.reason.contains(k),
+                "{}",
+                e.reason
+            );
         }
     }
 

@@ -10,7 +10,16 @@ use std::time::Duration;
 
 /// Actions the framework dispatches (besides meta-data and usage/help).
 pub const ACTIONS: &[&str] = &[
-    "start", "stop", "monitor", "status", "migrate_to", "migrate_from", "validate-all", "reload-agent", "reload", "notify",
+    "start",
+    "stop",
+    "monitor",
+    "status",
+    "migrate_to",
+    "migrate_from",
+    "validate-all",
+    "reload-agent",
+    "reload",
+    "notify",
 ];
 pub const DEFAULT_STATE_DIR: &str = "/run/resource-agents";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -35,7 +44,9 @@ pub struct Captured {
 impl Captured {
     /// The exit reason line's text, if any was printed.
     pub fn exit_reason(&self) -> Option<&str> {
-        self.stderr.lines().find_map(|l| l.strip_prefix("ocf-exit-reason:"))
+        self.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("ocf-exit-reason:"))
     }
 }
 
@@ -45,27 +56,52 @@ pub fn run_captured(agent: &dyn ResourceAgent, args: &[&str], env: &Env) -> Capt
     let err_buf = Arc::new(Mutex::new(Vec::<u8>::new()));
     let mut out = Vec::new();
     let code = run_with(agent, &args, env, &mut out, err_buf.clone());
-    let stderr = err_buf.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    Captured { code, stdout: String::from_utf8_lossy(&out).into_owned(), stderr }
+    let stderr = err_buf
+        .lock()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    Captured {
+        code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr,
+    }
 }
 
 /// Run `args[0]` as the action (further arguments are ignored, as the spec asks) in `env`.
 /// Logs go to `stderr` through a `tracing` subscriber installed for the duration of the call.
-pub fn run_with(agent: &dyn ResourceAgent, args: &[String], env: &Env, stdout: &mut dyn Write, stderr: Sink) -> i32 {
+pub fn run_with(
+    agent: &dyn ResourceAgent,
+    args: &[String],
+    env: &Env,
+    stdout: &mut dyn Write,
+    stderr: Sink,
+) -> i32 {
     let info = agent.info();
     let action = args.first().map(String::as_str);
-    let instance = env.non_empty("OCF_RESOURCE_INSTANCE").unwrap_or(info.name).to_string();
-    let logger = SharedLogger(Arc::new(AgentLogger::new(info.name, &instance, action.unwrap_or("-"), env, stderr)));
+    let instance = env
+        .non_empty("OCF_RESOURCE_INSTANCE")
+        .unwrap_or(info.name)
+        .to_string();
+    let logger = SharedLogger(Arc::new(AgentLogger::new(
+        info.name,
+        &instance,
+        action.unwrap_or("-"),
+        env,
+        stderr,
+    )));
     let dispatcher = tracing::Dispatch::new(logger.clone());
     tracing::dispatcher::with_default(&dispatcher, || {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             dispatch(agent, action, &instance, env, stdout, &logger.0)
         }));
-        let result = outcome.unwrap_or_else(|_| Err(OcfError::generic("internal error: the agent panicked")));
+        let result = outcome
+            .unwrap_or_else(|_| Err(OcfError::generic("internal error: the agent panicked")));
         match result {
             Ok(status) => i32::from(status.code()),
             Err(e) => {
-                let prefix = env.get("OCF_EXIT_REASON_PREFIX").unwrap_or("ocf-exit-reason:");
+                let prefix = env
+                    .get("OCF_EXIT_REASON_PREFIX")
+                    .unwrap_or("ocf-exit-reason:");
                 let reason = e.one_line_reason();
                 if e.status == OcfStatus::NotRunning {
                     tracing::info!("{reason}");
@@ -98,7 +134,12 @@ fn dispatch(
     };
     match action {
         "meta-data" => {
-            let xml = metadata::render(&info, &agent.parameters(), &agent.actions(), Dialect::for_caller(env));
+            let xml = metadata::render(
+                &info,
+                &agent.parameters(),
+                &agent.actions(),
+                Dialect::for_caller(env),
+            );
             stdout
                 .write_all(xml.as_bytes())
                 .and_then(|_| stdout.flush())
@@ -111,26 +152,56 @@ fn dispatch(
         }
         a if ACTIONS.contains(&a) => {}
         other => {
-            return Err(OcfError::unimplemented(format!("action '{}' is not implemented by {}", other.escape_debug(), info.name)));
+            return Err(OcfError::unimplemented(format!(
+                "action '{}' is not implemented by {}",
+                other.escape_debug(),
+                info.name
+            )));
         }
     }
     let ctx = build_context(agent, action, instance, env);
-    tracing::debug!("timeout {:?}, probe {}, check level {}", ctx.timeout, ctx.is_probe, ctx.check_level);
+    tracing::debug!(
+        "timeout {:?}, probe {}, check level {}",
+        ctx.timeout,
+        ctx.is_probe,
+        ctx.check_level
+    );
     let checked = params::check(&agent.parameters(), &ctx.params);
     let status = match ctx.action.as_str() {
-        "start" => checked.and_then(|_| agent.validate(&ctx)).and_then(|_| agent.start(&ctx)).map(|_| OcfStatus::Success),
-        "stop" => checked.and_then(|_| agent.stop(&ctx)).map(|_| OcfStatus::Success),
+        "start" => checked
+            .and_then(|_| agent.validate(&ctx))
+            .and_then(|_| agent.start(&ctx))
+            .map(|_| OcfStatus::Success),
+        "stop" => checked
+            .and_then(|_| agent.stop(&ctx))
+            .map(|_| OcfStatus::Success),
         "monitor" => checked.and_then(|_| agent.monitor(&ctx)),
-        "validate-all" => checked.and_then(|_| agent.validate(&ctx)).map(|_| OcfStatus::Success),
-        "migrate_to" => checked.and_then(|_| agent.migrate_to(&ctx)).map(|_| OcfStatus::Success),
-        "migrate_from" => checked.and_then(|_| agent.migrate_from(&ctx)).map(|_| OcfStatus::Success),
-        "reload-agent" => checked.and_then(|_| agent.reload_agent(&ctx)).map(|_| OcfStatus::Success),
-        "reload" => checked.and_then(|_| agent.reload(&ctx)).map(|_| OcfStatus::Success),
-        "notify" => checked.and_then(|_| agent.notify(&ctx)).map(|_| OcfStatus::Success),
-        _ => Err(OcfError::unimplemented(format!("action '{action}' is not implemented"))),
+        "validate-all" => checked
+            .and_then(|_| agent.validate(&ctx))
+            .map(|_| OcfStatus::Success),
+        "migrate_to" => checked
+            .and_then(|_| agent.migrate_to(&ctx))
+            .map(|_| OcfStatus::Success),
+        "migrate_from" => checked
+            .and_then(|_| agent.migrate_from(&ctx))
+            .map(|_| OcfStatus::Success),
+        "reload-agent" => checked
+            .and_then(|_| agent.reload_agent(&ctx))
+            .map(|_| OcfStatus::Success),
+        "reload" => checked
+            .and_then(|_| agent.reload(&ctx))
+            .map(|_| OcfStatus::Success),
+        "notify" => checked
+            .and_then(|_| agent.notify(&ctx))
+            .map(|_| OcfStatus::Success),
+        _ => Err(OcfError::unimplemented(format!(
+            "action '{action}' is not implemented"
+        ))),
     };
     match status {
-        Err(e) if e.status.is_setup_error() && (ctx.action == "stop" || ctx.is_probe) => setup_error(agent, &ctx, e),
+        Err(e) if e.status.is_setup_error() && (ctx.action == "stop" || ctx.is_probe) => {
+            setup_error(agent, &ctx, e)
+        }
         other => other,
     }
 }
@@ -138,11 +209,18 @@ fn dispatch(
 /// The spec's nuance for a resource this node cannot run as configured: a probe reports
 /// NotRunning (it cannot be running here) unless recorded state says it does; a stop succeeds
 /// only when the agent can tell nothing runs, since a wrong "stopped" would let it run twice.
-fn setup_error(agent: &dyn ResourceAgent, ctx: &Context, error: OcfError) -> Result<OcfStatus, OcfError> {
+fn setup_error(
+    agent: &dyn ResourceAgent,
+    ctx: &Context,
+    error: OcfError,
+) -> Result<OcfStatus, OcfError> {
     let running = agent.running_without_config(ctx);
     match (ctx.action.as_str(), running) {
         ("stop", Some(false)) => {
-            tracing::warn!("{} — nothing of this instance runs, so stop succeeds", error.one_line_reason());
+            tracing::warn!(
+                "{} — nothing of this instance runs, so stop succeeds",
+                error.one_line_reason()
+            );
             Ok(OcfStatus::Success)
         }
         ("stop", _) => Err(error),
@@ -155,19 +233,31 @@ fn setup_error(agent: &dyn ResourceAgent, ctx: &Context, error: OcfError) -> Res
 }
 
 fn build_context(agent: &dyn ResourceAgent, invoked: &str, instance: &str, env: &Env) -> Context {
-    let action = if invoked == "status" { "monitor" } else { invoked };
+    let action = if invoked == "status" {
+        "monitor"
+    } else {
+        invoked
+    };
     let meta = params::meta(env);
     let meta_get = |k: &str| meta.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
-    let is_probe = action == "monitor" && meta_get("interval").map(|i| i.parse::<u64>().map(|n| n == 0).unwrap_or(false)).unwrap_or(true);
+    let is_probe = action == "monitor"
+        && meta_get("interval")
+            .map(|i| i.parse::<u64>().map(|n| n == 0).unwrap_or(false))
+            .unwrap_or(true);
     let timeout = match meta_get("timeout").map(|t| t.parse::<u64>()) {
         Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
         Some(_) => {
-            tracing::warn!("ignoring invalid OCF_RESKEY_CRM_meta_timeout; using the metadata default");
+            tracing::warn!(
+                "ignoring invalid OCF_RESKEY_CRM_meta_timeout; using the metadata default"
+            );
             default_timeout(&agent.actions(), action)
         }
         None => default_timeout(&agent.actions(), action),
     };
-    let check_level = match env.non_empty("OCF_CHECK_LEVEL").map(|l| l.trim().parse::<u32>()) {
+    let check_level = match env
+        .non_empty("OCF_CHECK_LEVEL")
+        .map(|l| l.trim().parse::<u32>())
+    {
         Some(Ok(l)) => l,
         Some(Err(_)) => {
             tracing::warn!("ignoring invalid OCF_CHECK_LEVEL");
@@ -183,7 +273,10 @@ fn build_context(agent: &dyn ResourceAgent, invoked: &str, instance: &str, env: 
     }
     let params = params::collect(&specs, env);
     for spec in specs.iter().filter(|s| s.deprecated.is_some()) {
-        if env.non_empty(&format!("{}{}", params::RESKEY_PREFIX, spec.name)).is_some() {
+        if env
+            .non_empty(&format!("{}{}", params::RESKEY_PREFIX, spec.name))
+            .is_some()
+        {
             match spec.deprecated.flatten() {
                 Some(new) => tracing::warn!("parameter '{}' is deprecated, use '{new}'", spec.name),
                 None => tracing::warn!("parameter '{}' is deprecated", spec.name),
@@ -196,7 +289,10 @@ fn build_context(agent: &dyn ResourceAgent, invoked: &str, instance: &str, env: 
         check_level,
         is_probe,
         params,
-        state_dir: env.non_empty("HA_RSCTMP").unwrap_or(DEFAULT_STATE_DIR).into(),
+        state_dir: env
+            .non_empty("HA_RSCTMP")
+            .unwrap_or(DEFAULT_STATE_DIR)
+            .into(),
         action: action.to_string(),
         meta,
         timeout,
@@ -210,7 +306,19 @@ pub fn safety_margin(timeout: Duration) -> Duration {
 
 /// The metadata timeout of an action (`reload` falls back to reload-agent's), else 20 s.
 pub fn default_timeout(actions: &[ActionSpec], action: &str) -> Duration {
-    let find = |name: &str| actions.iter().find(|a| a.name == name && a.depth.unwrap_or(0) == 0).or_else(|| actions.iter().find(|a| a.name == name));
-    let spec = find(action).or_else(|| if action == "reload" { find("reload-agent") } else { None });
-    spec.map(|a| Duration::from_secs(u64::from(a.timeout_secs))).unwrap_or(DEFAULT_TIMEOUT)
+    let find = |name: &str| {
+        actions
+            .iter()
+            .find(|a| a.name == name && a.depth.unwrap_or(0) == 0)
+            .or_else(|| actions.iter().find(|a| a.name == name))
+    };
+    let spec = find(action).or_else(|| {
+        if action == "reload" {
+            find("reload-agent")
+        } else {
+            None
+        }
+    });
+    spec.map(|a| Duration::from_secs(u64::from(a.timeout_secs)))
+        .unwrap_or(DEFAULT_TIMEOUT)
 }

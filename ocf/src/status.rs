@@ -34,7 +34,10 @@ pub struct OcfError {
 
 impl OcfError {
     pub fn new(status: OcfStatus, reason: impl Into<String>) -> Self {
-        OcfError { status, reason: reason.into() }
+        OcfError {
+            status,
+            reason: reason.into(),
+        }
     }
     pub fn generic(reason: impl Into<String>) -> Self {
         Self::new(OcfStatus::ErrGeneric, reason)
@@ -80,7 +83,10 @@ impl OcfStatus {
 
     /// Errors that mean "this node cannot run it as configured" rather than "it failed".
     pub fn is_setup_error(self) -> bool {
-        matches!(self, OcfStatus::ErrConfigured | OcfStatus::ErrInstalled | OcfStatus::ErrPerm)
+        matches!(
+            self,
+            OcfStatus::ErrConfigured | OcfStatus::ErrInstalled | OcfStatus::ErrPerm
+        )
     }
 }
 
@@ -96,7 +102,12 @@ impl OcfError {
     }
     /// The reason as one line (Pacemaker shows only the first line of an exit reason).
     pub fn one_line_reason(&self) -> String {
-        let joined: Vec<&str> = self.reason.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let joined: Vec<&str> = self
+            .reason
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         joined.join("; ")
     }
 }

@@ -2,7 +2,10 @@
 //! logging, and its meta-data validated by xmllint against the OCF 1.1 schema and
 //! resource-agents' metadata.rng.
 
-use ocf::{run_captured, ActionSpec, AgentInfo, Context, Env, OcfError, OcfStatus, ParamType, ParameterSpec, ResourceAgent};
+use ocf::{
+    run_captured, ActionSpec, AgentInfo, Context, Env, OcfError, OcfStatus, ParamType,
+    ParameterSpec, ResourceAgent,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -15,23 +18,56 @@ fn state_file(ctx: &Context) -> PathBuf {
 
 impl ResourceAgent for Dummy {
     fn info(&self) -> AgentInfo {
-        AgentInfo { name: "dummy", version: "0.1", shortdesc: "Test agent", longdesc: "Keeps a state file <and> escapes markup." }
+        AgentInfo {
+            name: "dummy",
+            version: "0.1",
+            shortdesc: "Test agent",
+            longdesc: "Keeps a state file <and> escapes markup.",
+        }
     }
     fn parameters(&self) -> Vec<ParameterSpec> {
         vec![
-            ParameterSpec { required: true, unique_group: Some("identity"), ..ParameterSpec::string("name", "Name", "The name") },
-            ParameterSpec { kind: ParamType::Integer, default: Some("3"), reloadable: true, ..ParameterSpec::string("count", "Count", "A count") },
-            ParameterSpec { kind: ParamType::Select(&["fast", "safe"]), default: Some("safe"), ..ParameterSpec::string("mode", "Mode", "A mode") },
-            ParameterSpec { kind: ParamType::Boolean, default: Some("false"), ..ParameterSpec::string("panic", "Panic", "Panic in start") },
-            ParameterSpec { deprecated: Some(Some("name")), ..ParameterSpec::string("old_name", "Old name", "Use name") },
+            ParameterSpec {
+                required: true,
+                unique_group: Some("identity"),
+                ..ParameterSpec::string("name", "Name", "The name")
+            },
+            ParameterSpec {
+                kind: ParamType::Integer,
+                default: Some("3"),
+                reloadable: true,
+                ..ParameterSpec::string("count", "Count", "A count")
+            },
+            ParameterSpec {
+                kind: ParamType::Select(&["fast", "safe"]),
+                default: Some("safe"),
+                ..ParameterSpec::string("mode", "Mode", "A mode")
+            },
+            ParameterSpec {
+                kind: ParamType::Boolean,
+                default: Some("false"),
+                ..ParameterSpec::string("panic", "Panic", "Panic in start")
+            },
+            ParameterSpec {
+                deprecated: Some(Some("name")),
+                ..ParameterSpec::string("old_name", "Old name", "Use name")
+            },
         ]
     }
     fn actions(&self) -> Vec<ActionSpec> {
         vec![
             ActionSpec::new("start", 42),
             ActionSpec::new("stop", 20),
-            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("monitor", 20) },
-            ActionSpec { interval_secs: Some(60), depth: Some(10), ..ActionSpec::new("monitor", 30) },
+            ActionSpec {
+                interval_secs: Some(10),
+                depth: Some(0),
+                ..ActionSpec::new("monitor", 20)
+            },
+            ActionSpec {
+                interval_secs: Some(60),
+                depth: Some(10),
+                ..ActionSpec::new("monitor", 30)
+            },
             ActionSpec::new("reload-agent", 5),
             ActionSpec::new("validate-all", 5),
         ]
@@ -43,16 +79,28 @@ impl ResourceAgent for Dummy {
         Ok(())
     }
     fn start(&self, ctx: &Context) -> Result<(), OcfError> {
-        ocf::tracing::info!("timeout={:?} remaining_ms={} check_level={} state_dir={}", ctx.timeout, ctx.deadline.remaining().as_millis(), ctx.check_level, ctx.state_dir.display());
+        ocf::tracing::info!(
+            "timeout={:?} remaining_ms={} check_level={} state_dir={}",
+            ctx.timeout,
+            ctx.deadline.remaining().as_millis(),
+            ctx.check_level,
+            ctx.state_dir.display()
+        );
         ocf::tracing::debug!("debug line");
         if ctx.param_bool("panic")? {
             panic!("asked to");
         }
-        std::fs::write(state_file(ctx), ctx.param_u64("count")?.unwrap_or(0).to_string()).map_err(|e| OcfError::generic(e.to_string()))
+        std::fs::write(
+            state_file(ctx),
+            ctx.param_u64("count")?.unwrap_or(0).to_string(),
+        )
+        .map_err(|e| OcfError::generic(e.to_string()))
     }
     fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
         match std::fs::remove_file(state_file(ctx)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OcfError::generic(e.to_string())),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(OcfError::generic(e.to_string()))
+            }
             _ => Ok(()),
         }
     }
@@ -75,12 +123,24 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Fixture { dir: tempfile::tempdir().expect("tempdir") }
+        Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
     fn env(&self, params: &[(&str, &str)]) -> Env {
-        let mut env = Env::from_pairs([("OCF_RESOURCE_INSTANCE", "d1"), ("HA_RSCTMP", self.dir.path().to_str().unwrap())]);
+        let mut env = Env::from_pairs([
+            ("OCF_RESOURCE_INSTANCE", "d1"),
+            ("HA_RSCTMP", self.dir.path().to_str().unwrap()),
+        ]);
         for (k, v) in params {
-            env.set(if k.starts_with("OCF_") || k.starts_with("HA_") { k.to_string() } else { format!("OCF_RESKEY_{k}") }, *v);
+            env.set(
+                if k.starts_with("OCF_") || k.starts_with("HA_") {
+                    k.to_string()
+                } else {
+                    format!("OCF_RESKEY_{k}")
+                },
+                *v,
+            );
         }
         env
     }
@@ -93,21 +153,30 @@ impl Fixture {
 }
 
 fn exit_reasons(c: &ocf::Captured) -> Vec<&str> {
-    c.stderr.lines().filter(|l| l.starts_with("ocf-exit-reason:")).collect()
+    c.stderr
+        .lines()
+        .filter(|l| l.starts_with("ocf-exit-reason:"))
+        .collect()
 }
 
 #[test]
 fn no_action_prints_usage_and_returns_err_args() {
     let c = Fixture::new().run(&[], &[]);
     assert_eq!(c.code, 2, "{c:?}");
-    assert!(c.stderr.contains("usage: dummy {start|stop|monitor"), "{c:?}");
+    assert!(
+        c.stderr.contains("usage: dummy {start|stop|monitor"),
+        "{c:?}"
+    );
 }
 
 #[test]
 fn unknown_action_is_unimplemented_with_one_line_reason() {
     let c = Fixture::new().run(&["frobnicate"], &[("name", "x")]);
     assert_eq!(c.code, 3);
-    assert_eq!(exit_reasons(&c), vec!["ocf-exit-reason:action 'frobnicate' is not implemented by dummy"]);
+    assert_eq!(
+        exit_reasons(&c),
+        vec!["ocf-exit-reason:action 'frobnicate' is not implemented by dummy"]
+    );
     assert_eq!(Fixture::new().run(&["promote"], &[]).code, 3);
 }
 
@@ -126,37 +195,70 @@ fn start_monitor_stop_cycle_with_status_alias_and_extra_args_ignored() {
     let p = [("name", "x"), ("OCF_RESKEY_CRM_meta_interval", "10000")];
     assert_eq!(f.run(&["monitor"], &p).code, 7);
     assert_eq!(f.run(&["start", "ignored-extra-arg"], &p).code, 0);
-    assert_eq!(std::fs::read_to_string(f.state()).unwrap(), "3", "integer default reaches the agent");
+    assert_eq!(
+        std::fs::read_to_string(f.state()).unwrap(),
+        "3",
+        "integer default reaches the agent"
+    );
     assert_eq!(f.run(&["monitor"], &p).code, 0);
     assert_eq!(f.run(&["status"], &p).code, 0);
     assert_eq!(f.run(&["stop"], &p).code, 0);
     assert_eq!(f.run(&["stop"], &p).code, 0, "stop is idempotent");
     let c = f.run(&["monitor"], &p);
-    assert_eq!((c.code, exit_reasons(&c)), (7, vec!["ocf-exit-reason:no state file"]));
+    assert_eq!(
+        (c.code, exit_reasons(&c)),
+        (7, vec!["ocf-exit-reason:no state file"])
+    );
 }
 
 #[test]
 fn missing_required_parameter_is_err_configured() {
     let c = Fixture::new().run(&["start"], &[]);
     assert_eq!(c.code, 6);
-    assert_eq!(exit_reasons(&c), vec!["ocf-exit-reason:required parameter 'name' is not set"]);
+    assert_eq!(
+        exit_reasons(&c),
+        vec!["ocf-exit-reason:required parameter 'name' is not set"]
+    );
 }
 
 #[test]
 fn invalid_integer_and_select_values_are_err_configured() {
     let f = Fixture::new();
     let c = f.run(&["validate-all"], &[("name", "x"), ("count", "three")]);
-    assert_eq!((c.code, exit_reasons(&c)), (6, vec!["ocf-exit-reason:parameter 'count': 'three' is not an integer"]));
+    assert_eq!(
+        (c.code, exit_reasons(&c)),
+        (
+            6,
+            vec!["ocf-exit-reason:parameter 'count': 'three' is not an integer"]
+        )
+    );
     let c = f.run(&["start"], &[("name", "x"), ("mode", "reckless")]);
-    assert_eq!((c.code, exit_reasons(&c)), (6, vec!["ocf-exit-reason:parameter 'mode': 'reckless' is not one of fast, safe"]));
-    assert!(!f.state().exists(), "start must not run with invalid parameters");
+    assert_eq!(
+        (c.code, exit_reasons(&c)),
+        (
+            6,
+            vec!["ocf-exit-reason:parameter 'mode': 'reckless' is not one of fast, safe"]
+        )
+    );
+    assert!(
+        !f.state().exists(),
+        "start must not run with invalid parameters"
+    );
 }
 
 #[test]
 fn agent_errors_carry_their_code_and_prefix_can_be_overridden() {
-    let c = Fixture::new().run(&["start"], &[("name", "uninstalled"), ("OCF_EXIT_REASON_PREFIX", "WHY:")]);
+    let c = Fixture::new().run(
+        &["start"],
+        &[("name", "uninstalled"), ("OCF_EXIT_REASON_PREFIX", "WHY:")],
+    );
     assert_eq!(c.code, 5);
-    assert!(c.stderr.lines().any(|l| l == "WHY:dummy software is not installed"), "{c:?}");
+    assert!(
+        c.stderr
+            .lines()
+            .any(|l| l == "WHY:dummy software is not installed"),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -164,9 +266,23 @@ fn probe_of_misconfigured_resource_is_not_running_unless_state_says_otherwise() 
     let f = Fixture::new();
     // Probe: interval unset, or 0.
     assert_eq!(f.run(&["monitor"], &[("count", "x")]).code, 7);
-    assert_eq!(f.run(&["monitor"], &[("count", "x"), ("OCF_RESKEY_CRM_meta_interval", "0")]).code, 7);
+    assert_eq!(
+        f.run(
+            &["monitor"],
+            &[("count", "x"), ("OCF_RESKEY_CRM_meta_interval", "0")]
+        )
+        .code,
+        7
+    );
     // A recurring monitor with a bad configuration is a configuration error.
-    assert_eq!(f.run(&["monitor"], &[("count", "x"), ("OCF_RESKEY_CRM_meta_interval", "10000")]).code, 6);
+    assert_eq!(
+        f.run(
+            &["monitor"],
+            &[("count", "x"), ("OCF_RESKEY_CRM_meta_interval", "10000")]
+        )
+        .code,
+        6
+    );
     // Recorded state says it runs: the probe must not claim "not running".
     std::fs::write(f.state(), "1").unwrap();
     assert_eq!(f.run(&["monitor"], &[("count", "x")]).code, 6);
@@ -189,12 +305,30 @@ fn stop_of_misconfigured_resource_succeeds_only_when_nothing_runs() {
 #[test]
 fn deadline_comes_from_meta_timeout_else_metadata_default() {
     let f = Fixture::new();
-    let c = f.run(&["start"], &[("name", "x"), ("OCF_RESKEY_CRM_meta_timeout", "3000")]);
+    let c = f.run(
+        &["start"],
+        &[("name", "x"), ("OCF_RESKEY_CRM_meta_timeout", "3000")],
+    );
     assert!(c.stderr.contains("timeout=3s"), "{c:?}");
-    let remaining: u64 = c.stderr.split("remaining_ms=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    assert!((2000..=2700).contains(&remaining), "3 s minus a 0.3 s safety margin, got {remaining} ms");
+    let remaining: u64 = c
+        .stderr
+        .split("remaining_ms=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (2000..=2700).contains(&remaining),
+        "3 s minus a 0.3 s safety margin, got {remaining} ms"
+    );
     let c = f.run(&["start"], &[("name", "x")]);
-    assert!(c.stderr.contains("timeout=42s"), "start default from metadata: {c:?}");
+    assert!(
+        c.stderr.contains("timeout=42s"),
+        "start default from metadata: {c:?}"
+    );
 }
 
 #[test]
@@ -202,7 +336,11 @@ fn check_level_and_state_dir_reach_the_agent() {
     let f = Fixture::new();
     let c = f.run(&["start"], &[("name", "x"), ("OCF_CHECK_LEVEL", "10")]);
     assert!(c.stderr.contains("check_level=10"), "{c:?}");
-    assert!(c.stderr.contains(&format!("state_dir={}", f.dir.path().display())), "{c:?}");
+    assert!(
+        c.stderr
+            .contains(&format!("state_dir={}", f.dir.path().display())),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -210,20 +348,41 @@ fn every_log_line_names_instance_and_action_and_goes_to_log_files() {
     let f = Fixture::new();
     let log = f.dir.path().join("ha.log");
     let debuglog = f.dir.path().join("ha-debug.log");
-    let files = [("HA_LOGFILE", log.to_str().unwrap()), ("HA_DEBUGLOG", debuglog.to_str().unwrap())];
-    let c = f.run(&["start"], &[&files[..], &[("name", "x"), ("count", "bad")]].concat());
+    let files = [
+        ("HA_LOGFILE", log.to_str().unwrap()),
+        ("HA_DEBUGLOG", debuglog.to_str().unwrap()),
+    ];
+    let c = f.run(
+        &["start"],
+        &[&files[..], &[("name", "x"), ("count", "bad")]].concat(),
+    );
     assert_eq!(c.code, 6);
-    for line in c.stderr.lines().filter(|l| !l.starts_with("ocf-exit-reason:")) {
-        assert!(line.starts_with("dummy(d1)[") && line.contains("] start: "), "{line}");
+    for line in c
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("ocf-exit-reason:"))
+    {
+        assert!(
+            line.starts_with("dummy(d1)[") && line.contains("] start: "),
+            "{line}"
+        );
     }
     let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(logged.contains("dummy(d1)") && logged.contains("start: ERROR: parameter 'count'"), "{logged}");
+    assert!(
+        logged.contains("dummy(d1)") && logged.contains("start: ERROR: parameter 'count'"),
+        "{logged}"
+    );
     // Debug lines only with HA_debug=1, and only to stderr and the debug log.
     let c = f.run(&["start"], &[&files[..], &[("name", "x")]].concat());
     assert!(!c.stderr.contains("debug line"));
-    let c = f.run(&["start"], &[&files[..], &[("name", "x"), ("HA_debug", "1")]].concat());
+    let c = f.run(
+        &["start"],
+        &[&files[..], &[("name", "x"), ("HA_debug", "1")]].concat(),
+    );
     assert!(c.stderr.contains("start: DEBUG: debug line"), "{c:?}");
-    assert!(std::fs::read_to_string(&debuglog).unwrap().contains("DEBUG: debug line"));
+    assert!(std::fs::read_to_string(&debuglog)
+        .unwrap()
+        .contains("DEBUG: debug line"));
     assert!(!std::fs::read_to_string(&log).unwrap().contains("DEBUG"));
 }
 
@@ -231,7 +390,11 @@ fn every_log_line_names_instance_and_action_and_goes_to_log_files() {
 fn deprecated_parameter_use_is_logged() {
     let c = Fixture::new().run(&["validate-all"], &[("name", "x"), ("old_name", "y")]);
     assert_eq!(c.code, 0);
-    assert!(c.stderr.contains("parameter 'old_name' is deprecated, use 'name'"), "{c:?}");
+    assert!(
+        c.stderr
+            .contains("parameter 'old_name' is deprecated, use 'name'"),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -247,7 +410,10 @@ fn optional_actions_default_sensibly() {
 fn a_panicking_agent_fails_generically_with_a_reason() {
     let c = Fixture::new().run(&["start"], &[("name", "x"), ("panic", "yes")]);
     assert_eq!(c.code, 1);
-    assert_eq!(exit_reasons(&c), vec!["ocf-exit-reason:internal error: the agent panicked"]);
+    assert_eq!(
+        exit_reasons(&c),
+        vec!["ocf-exit-reason:internal error: the agent panicked"]
+    );
 }
 
 fn shared_rng() -> PathBuf {
@@ -269,9 +435,17 @@ fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("xmllint must be installed (libxml2-utils)");
-    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(xml.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// ocf-tester's own check: `xmllint --noout --valid -` in /usr/share/resource-agents.
@@ -284,37 +458,77 @@ fn dtd_valid(xml: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("xmllint must be installed (libxml2-utils)");
-    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(xml.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn portable_meta_data_validates_against_both_schemas_and_the_dtd() {
     let c = Fixture::new().run(&["meta-data"], &[]);
     assert_eq!(c.code, 0);
-    assert!(c.stdout.contains("<content type=\"string\" default=\"safe\"/>") && c.stdout.contains("Allowed values: fast, safe."), "{}", c.stdout);
-    assert!(c.stdout.contains("<action name=\"reload\" timeout=\"5s\"/>") && !c.stdout.contains("reload-agent"));
+    assert!(
+        c.stdout
+            .contains("<content type=\"string\" default=\"safe\"/>")
+            && c.stdout.contains("Allowed values: fast, safe."),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout
+            .contains("<action name=\"reload\" timeout=\"5s\"/>")
+            && !c.stdout.contains("reload-agent")
+    );
     assert!(c.stdout.contains("&lt;and&gt;"));
     for schema in [shared_rng(), PathBuf::from(RESOURCE_AGENTS_RNG)] {
         let (ok, err) = xmllint(&schema, &c.stdout);
-        assert!(ok, "invalid against {}: {err}\n{}", schema.display(), c.stdout);
+        assert!(
+            ok,
+            "invalid against {}: {err}\n{}",
+            schema.display(),
+            c.stdout
+        );
     }
     // ocf-tester's check: DTD validation, run from the DTD's directory.
     let (ok, err) = dtd_valid(&c.stdout);
     assert!(ok, "invalid against ra-api-1.dtd: {err}\n{}", c.stdout);
     // And a schema really rejects something: guard against a validator that always says yes.
-    let (ok, _) = xmllint(Path::new(RESOURCE_AGENTS_RNG), &c.stdout.replace("unique=\"1\"", "unique-group=\"identity\""));
+    let (ok, _) = xmllint(
+        Path::new(RESOURCE_AGENTS_RNG),
+        &c.stdout
+            .replace("unique=\"1\"", "unique-group=\"identity\""),
+    );
     assert!(!ok);
 }
 
 #[test]
 fn ocf_1_1_meta_data_for_pacemaker_validates_and_carries_1_1_features() {
-    let c = Fixture::new().run(&["meta-data"], &[("OCF_RA_VERSION_MAJOR", "1"), ("OCF_RA_VERSION_MINOR", "1"), ("OCF_OUTPUT_FORMAT", "text")]);
+    let c = Fixture::new().run(
+        &["meta-data"],
+        &[
+            ("OCF_RA_VERSION_MAJOR", "1"),
+            ("OCF_RA_VERSION_MINOR", "1"),
+            ("OCF_OUTPUT_FORMAT", "text"),
+        ],
+    );
     assert_eq!(c.code, 0);
     let (ok, err) = xmllint(&shared_rng(), &c.stdout);
     assert!(ok, "{err}\n{}", c.stdout);
-    for needle in ["<version>1.1</version>", "unique-group=\"identity\"", "reloadable=\"1\"", "<replaced-with name=\"name\"/>", "depth=\"10\""] {
+    for needle in [
+        "<version>1.1</version>",
+        "unique-group=\"identity\"",
+        "reloadable=\"1\"",
+        "<replaced-with name=\"name\"/>",
+        "depth=\"10\"",
+    ] {
         assert!(c.stdout.contains(needle), "{needle}: {}", c.stdout);
     }
 }

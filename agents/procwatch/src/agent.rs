@@ -28,8 +28,16 @@ impl ResourceAgent for ProcWatch {
         vec![
             ActionSpec::new("start", 60),
             ActionSpec::new("stop", 60),
-            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("monitor", 20) },
-            ActionSpec { interval_secs: Some(30), depth: Some(10), ..ActionSpec::new("monitor", 30) },
+            ActionSpec {
+                interval_secs: Some(10),
+                depth: Some(0),
+                ..ActionSpec::new("monitor", 20)
+            },
+            ActionSpec {
+                interval_secs: Some(30),
+                depth: Some(10),
+                ..ActionSpec::new("monitor", 30)
+            },
             ActionSpec::new("status", 20),
             ActionSpec::new("validate-all", 20),
             ActionSpec::new("reload-agent", 10),

@@ -27,9 +27,15 @@ impl ServiceCommand {
         if let Some(script) = text.strip_prefix("init:") {
             let script = script.trim();
             if script.is_empty() || script.contains(char::is_whitespace) {
-                return Err(format!("command '{text}': init: needs one script name or path"));
+                return Err(format!(
+                    "command '{text}': init: needs one script name or path"
+                ));
             }
-            let path = if script.starts_with('/') { PathBuf::from(script) } else { Path::new("/etc/init.d").join(script) };
+            let path = if script.starts_with('/') {
+                PathBuf::from(script)
+            } else {
+                Path::new("/etc/init.d").join(script)
+            };
             return Ok(ServiceCommand::Init(path));
         }
         if let Some(unit) = text.strip_prefix("systemd:") {
@@ -45,7 +51,9 @@ impl ServiceCommand {
         match split(text) {
             Ok(argv) => Ok(ServiceCommand::Exec(argv)),
             Err(SplitError::Empty) => Err("command is empty".to_string()),
-            Err(SplitError::UnclosedQuote) => Err(format!("command '{text}' has an unclosed quote")),
+            Err(SplitError::UnclosedQuote) => {
+                Err(format!("command '{text}' has an unclosed quote"))
+            }
         }
     }
 
@@ -103,7 +111,11 @@ fn needs_shell(text: &str) -> bool {
             (Some(_), _) => {}
             (None, '\\') => escaped = true,
             (None, '\'' | '"') => quote = Some(c),
-            (None, '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' | '{' | '}' | '\n') => return true,
+            (
+                None,
+                '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' | '{' | '}'
+                | '\n',
+            ) => return true,
             (None, '#' | '~') if word_start => return true,
             (None, _) => {}
         }
@@ -162,13 +174,22 @@ pub fn split(text: &str) -> Result<Vec<String>, SplitError> {
 /// Find a program the way execvp would: a path with a slash as is, else in PATH.
 pub fn resolve_program(program: &str, path_var: Option<&str>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false);
+    let executable = |p: &Path| {
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
     if program.contains('/') {
         let p = PathBuf::from(program);
         return executable(&p).then_some(p);
     }
-    let path_var = path_var.unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    path_var.split(':').filter(|d| !d.is_empty()).map(|d| Path::new(d).join(program)).find(|p| executable(p))
+    let path_var =
+        path_var.unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(program))
+        .find(|p| executable(p))
 }
 
 #[cfg(test)]
@@ -179,37 +200,71 @@ mod tests {
     fn plain_command_lines_are_split_without_a_shell() {
         assert_eq!(
             ServiceCommand::parse(r#"/usr/bin/foo --name 'a b' "c d" e\ f"#).unwrap(),
-            ServiceCommand::Exec(vec!["/usr/bin/foo".into(), "--name".into(), "a b".into(), "c d".into(), "e f".into()])
+            ServiceCommand::Exec(vec![
+                "/usr/bin/foo".into(),
+                "--name".into(),
+                "a b".into(),
+                "c d".into(),
+                "e f".into()
+            ])
         );
     }
 
     #[test]
     fn shell_syntax_goes_to_the_shell() {
-        for s in ["foo | bar", "foo > /tmp/x", "foo $HOME", "foo && bar", "foo *.conf", "foo \"$X\"", "~/bin/x"] {
-            assert!(matches!(ServiceCommand::parse(s).unwrap(), ServiceCommand::Shell(_)), "{s}");
+        for s in [
+            "foo | bar",
+            "foo > /tmp/x",
+            "foo $HOME",
+            "foo && bar",
+            "foo *.conf",
+            "foo \"$X\"",
+            "~/bin/x",
+        ] {
+            assert!(
+                matches!(ServiceCommand::parse(s).unwrap(), ServiceCommand::Shell(_)),
+                "{s}"
+            );
         }
         for s in ["foo 'a|b'", "foo a#b", "foo --x=1"] {
-            assert!(matches!(ServiceCommand::parse(s).unwrap(), ServiceCommand::Exec(_)), "{s}");
+            assert!(
+                matches!(ServiceCommand::parse(s).unwrap(), ServiceCommand::Exec(_)),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn init_and_systemd_forms() {
-        assert_eq!(ServiceCommand::parse("init:libvirtd").unwrap(), ServiceCommand::Init("/etc/init.d/libvirtd".into()));
-        assert_eq!(ServiceCommand::parse("init:/opt/x/rc").unwrap(), ServiceCommand::Init("/opt/x/rc".into()));
-        assert_eq!(ServiceCommand::parse("systemd:libvirtd.service").unwrap(), ServiceCommand::Systemd("libvirtd.service".into()));
+        assert_eq!(
+            ServiceCommand::parse("init:libvirtd").unwrap(),
+            ServiceCommand::Init("/etc/init.d/libvirtd".into())
+        );
+        assert_eq!(
+            ServiceCommand::parse("init:/opt/x/rc").unwrap(),
+            ServiceCommand::Init("/opt/x/rc".into())
+        );
+        assert_eq!(
+            ServiceCommand::parse("systemd:libvirtd.service").unwrap(),
+            ServiceCommand::Systemd("libvirtd.service".into())
+        );
         assert!(ServiceCommand::parse("init:").is_err());
     }
 
     #[test]
     fn bad_command_lines_are_rejected() {
         assert!(ServiceCommand::parse("   ").is_err());
-        assert!(ServiceCommand::parse("foo 'bar").unwrap_err().contains("unclosed quote"));
+        assert!(ServiceCommand::parse("foo 'bar")
+            .unwrap_err()
+            .contains("unclosed quote"));
     }
 
     #[test]
     fn programs_resolve_in_path() {
-        assert_eq!(resolve_program("sh", Some("/nonexistent:/bin")), Some(PathBuf::from("/bin/sh")));
+        assert_eq!(
+            resolve_program("sh", Some("/nonexistent:/bin")),
+            Some(PathBuf::from("/bin/sh"))
+        );
         assert_eq!(resolve_program("no-such-program-xyz", None), None);
         assert_eq!(resolve_program("/etc/passwd", None), None, "not executable");
     }

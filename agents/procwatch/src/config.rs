@@ -100,7 +100,10 @@ const PROFILE_TABLE: &[Profile] = &[
     Profile {
         name: "nova-compute",
         values: &[
-            ("command", "/usr/bin/nova-compute --config-file /etc/nova/nova.conf"),
+            (
+                "command",
+                "/usr/bin/nova-compute --config-file /etc/nova/nova.conf",
+            ),
             ("match", "'cmdline=(^|/)nova-compute( |$)'"),
             ("user", "nova"),
             ("group", "nova"),
@@ -123,7 +126,10 @@ const PROFILE_TABLE: &[Profile] = &[
             ("command", "/usr/sbin/libvirtd"),
             ("match", "exe=/usr/sbin/libvirtd"),
             ("pidfile", "/run/libvirtd.pid"),
-            ("probe", "exec:virsh --connect qemu:///system --readonly version"),
+            (
+                "probe",
+                "exec:virsh --connect qemu:///system --readonly version",
+            ),
         ],
     },
 ];
@@ -134,7 +140,13 @@ pub fn effective<'a>(ctx: &'a Context, name: &str) -> Option<&'a str> {
         return Some(v);
     }
     let profile = ctx.param("profile")?;
-    PROFILE_TABLE.iter().find(|p| p.name == profile)?.values.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    PROFILE_TABLE
+        .iter()
+        .find(|p| p.name == profile)?
+        .values
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| *v)
 }
 
 #[derive(Debug, Clone)]
@@ -162,12 +174,21 @@ impl Config {
     pub fn from_context(ctx: &Context) -> Result<Config, OcfError> {
         let get = |name: &str| effective(ctx, name).map(str::to_string);
         let conf = |m: String| OcfError::configured(m);
-        let command = get("command").map(|c| ServiceCommand::parse(&c)).transpose().map_err(conf)?;
-        let matcher = get("match").map(|m| ProcessMatch::parse(&m)).transpose().map_err(conf)?;
+        let command = get("command")
+            .map(|c| ServiceCommand::parse(&c))
+            .transpose()
+            .map_err(conf)?;
+        let matcher = get("match")
+            .map(|m| ProcessMatch::parse(&m))
+            .transpose()
+            .map_err(conf)?;
         let pidfile = get("pidfile").map(PathBuf::from);
         if let Some(p) = &pidfile {
             if !p.is_absolute() {
-                return Err(conf(format!("pidfile '{}' is not an absolute path", p.display())));
+                return Err(conf(format!(
+                    "pidfile '{}' is not an absolute path",
+                    p.display()
+                )));
             }
         }
         if let Some(c) = &command {
@@ -175,11 +196,18 @@ impl Config {
                 return Err(conf(format!("command '{}' is started by someone else: set pidfile or match to find the daemon", c.program())));
             }
         }
-        let logfile = get("logfile").map(PathBuf::from).unwrap_or_else(|| format!("/var/log/procwatch-{}.log", ctx.instance.replace('/', "_")).into());
+        let logfile = get("logfile").map(PathBuf::from).unwrap_or_else(|| {
+            format!("/var/log/procwatch-{}.log", ctx.instance.replace('/', "_")).into()
+        });
         if !logfile.is_absolute() {
-            return Err(conf(format!("logfile '{}' is not an absolute path", logfile.display())));
+            return Err(conf(format!(
+                "logfile '{}' is not an absolute path",
+                logfile.display()
+            )));
         }
-        let secs = |name: &str| -> Result<Option<Duration>, OcfError> { Ok(ctx.param_u64(name)?.map(Duration::from_secs)) };
+        let secs = |name: &str| -> Result<Option<Duration>, OcfError> {
+            Ok(ctx.param_u64(name)?.map(Duration::from_secs))
+        };
         Ok(Config {
             command,
             pidfile,
@@ -187,13 +215,24 @@ impl Config {
             user: get("user"),
             group: get("group"),
             workdir: get("workdir").map(PathBuf::from),
-            env: get("env").map(|e| parse_env(&e)).transpose().map_err(conf)?.unwrap_or_default(),
+            env: get("env")
+                .map(|e| parse_env(&e))
+                .transpose()
+                .map_err(conf)?
+                .unwrap_or_default(),
             logfile,
-            stop_signal: parse_signal(&get("stop_signal").unwrap_or_else(|| "TERM".into())).map_err(conf)?,
+            stop_signal: parse_signal(&get("stop_signal").unwrap_or_else(|| "TERM".into()))
+                .map_err(conf)?,
             stop_timeout: secs("stop_timeout")?,
-            probe: get("probe").map(|p| Probe::parse(&p)).transpose().map_err(conf)?,
-            probe_status: StatusSet::parse(&get("probe_status").unwrap_or_else(|| "2xx".into())).map_err(conf)?,
-            probe_timeout: secs("probe_timeout")?.unwrap_or(Duration::from_secs(10)).max(Duration::from_secs(1)),
+            probe: get("probe")
+                .map(|p| Probe::parse(&p))
+                .transpose()
+                .map_err(conf)?,
+            probe_status: StatusSet::parse(&get("probe_status").unwrap_or_else(|| "2xx".into()))
+                .map_err(conf)?,
+            probe_timeout: secs("probe_timeout")?
+                .unwrap_or(Duration::from_secs(10))
+                .max(Duration::from_secs(1)),
             pre_start: get("pre_start"),
             post_start: get("post_start"),
             degraded: ctx.param_bool("degraded")?,
@@ -202,30 +241,46 @@ impl Config {
 
     /// The command, which start needs (a profile or the parameter).
     pub fn command(&self) -> Result<&ServiceCommand, OcfError> {
-        self.command.as_ref().ok_or_else(|| OcfError::configured("parameter 'command' is not set (and no profile supplies it)"))
+        self.command.as_ref().ok_or_else(|| {
+            OcfError::configured("parameter 'command' is not set (and no profile supplies it)")
+        })
     }
 }
 
 pub fn parse_signal(text: &str) -> Result<Signal, String> {
     let t = text.trim().to_ascii_uppercase();
     if let Ok(n) = t.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| format!("stop_signal '{text}' is not a signal number"));
+        return Signal::try_from(n)
+            .map_err(|_| format!("stop_signal '{text}' is not a signal number"));
     }
-    let name = if t.starts_with("SIG") { t } else { format!("SIG{t}") };
-    name.parse::<Signal>().map_err(|_| format!("stop_signal '{text}' is not a signal name (TERM, INT, QUIT, HUP, KILL...)"))
+    let name = if t.starts_with("SIG") {
+        t
+    } else {
+        format!("SIG{t}")
+    };
+    name.parse::<Signal>().map_err(|_| {
+        format!("stop_signal '{text}' is not a signal name (TERM, INT, QUIT, HUP, KILL...)")
+    })
 }
 
 /// `A=1 B='x y'` or `A=1;B=x y`.
 pub fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
     let chunks: Vec<String> = if text.contains(';') {
-        text.split(';').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect()
+        text.split(';')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
     } else {
         crate::command::split(text).map_err(|_| format!("env '{text}' has an unclosed quote"))?
     };
     for chunk in chunks {
-        let (k, v) = chunk.split_once('=').ok_or_else(|| format!("env entry '{chunk}' is not KEY=VALUE"))?;
-        let valid = !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let (k, v) = chunk
+            .split_once('=')
+            .ok_or_else(|| format!("env entry '{chunk}' is not KEY=VALUE"))?;
+        let valid = !k.is_empty()
+            && !k.starts_with(|c: char| c.is_ascii_digit())
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(format!("env entry '{chunk}': '{k}' is not a variable name"));
         }
@@ -240,8 +295,14 @@ mod tests {
 
     #[test]
     fn env_in_both_separators() {
-        assert_eq!(parse_env("A=1 B='x y'").unwrap(), vec![("A".into(), "1".into()), ("B".into(), "x y".into())]);
-        assert_eq!(parse_env("A=1; B=x y").unwrap(), vec![("A".into(), "1".into()), ("B".into(), "x y".into())]);
+        assert_eq!(
+            parse_env("A=1 B='x y'").unwrap(),
+            vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
+        );
+        assert_eq!(
+            parse_env("A=1; B=x y").unwrap(),
+            vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
+        );
         assert!(parse_env("1A=x").is_err() && parse_env("novalue").is_err());
     }
 
@@ -255,14 +316,30 @@ mod tests {
 
     #[test]
     fn profile_fills_in_and_explicit_values_win() {
-        let ctx = Context::for_test("start", &[("profile", "libvirtd"), ("probe", "tcp:127.0.0.1:16509")]);
+        let ctx = Context::for_test(
+            "start",
+            &[("profile", "libvirtd"), ("probe", "tcp:127.0.0.1:16509")],
+        );
         let c = Config::from_context(&ctx).unwrap();
-        assert_eq!(c.command, Some(ServiceCommand::Exec(vec!["/usr/sbin/libvirtd".into()])));
+        assert_eq!(
+            c.command,
+            Some(ServiceCommand::Exec(vec!["/usr/sbin/libvirtd".into()]))
+        );
         assert_eq!(c.pidfile, Some(PathBuf::from("/run/libvirtd.pid")));
-        assert_eq!(c.probe, Some(Probe::Tcp { host: "127.0.0.1".into(), port: 16509 }));
+        assert_eq!(
+            c.probe,
+            Some(Probe::Tcp {
+                host: "127.0.0.1".into(),
+                port: 16509
+            })
+        );
         for p in PROFILE_TABLE {
             let ctx = Context::for_test("start", &[("profile", p.name)]);
-            assert!(Config::from_context(&ctx).is_ok(), "profile {} must parse", p.name);
+            assert!(
+                Config::from_context(&ctx).is_ok(),
+                "profile {} must parse",
+                p.name
+            );
         }
     }
 

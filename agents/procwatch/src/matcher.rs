@@ -26,21 +26,33 @@ pub struct ProcessMatch {
 
 impl ProcessMatch {
     pub fn parse(text: &str) -> Result<ProcessMatch, String> {
-        let words = crate::command::split(text).map_err(|_| format!("match '{text}': empty or unclosed quote"))?;
+        let words = crate::command::split(text)
+            .map_err(|_| format!("match '{text}': empty or unclosed quote"))?;
         let mut terms = Vec::new();
         for word in words {
             let Some((key, value)) = word.split_once('=') else {
-                return Err(format!("match term '{word}' is not KEY=VALUE (keys: exe, cmdline, comm, user)"));
+                return Err(format!(
+                    "match term '{word}' is not KEY=VALUE (keys: exe, cmdline, comm, user)"
+                ));
             };
             if value.is_empty() {
                 return Err(format!("match term '{word}' has an empty value"));
             }
             terms.push(match key {
                 "exe" => Term::Exe(PathBuf::from(value)),
-                "cmdline" => Term::Cmdline(Regex::new(value).map_err(|e| format!("match cmdline regex '{value}': {}", first_line(&e.to_string())))?),
+                "cmdline" => Term::Cmdline(Regex::new(value).map_err(|e| {
+                    format!(
+                        "match cmdline regex '{value}': {}",
+                        first_line(&e.to_string())
+                    )
+                })?),
                 "comm" => Term::Comm(value.to_string()),
                 "user" => Term::Uid(crate::identity::uid_of(value)?),
-                other => return Err(format!("match key '{other}' is unknown (keys: exe, cmdline, comm, user)")),
+                other => {
+                    return Err(format!(
+                        "match key '{other}' is unknown (keys: exe, cmdline, comm, user)"
+                    ))
+                }
             });
         }
         Ok(ProcessMatch { terms })
@@ -60,14 +72,22 @@ impl ProcessMatch {
 
     /// All matching processes, oldest first (the oldest is the service's main process).
     pub fn find(&self, processes: &[ProcInfo]) -> Vec<ProcInfo> {
-        let mut found: Vec<ProcInfo> = processes.iter().filter(|p| self.matches(p)).cloned().collect();
+        let mut found: Vec<ProcInfo> = processes
+            .iter()
+            .filter(|p| self.matches(p))
+            .cloned()
+            .collect();
         found.sort_by_key(|p| (p.starttime, p.pid));
         found
     }
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An upgraded binary shows as "/usr/sbin/x (deleted)": still the same service.
@@ -76,7 +96,9 @@ fn exe_equals(actual: &std::path::Path, want: &std::path::Path) -> bool {
         return true;
     }
     let a = actual.to_string_lossy();
-    a.strip_suffix(" (deleted)").map(|s| std::path::Path::new(s) == want).unwrap_or(false)
+    a.strip_suffix(" (deleted)")
+        .map(|s| std::path::Path::new(s) == want)
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -99,11 +121,27 @@ mod tests {
 
     #[test]
     fn all_terms_must_hold() {
-        let m = ProcessMatch::parse("exe=/usr/bin/python3 'cmdline=nova-compute\\s+--config' user=0").unwrap();
-        assert!(m.matches(&proc("/usr/bin/python3", &["/usr/bin/python3", "/usr/bin/nova-compute", "--config", "x"], 0)));
-        assert!(!m.matches(&proc("/usr/bin/python3", &["/usr/bin/python3", "/usr/bin/nova-api"], 0)));
-        assert!(!m.matches(&proc("/usr/bin/python3", &["/usr/bin/nova-compute", "--config"], 1)));
-        assert!(ProcessMatch::parse("comm=nova-compute").unwrap().matches(&proc("/x", &["x"], 0)));
+        let m =
+            ProcessMatch::parse("exe=/usr/bin/python3 'cmdline=nova-compute\\s+--config' user=0")
+                .unwrap();
+        assert!(m.matches(&proc(
+            "/usr/bin/python3",
+            &["/usr/bin/python3", "/usr/bin/nova-compute", "--config", "x"],
+            0
+        )));
+        assert!(!m.matches(&proc(
+            "/usr/bin/python3",
+            &["/usr/bin/python3", "/usr/bin/nova-api"],
+            0
+        )));
+        assert!(!m.matches(&proc(
+            "/usr/bin/python3",
+            &["/usr/bin/nova-compute", "--config"],
+            1
+        )));
+        assert!(ProcessMatch::parse("comm=nova-compute")
+            .unwrap()
+            .matches(&proc("/x", &["x"], 0)));
     }
 
     #[test]
@@ -114,9 +152,17 @@ mod tests {
 
     #[test]
     fn bad_syntax_is_explained() {
-        assert!(ProcessMatch::parse("libvirtd").unwrap_err().contains("not KEY=VALUE"));
-        assert!(ProcessMatch::parse("color=blue").unwrap_err().contains("unknown"));
-        assert!(ProcessMatch::parse("cmdline=(").unwrap_err().contains("regex"));
-        assert!(ProcessMatch::parse("user=no-such-user-xyz").unwrap_err().contains("does not exist"));
+        assert!(ProcessMatch::parse("libvirtd")
+            .unwrap_err()
+            .contains("not KEY=VALUE"));
+        assert!(ProcessMatch::parse("color=blue")
+            .unwrap_err()
+            .contains("unknown"));
+        assert!(ProcessMatch::parse("cmdline=(")
+            .unwrap_err()
+            .contains("regex"));
+        assert!(ProcessMatch::parse("user=no-such-user-xyz")
+            .unwrap_err()
+            .contains("does not exist"));
     }
 }

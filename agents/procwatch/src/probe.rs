@@ -21,16 +21,23 @@ impl StatusSet {
         let bad = || format!("probe_status '{text}' is not like 200, 2xx, 200-399 or 200,204");
         let mut ranges = Vec::new();
         for part in text.split(',').map(str::trim) {
-            let range = if let Some(class) = part.strip_suffix("xx").or_else(|| part.strip_suffix("XX")) {
-                let c: u16 = class.parse().map_err(|_| bad())?;
-                (c * 100, c * 100 + 99)
-            } else if let Some((a, b)) = part.split_once('-') {
-                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?)
-            } else {
-                let c: u16 = part.parse().map_err(|_| bad())?;
-                (c, c)
-            };
-            if !(100..=599).contains(&range.0) || !(100..=599).contains(&range.1) || range.0 > range.1 {
+            let range =
+                if let Some(class) = part.strip_suffix("xx").or_else(|| part.strip_suffix("XX")) {
+                    let c: u16 = class.parse().map_err(|_| bad())?;
+                    (c * 100, c * 100 + 99)
+                } else if let Some((a, b)) = part.split_once('-') {
+                    (
+                        a.trim().parse().map_err(|_| bad())?,
+                        b.trim().parse().map_err(|_| bad())?,
+                    )
+                } else {
+                    let c: u16 = part.parse().map_err(|_| bad())?;
+                    (c, c)
+                };
+            if !(100..=599).contains(&range.0)
+                || !(100..=599).contains(&range.1)
+                || range.0 > range.1
+            {
                 return Err(bad());
             }
             ranges.push(range);
@@ -52,24 +59,42 @@ impl Probe {
             return Ok(Probe::Exec(cmd.trim().to_string()));
         }
         if let Some(rest) = text.strip_prefix("tcp:") {
-            let (host, port) = rest.rsplit_once(':').ok_or_else(|| format!("probe '{text}' is not tcp:HOST:PORT"))?;
+            let (host, port) = rest
+                .rsplit_once(':')
+                .ok_or_else(|| format!("probe '{text}' is not tcp:HOST:PORT"))?;
             let host = host.trim_start_matches('[').trim_end_matches(']');
-            let port: u16 = port.parse().ok().filter(|p| *p > 0).ok_or_else(|| format!("probe '{text}': '{port}' is not a TCP port"))?;
+            let port: u16 = port
+                .parse()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("probe '{text}': '{port}' is not a TCP port"))?;
             if host.is_empty() {
                 return Err(format!("probe '{text}' has no host"));
             }
-            return Ok(Probe::Tcp { host: host.to_string(), port });
+            return Ok(Probe::Tcp {
+                host: host.to_string(),
+                port,
+            });
         }
         let lower = text.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             check_url(text)?;
-            return Ok(Probe::Http { url: text.to_string() });
+            return Ok(Probe::Http {
+                url: text.to_string(),
+            });
         }
-        Err(format!("probe '{text}' is not exec:CMD, tcp:HOST:PORT or an http(s):// URL"))
+        Err(format!(
+            "probe '{text}' is not exec:CMD, tcp:HOST:PORT or an http(s):// URL"
+        ))
     }
 
     /// Run once, within `timeout` and the operation deadline; Err says what failed.
-    pub fn check(&self, timeout: Duration, deadline: Deadline, expected: &StatusSet) -> Result<(), String> {
+    pub fn check(
+        &self,
+        timeout: Duration,
+        deadline: Deadline,
+        expected: &StatusSet,
+    ) -> Result<(), String> {
         let deadline = deadline.capped(timeout);
         match self {
             Probe::Exec(cmd) => {
@@ -78,11 +103,18 @@ impl Probe {
                 if out.success() {
                     Ok(())
                 } else {
-                    Err(format!("probe exec:{cmd} failed ({}){}", out.describe_status(), out.last_line_suffix()))
+                    Err(format!(
+                        "probe exec:{cmd} failed ({}){}",
+                        out.describe_status(),
+                        out.last_line_suffix()
+                    ))
                 }
             }
             Probe::Tcp { host, port } => {
-                let addrs: Vec<_> = (host.as_str(), *port).to_socket_addrs().map_err(|e| format!("probe tcp:{host}:{port}: {e}"))?.collect();
+                let addrs: Vec<_> = (host.as_str(), *port)
+                    .to_socket_addrs()
+                    .map_err(|e| format!("probe tcp:{host}:{port}: {e}"))?
+                    .collect();
                 let mut last = format!("probe tcp:{host}:{port}: no address");
                 for addr in addrs {
                     let left = deadline.remaining();
@@ -114,10 +146,15 @@ impl Probe {
                         if expected.contains(code) {
                             Ok(())
                         } else {
-                            Err(format!("probe {url}: HTTP status {code} is not the expected one"))
+                            Err(format!(
+                                "probe {url}: HTTP status {code} is not the expected one"
+                            ))
                         }
                     }
-                    Err(e) => Err(format!("probe {url}: {}", e.to_string().lines().next().unwrap_or("request failed"))),
+                    Err(e) => Err(format!(
+                        "probe {url}: {}",
+                        e.to_string().lines().next().unwrap_or("request failed")
+                    )),
                 }
             }
         }
@@ -132,9 +169,14 @@ fn check_url(url: &str) -> Result<(), String> {
     }
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let hostport = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in host"))?;
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("unclosed [ in host"))?;
         (h, after.strip_prefix(':'))
     } else {
         match hostport.rsplit_once(':') {
@@ -146,9 +188,13 @@ fn check_url(url: &str) -> Result<(), String> {
         return Err(bad("no host"));
     }
     if let Some(p) = port {
-        p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("bad port"))?;
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| bad("bad port"))?;
     }
-    url.parse::<ureq::http::Uri>().map_err(|e| bad(&e.to_string()))?;
+    url.parse::<ureq::http::Uri>()
+        .map_err(|e| bad(&e.to_string()))?;
     Ok(())
 }
 
@@ -158,16 +204,49 @@ mod tests {
 
     #[test]
     fn parses_the_three_kinds() {
-        assert_eq!(Probe::parse("exec:virsh version").unwrap(), Probe::Exec("virsh version".into()));
-        assert_eq!(Probe::parse("tcp:127.0.0.1:16509").unwrap(), Probe::Tcp { host: "127.0.0.1".into(), port: 16509 });
-        assert_eq!(Probe::parse("tcp:[::1]:80").unwrap(), Probe::Tcp { host: "::1".into(), port: 80 });
-        assert!(matches!(Probe::parse("http://127.0.0.1:8080/healthz").unwrap(), Probe::Http { .. }));
-        assert!(matches!(Probe::parse("https://[::1]/").unwrap(), Probe::Http { .. }));
+        assert_eq!(
+            Probe::parse("exec:virsh version").unwrap(),
+            Probe::Exec("virsh version".into())
+        );
+        assert_eq!(
+            Probe::parse("tcp:127.0.0.1:16509").unwrap(),
+            Probe::Tcp {
+                host: "127.0.0.1".into(),
+                port: 16509
+            }
+        );
+        assert_eq!(
+            Probe::parse("tcp:[::1]:80").unwrap(),
+            Probe::Tcp {
+                host: "::1".into(),
+                port: 80
+            }
+        );
+        assert!(matches!(
+            Probe::parse("http://127.0.0.1:8080/healthz").unwrap(),
+            Probe::Http { .. }
+        ));
+        assert!(matches!(
+            Probe::parse("https://[::1]/").unwrap(),
+            Probe::Http { .. }
+        ));
     }
 
     #[test]
     fn rejects_what_is_not_a_probe() {
-        for bad in ["http//x", "htp://x", "http://", "http://:80/", "http://host:0/", "http://host:99999/", "http://a b/", "tcp:host", "tcp::80", "exec:", "ping"] {
+        for bad in [
+            "http//x",
+            "htp://x",
+            "http://",
+            "http://:80/",
+            "http://host:0/",
+            "http://host:99999/",
+            "http://a b/",
+            "tcp:host",
+            "tcp::80",
+            "exec:",
+            "ping",
+        ] {
             assert!(Probe::parse(bad).is_err(), "{bad}");
         }
     }
@@ -177,7 +256,11 @@ mod tests {
         let s = StatusSet::parse("2xx,301, 400-404").unwrap();
         assert!(s.contains(204) && s.contains(301) && s.contains(403));
         assert!(!s.contains(302) && !s.contains(500));
-        assert!(StatusSet::parse("abc").is_err() && StatusSet::parse("600").is_err() && StatusSet::parse("300-200").is_err());
+        assert!(
+            StatusSet::parse("abc").is_err()
+                && StatusSet::parse("600").is_err()
+                && StatusSet::parse("300-200").is_err()
+        );
     }
 
     #[test]
@@ -186,20 +269,39 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         let any = StatusSet::parse("2xx").unwrap();
         let d = Deadline::after(Duration::from_secs(5));
-        assert!(Probe::Tcp { host: "127.0.0.1".into(), port }.check(Duration::from_secs(2), d, &any).is_ok());
+        assert!(Probe::Tcp {
+            host: "127.0.0.1".into(),
+            port
+        }
+        .check(Duration::from_secs(2), d, &any)
+        .is_ok());
         drop(l);
-        assert!(Probe::Tcp { host: "127.0.0.1".into(), port }.check(Duration::from_secs(2), d, &any).is_err());
+        assert!(Probe::Tcp {
+            host: "127.0.0.1".into(),
+            port
+        }
+        .check(Duration::from_secs(2), d, &any)
+        .is_err());
     }
 
     #[test]
     fn exec_probe_reports_exit_status_and_is_bounded() {
         let any = StatusSet::parse("2xx").unwrap();
         let d = Deadline::after(Duration::from_secs(5));
-        assert!(Probe::Exec("true".into()).check(Duration::from_secs(2), d, &any).is_ok());
-        let e = Probe::Exec("echo broken; exit 3".into()).check(Duration::from_secs(2), d, &any).unwrap_err();
+        assert!(Probe::Exec("true".into())
+            .check(Duration::from_secs(2), d, &any)
+            .is_ok());
+        let e = Probe::Exec("echo broken; exit 3".into())
+            .check(Duration::from_secs(2), d, &any)
+            .unwrap_err();
         assert!(e.contains("exit status 3") && e.contains("broken"), "{e}");
         let t = std::time::Instant::now();
-        let e = Probe::Exec("sleep 30".into()).check(Duration::from_millis(300), d, &any).unwrap_err();
-        assert!(t.elapsed() < Duration::from_secs(2) && e.contains("timed out"), "{e}");
+        let e = Probe::Exec("sleep 30".into())
+            .check(Duration::from_millis(300), d, &any)
+            .unwrap_err();
+        assert!(
+            t.elapsed() < Duration::from_secs(2) && e.contains("timed out"),
+            "{e}"
+        );
     }
 }

@@ -27,7 +27,10 @@ pub struct ProcInfo {
 
 impl ProcInfo {
     pub fn identity(&self) -> Identity {
-        Identity { pid: self.pid, starttime: self.starttime }
+        Identity {
+            pid: self.pid,
+            starttime: self.starttime,
+        }
     }
     pub fn is_zombie(&self) -> bool {
         matches!(self.state, 'Z' | 'X' | 'x')
@@ -63,14 +66,21 @@ pub fn alive(id: Identity) -> Option<ProcInfo> {
 /// Every process on the host except ourselves and our ancestors (a hook's shell would match too).
 pub fn all() -> Vec<ProcInfo> {
     let skip = self_and_ancestors();
-    let Ok(iter) = procfs::process::all_processes() else { return Vec::new() };
-    iter.filter_map(|p| p.ok()).filter(|p| !skip.contains(&p.pid)).filter_map(|p| read(p.pid)).collect()
+    let Ok(iter) = procfs::process::all_processes() else {
+        return Vec::new();
+    };
+    iter.filter_map(|p| p.ok())
+        .filter(|p| !skip.contains(&p.pid))
+        .filter_map(|p| read(p.pid))
+        .collect()
 }
 
 fn self_and_ancestors() -> Vec<i32> {
     let mut chain = vec![std::process::id() as i32];
     while chain.len() < 64 {
-        let Some(parent) = read(chain[chain.len() - 1]).map(|p| p.ppid) else { break };
+        let Some(parent) = read(chain[chain.len() - 1]).map(|p| p.ppid) else {
+            break;
+        };
         if parent <= 1 {
             break;
         }
@@ -98,7 +108,14 @@ mod tests {
         let me = read(std::process::id() as i32).expect("self");
         assert!(matches!(me.state, 'R' | 'S'));
         assert!(alive(me.identity()).is_some());
-        assert!(alive(Identity { pid: me.pid, starttime: me.starttime + 1 }).is_none(), "same pid, other start time: not ours");
+        assert!(
+            alive(Identity {
+                pid: me.pid,
+                starttime: me.starttime + 1
+            })
+            .is_none(),
+            "same pid, other start time: not ours"
+        );
         assert!(read(i32::MAX).is_none());
     }
 }

@@ -19,7 +19,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { keep_bytes: 16 * 1024, kill_leftovers: true }
+        Limits {
+            keep_bytes: 16 * 1024,
+            kill_leftovers: true,
+        }
     }
 }
 
@@ -44,8 +47,14 @@ impl Output {
     }
     /// `: <last non-empty output line>` for error messages, or nothing.
     pub fn last_line_suffix(&self) -> String {
-        let last = self.stderr.lines().chain(self.stdout.lines()).filter(|l| !l.trim().is_empty()).last();
-        let last = self.stderr.lines().rev().find(|l| !l.trim().is_empty()).or(last);
+        let last_of = |text: &str| {
+            text.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_string)
+        };
+        // stderr says why; stdout only if stderr is silent.
+        let last = last_of(&self.stderr).or_else(|| last_of(&self.stdout));
         last.map(|l| format!(": {}", l.trim())).unwrap_or_default()
     }
 }
@@ -68,7 +77,12 @@ fn reader(mut r: impl Read + Send + 'static, keep: usize) -> std::sync::mpsc::Re
 }
 
 /// Run `argv` with extra `env`, stdin from /dev/null, until it exits or the deadline passes.
-pub fn run_bounded(argv: &[&str], env: &[(String, String)], deadline: Deadline, limits: Limits) -> Result<Output, String> {
+pub fn run_bounded(
+    argv: &[&str],
+    env: &[(String, String)],
+    deadline: Deadline,
+    limits: Limits,
+) -> Result<Output, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -77,7 +91,9 @@ pub fn run_bounded(argv: &[&str], env: &[(String, String)], deadline: Deadline, 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run {program}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
     let pgid = Pid::from_raw(child.id() as i32);
     let out = child.stdout.take().map(|o| reader(o, limits.keep_bytes));
     let err = child.stderr.take().map(|e| reader(e, limits.keep_bytes));
@@ -98,9 +114,20 @@ pub fn run_bounded(argv: &[&str], env: &[(String, String)], deadline: Deadline, 
     }
     // A daemon that kept our pipes open must not hold us: wait for the output only briefly.
     let text = |rx: Option<std::sync::mpsc::Receiver<Vec<u8>>>| {
-        rx.and_then(|rx| rx.recv_timeout(deadline.remaining().clamp(Duration::from_millis(50), Duration::from_millis(500))).ok())
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
+        rx.and_then(|rx| {
+            rx.recv_timeout(
+                deadline
+                    .remaining()
+                    .clamp(Duration::from_millis(50), Duration::from_millis(500)),
+            )
+            .ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
     };
-    Ok(Output { status, stdout: text(out), stderr: text(err) })
+    Ok(Output {
+        status,
+        stdout: text(out),
+        stderr: text(err),
+    })
 }

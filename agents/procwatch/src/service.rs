@@ -36,15 +36,26 @@ pub fn locate(cfg: &Config, recorded: Option<&State>) -> (Option<ProcInfo>, Stri
             return (Some(p), why);
         }
         why = match procinfo::read(st.identity.pid) {
-            Some(_) => format!("process {} is gone (its pid now belongs to another process)", st.identity.pid),
+            Some(_) => format!(
+                "process {} is gone (its pid now belongs to another process)",
+                st.identity.pid
+            ),
             None => format!("process {} is gone", st.identity.pid),
         };
     }
-    if let Some(p) = cfg.pidfile.as_deref().and_then(|f| from_pidfile(cfg, f, None)) {
+    if let Some(p) = cfg
+        .pidfile
+        .as_deref()
+        .and_then(|f| from_pidfile(cfg, f, None))
+    {
         return (Some(p), why);
     }
     if let Some(m) = &cfg.matcher {
-        if let Some(p) = m.find(&procinfo::all()).into_iter().find(|p| !p.is_zombie()) {
+        if let Some(p) = m
+            .find(&procinfo::all())
+            .into_iter()
+            .find(|p| !p.is_zombie())
+        {
             return (Some(p), why);
         }
     }
@@ -59,14 +70,22 @@ fn from_pidfile(cfg: &Config, file: &Path, since: Option<SystemTime>) -> Option<
     if since.is_some_and(|s| written + Duration::from_secs(1) < s) {
         return None;
     }
-    let pid: i32 = std::fs::read_to_string(file).ok()?.split_whitespace().next()?.parse().ok()?;
+    let pid: i32 = std::fs::read_to_string(file)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     if pid <= 1 {
         return None;
     }
     let p = procinfo::read(pid).filter(|p| !p.is_zombie())?;
     let started = start_time(&p)?;
     if started > written + Duration::from_secs(2) {
-        debug!("pidfile {} names pid {pid}, which started after the file was written: reused pid", file.display());
+        debug!(
+            "pidfile {} names pid {pid}, which started after the file was written: reused pid",
+            file.display()
+        );
         return None;
     }
     if cfg.matcher.as_ref().is_some_and(|m| !m.matches(&p)) {
@@ -83,13 +102,24 @@ fn start_time(p: &ProcInfo) -> Option<SystemTime> {
 }
 
 fn record(ctx: &Context, p: &ProcInfo, session: i32, wrote_pidfile: bool) -> Result<(), OcfError> {
-    let st = State { identity: p.identity(), session, wrote_pidfile };
-    state::save(&state_path(ctx), &st).map_err(|e| OcfError::generic(format!("cannot write state under {}: {e}", ctx.state_dir.display())))
+    let st = State {
+        identity: p.identity(),
+        session,
+        wrote_pidfile,
+    };
+    state::save(&state_path(ctx), &st).map_err(|e| {
+        OcfError::generic(format!(
+            "cannot write state under {}: {e}",
+            ctx.state_dir.display()
+        ))
+    })
 }
 
 /// For stop/probe of an instance whose parameters are unusable: what start recorded.
 pub fn running_per_state(ctx: &Context) -> bool {
-    state::load(&state_path(ctx)).and_then(|st| procinfo::alive(st.identity)).is_some_and(|p| !p.is_zombie())
+    state::load(&state_path(ctx))
+        .and_then(|st| procinfo::alive(st.identity))
+        .is_some_and(|p| !p.is_zombie())
 }
 
 // ---------------------------------------------------------------- monitor
@@ -103,25 +133,42 @@ pub fn monitor(cfg: &Config, ctx: &Context) -> Result<OcfStatus, OcfError> {
     };
     if recorded.as_ref().map(|s| s.identity) != Some(p.identity()) {
         info!("service runs as pid {}; recording it", p.pid);
-        let keep = recorded.as_ref().map(|s| (s.session, s.wrote_pidfile)).unwrap_or((0, false));
+        let keep = recorded
+            .as_ref()
+            .map(|s| (s.session, s.wrote_pidfile))
+            .unwrap_or((0, false));
         record(ctx, &p, keep.0, keep.1)?;
     }
     if p.is_zombie() {
-        return Err(OcfError::generic(format!("process {} is a zombie: it exited but was not reaped", p.pid)));
+        return Err(OcfError::generic(format!(
+            "process {} is a zombie: it exited but was not reaped",
+            p.pid
+        )));
     }
     if p.is_stopped() {
-        return Err(OcfError::generic(format!("process {} is stopped (state {}: SIGSTOP or traced)", p.pid, p.state)));
+        return Err(OcfError::generic(format!(
+            "process {} is stopped (state {}: SIGSTOP or traced)",
+            p.pid, p.state
+        )));
     }
     if ctx.check_level >= 10 {
         if let Some(f) = &cfg.pidfile {
             if from_pidfile(cfg, f, None).map(|q| q.pid) != Some(p.pid) {
-                return Err(OcfError::generic(format!("pidfile {} does not name process {}", f.display(), p.pid)));
+                return Err(OcfError::generic(format!(
+                    "pidfile {} does not name process {}",
+                    f.display(),
+                    p.pid
+                )));
             }
         }
     }
     if let Some(probe) = &cfg.probe {
         if let Err(e) = probe.check(cfg.probe_timeout, ctx.deadline, &cfg.probe_status) {
-            return Err(if cfg.degraded { OcfError::degraded(e) } else { OcfError::generic(e) });
+            return Err(if cfg.degraded {
+                OcfError::degraded(e)
+            } else {
+                OcfError::generic(e)
+            });
         }
     }
     Ok(OcfStatus::Success)
@@ -135,12 +182,19 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     let recorded = state::load(&path);
     if let (Some(p), _) = locate(cfg, recorded.as_ref()) {
         if p.is_zombie() || p.is_stopped() {
-            warn!("process {} is {}; stopping it before starting anew", p.pid, if p.is_zombie() { "a zombie" } else { "stopped" });
+            warn!(
+                "process {} is {}; stopping it before starting anew",
+                p.pid,
+                if p.is_zombie() { "a zombie" } else { "stopped" }
+            );
             stop(cfg, ctx)?;
         } else {
             info!("already running as pid {}", p.pid);
             let ready = wait_ready(cfg, ctx, Some(p.identity()), None, Duration::ZERO)?;
-            let keep = recorded.filter(|s| s.identity == ready.identity()).map(|s| (s.session, s.wrote_pidfile)).unwrap_or((0, false));
+            let keep = recorded
+                .filter(|s| s.identity == ready.identity())
+                .map(|s| (s.session, s.wrote_pidfile))
+                .unwrap_or((0, false));
             return record(ctx, &ready, keep.0, keep.1);
         }
     }
@@ -155,10 +209,23 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     let spawned = if command.is_external() {
         let argv = command.argv();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let out = run_bounded(&argv, &[], ctx.deadline, Limits { kill_leftovers: false, ..Limits::default() })
-            .map_err(OcfError::generic)?;
+        let out = run_bounded(
+            &argv,
+            &[],
+            ctx.deadline,
+            Limits {
+                kill_leftovers: false,
+                ..Limits::default()
+            },
+        )
+        .map_err(OcfError::generic)?;
         if !out.success() {
-            return Err(OcfError::generic(format!("{} failed ({}){}", argv.join(" "), out.describe_status(), out.last_line_suffix())));
+            return Err(OcfError::generic(format!(
+                "{} failed ({}){}",
+                argv.join(" "),
+                out.describe_status(),
+                out.last_line_suffix()
+            )));
         }
         None
     } else {
@@ -178,24 +245,53 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
         info!("started {} as pid {pid}", command.program());
         // Its identity now, before the pid could be reused; recorded at once so that a stop
         // after a failed start finds whatever it left.
-        let started = procinfo::read(pid).map(|p| (p.identity(), p.session)).unwrap_or((Identity { pid, starttime: 0 }, pid));
-        let early = State { identity: started.0, session: started.1, wrote_pidfile: false };
-        state::save(&path, &early).map_err(|e| OcfError::generic(format!("cannot write state under {}: {e}", ctx.state_dir.display())))?;
+        let started = procinfo::read(pid)
+            .map(|p| (p.identity(), p.session))
+            .unwrap_or((Identity { pid, starttime: 0 }, pid));
+        let early = State {
+            identity: started.0,
+            session: started.1,
+            wrote_pidfile: false,
+        };
+        state::save(&path, &early).map_err(|e| {
+            OcfError::generic(format!(
+                "cannot write state under {}: {e}",
+                ctx.state_dir.display()
+            ))
+        })?;
         Some(started)
     };
-    let settle = if cfg.probe.is_some() { SETTLE_WITH_PROBE } else { SETTLE };
+    let settle = if cfg.probe.is_some() {
+        SETTLE_WITH_PROBE
+    } else {
+        SETTLE
+    };
     let ready = wait_ready(cfg, ctx, spawned.map(|s| s.0), Some(spawned_at), settle)?;
-    let session = spawned.map(|s| s.1).filter(|sid| ready.session == *sid).unwrap_or(0);
+    let session = spawned
+        .map(|s| s.1)
+        .filter(|sid| ready.session == *sid)
+        .unwrap_or(0);
     let wrote_pidfile = write_pidfile_if_needed(cfg, &ready)?;
     record(ctx, &ready, session, wrote_pidfile)?;
-    hook(ctx, "post_start", cfg.post_start.as_deref(), &[("PROCWATCH_PID".into(), ready.pid.to_string())])?;
+    hook(
+        ctx,
+        "post_start",
+        cfg.post_start.as_deref(),
+        &[("PROCWATCH_PID".into(), ready.pid.to_string())],
+    )?;
     info!("running as pid {}", ready.pid);
     Ok(())
 }
 
 /// Wait until one process is stably (for `settle`) the service and its probe passes.
 /// `spawned`: the process we started (or found running); `fresh_since`: a pidfile must be newer.
-fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, fresh_since: Option<SystemTime>, settle: Duration) -> Result<ProcInfo, OcfError> {
+fn wait_ready(
+    cfg: &Config,
+    ctx: &Context,
+    spawned: Option<Identity>,
+    fresh_since: Option<SystemTime>,
+    settle: Duration,
+) -> Result<ProcInfo, OcfError> {
     let mut candidate: Option<(Identity, Instant)> = None;
     let mut spawned_gone_at: Option<Instant> = None;
     let mut last_problem = String::from("no process found");
@@ -215,10 +311,12 @@ fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, fresh_sinc
                 if since.elapsed() >= settle {
                     match &cfg.probe {
                         None => return Ok(p),
-                        Some(probe) => match probe.check(cfg.probe_timeout, ctx.deadline, &cfg.probe_status) {
-                            Ok(()) => return Ok(p),
-                            Err(e) => last_problem = e,
-                        },
+                        Some(probe) => {
+                            match probe.check(cfg.probe_timeout, ctx.deadline, &cfg.probe_status) {
+                                Ok(()) => return Ok(p),
+                                Err(e) => last_problem = e,
+                            }
+                        }
                     }
                 }
             }
@@ -229,23 +327,42 @@ fn wait_ready(cfg: &Config, ctx: &Context, spawned: Option<Identity>, fresh_sinc
                         let gone_at = *spawned_gone_at.get_or_insert_with(Instant::now);
                         let may_fork = cfg.pidfile.is_some() || cfg.matcher.is_some();
                         if !may_fork || gone_at.elapsed() >= FORK_GRACE {
-                            let what = if may_fork { "and no process took its place (pidfile/match)" } else { "right after start" };
-                            return Err(OcfError::generic(format!("process {} exited {what}{}", id.pid, log_tail(&cfg.logfile))));
+                            let what = if may_fork {
+                                "and no process took its place (pidfile/match)"
+                            } else {
+                                "right after start"
+                            };
+                            return Err(OcfError::generic(format!(
+                                "process {} exited {what}{}",
+                                id.pid,
+                                log_tail(&cfg.logfile)
+                            )));
                         }
                     }
                 }
             }
         }
         if ctx.deadline.expired() {
-            return Err(OcfError::generic(format!("not ready within the start timeout ({:?}): {last_problem}", ctx.timeout)));
+            return Err(OcfError::generic(format!(
+                "not ready within the start timeout ({:?}): {last_problem}",
+                ctx.timeout
+            )));
         }
         std::thread::sleep(POLL.min(ctx.deadline.remaining()));
     }
 }
 
 /// Right after start: a fresh pidfile, then `match`, then the process we started.
-fn find_after_spawn(cfg: &Config, spawned: Option<Identity>, fresh_since: Option<SystemTime>) -> Option<ProcInfo> {
-    if let Some(p) = cfg.pidfile.as_deref().and_then(|f| from_pidfile(cfg, f, fresh_since)) {
+fn find_after_spawn(
+    cfg: &Config,
+    spawned: Option<Identity>,
+    fresh_since: Option<SystemTime>,
+) -> Option<ProcInfo> {
+    if let Some(p) = cfg
+        .pidfile
+        .as_deref()
+        .and_then(|f| from_pidfile(cfg, f, fresh_since))
+    {
         return Some(p);
     }
     if let Some(m) = &cfg.matcher {
@@ -263,11 +380,14 @@ fn find_after_spawn(cfg: &Config, spawned: Option<Identity>, fresh_since: Option
 }
 
 fn write_pidfile_if_needed(cfg: &Config, p: &ProcInfo) -> Result<bool, OcfError> {
-    let Some(f) = &cfg.pidfile else { return Ok(false) };
+    let Some(f) = &cfg.pidfile else {
+        return Ok(false);
+    };
     if from_pidfile(cfg, f, None).map(|q| q.pid) == Some(p.pid) {
         return Ok(false); // the service wrote it
     }
-    std::fs::write(f, format!("{}\n", p.pid)).map_err(|e| OcfError::configured(format!("cannot write pidfile {}: {e}", f.display())))?;
+    std::fs::write(f, format!("{}\n", p.pid))
+        .map_err(|e| OcfError::configured(format!("cannot write pidfile {}: {e}", f.display())))?;
     Ok(true)
 }
 
@@ -275,14 +395,17 @@ fn write_pidfile_if_needed(cfg: &Config, p: &ProcInfo) -> Result<bool, OcfError>
 fn service_env(cfg: &Config) -> Result<Vec<(String, String)>, OcfError> {
     let mut env = vec![(
         "PATH".to_string(),
-        std::env::var("PATH").unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        std::env::var("PATH").unwrap_or_else(|_| {
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()
+        }),
     )];
     for k in ["LANG", "LC_ALL", "TZ"] {
         if let Ok(v) = std::env::var(k) {
             env.push((k.into(), v));
         }
     }
-    let user = crate::identity::user(cfg.user.as_deref().unwrap_or("root")).map_err(OcfError::configured)?;
+    let user = crate::identity::user(cfg.user.as_deref().unwrap_or("root"))
+        .map_err(OcfError::configured)?;
     env.push(("HOME".into(), user.dir.to_string_lossy().into_owned()));
     env.push(("USER".into(), user.name.clone()));
     env.push(("LOGNAME".into(), user.name));
@@ -290,13 +413,28 @@ fn service_env(cfg: &Config) -> Result<Vec<(String, String)>, OcfError> {
     Ok(env)
 }
 
-fn hook(ctx: &Context, name: &str, cmd: Option<&str>, extra: &[(String, String)]) -> Result<(), OcfError> {
+fn hook(
+    ctx: &Context,
+    name: &str,
+    cmd: Option<&str>,
+    extra: &[(String, String)],
+) -> Result<(), OcfError> {
     let Some(cmd) = cmd else { return Ok(()) };
     let mut env = vec![("PROCWATCH_INSTANCE".to_string(), ctx.instance.clone())];
     env.extend(extra.iter().cloned());
-    let out = run_bounded(&["/bin/sh", "-c", cmd], &env, ctx.deadline, Limits::default()).map_err(|e| OcfError::generic(format!("{name} hook: {e}")))?;
+    let out = run_bounded(
+        &["/bin/sh", "-c", cmd],
+        &env,
+        ctx.deadline,
+        Limits::default(),
+    )
+    .map_err(|e| OcfError::generic(format!("{name} hook: {e}")))?;
     if !out.success() {
-        return Err(OcfError::generic(format!("{name} hook failed ({}){}", out.describe_status(), out.last_line_suffix())));
+        return Err(OcfError::generic(format!(
+            "{name} hook failed ({}){}",
+            out.describe_status(),
+            out.last_line_suffix()
+        )));
     }
     info!("{name} hook succeeded");
     Ok(())
@@ -304,13 +442,19 @@ fn hook(ctx: &Context, name: &str, cmd: Option<&str>, extra: &[(String, String)]
 
 fn log_tail(logfile: &Path) -> String {
     use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(logfile) else { return String::new() };
+    let Ok(mut f) = std::fs::File::open(logfile) else {
+        return String::new();
+    };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let _ = f.seek(SeekFrom::Start(len.saturating_sub(2048)));
     let mut buf = Vec::new();
     let _ = f.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
-    text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| format!("; last log line: {}", l.trim())).unwrap_or_default()
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!("; last log line: {}", l.trim()))
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- stop
@@ -321,9 +465,22 @@ pub fn stop(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     if let Some(argv) = cfg.command.as_ref().and_then(|c| c.stop_argv()) {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let half = ctx.deadline.capped(ctx.deadline.remaining() / 2);
-        match run_bounded(&argv, &[], half, Limits { kill_leftovers: false, ..Limits::default() }) {
+        match run_bounded(
+            &argv,
+            &[],
+            half,
+            Limits {
+                kill_leftovers: false,
+                ..Limits::default()
+            },
+        ) {
             Ok(out) if out.success() => info!("{} succeeded", argv.join(" ")),
-            Ok(out) => warn!("{} failed ({}){}; signalling the processes", argv.join(" "), out.describe_status(), out.last_line_suffix()),
+            Ok(out) => warn!(
+                "{} failed ({}){}; signalling the processes",
+                argv.join(" "),
+                out.describe_status(),
+                out.last_line_suffix()
+            ),
             Err(e) => warn!("{e}; signalling the processes"),
         }
     }
@@ -350,7 +507,9 @@ fn stop_targets(cfg: &Config, recorded: Option<&State>) -> Vec<Identity> {
     if needs_scan {
         for p in procinfo::all().into_iter().filter(|p| !p.is_zombie()) {
             let matched = cfg.matcher.as_ref().is_some_and(|m| m.matches(&p));
-            let in_session = recorded.is_some_and(|s| s.session > 0 && p.session == s.session && p.starttime >= s.identity.starttime);
+            let in_session = recorded.is_some_and(|s| {
+                s.session > 0 && p.session == s.session && p.starttime >= s.identity.starttime
+            });
             if (matched || in_session) && !targets.contains(&p.identity()) {
                 targets.push(p.identity());
             }
@@ -369,7 +528,11 @@ fn signal_all(targets: &[Identity], sig: Signal) {
 }
 
 fn survivors(targets: &[Identity]) -> Vec<Identity> {
-    targets.iter().copied().filter(|id| procinfo::alive(*id).is_some_and(|p| !p.is_zombie())).collect()
+    targets
+        .iter()
+        .copied()
+        .filter(|id| procinfo::alive(*id).is_some_and(|p| !p.is_zombie()))
+        .collect()
 }
 
 fn wait_gone(targets: &[Identity], until: Deadline) -> Vec<Identity> {
@@ -385,9 +548,17 @@ fn wait_gone(targets: &[Identity], until: Deadline) -> Vec<Identity> {
 fn terminate(cfg: &Config, ctx: &Context, targets: &[Identity]) -> Result<(), OcfError> {
     let remaining = ctx.deadline.remaining();
     let kill_reserve = (remaining / 4).min(Duration::from_secs(5));
-    let grace = cfg.stop_timeout.unwrap_or(remaining.saturating_sub(kill_reserve)).min(remaining.saturating_sub(kill_reserve));
+    let grace = cfg
+        .stop_timeout
+        .unwrap_or(remaining.saturating_sub(kill_reserve))
+        .min(remaining.saturating_sub(kill_reserve));
     let pids: Vec<String> = targets.iter().map(|t| t.pid.to_string()).collect();
-    info!("sending SIG{} to {} (grace {:?})", cfg.stop_signal.as_str().trim_start_matches("SIG"), pids.join(" "), grace);
+    info!(
+        "sending SIG{} to {} (grace {:?})",
+        cfg.stop_signal.as_str().trim_start_matches("SIG"),
+        pids.join(" "),
+        grace
+    );
     signal_all(targets, cfg.stop_signal);
     // A stopped process only acts on the signal once continued.
     signal_all(targets, Signal::SIGCONT);
@@ -396,14 +567,21 @@ fn terminate(cfg: &Config, ctx: &Context, targets: &[Identity]) -> Result<(), Oc
         return Ok(());
     }
     let pids: Vec<String> = left.iter().map(|t| t.pid.to_string()).collect();
-    warn!("{} still running after {:?}: SIGKILL", pids.join(" "), grace);
+    warn!(
+        "{} still running after {:?}: SIGKILL",
+        pids.join(" "),
+        grace
+    );
     signal_all(&left, Signal::SIGKILL);
     let left = wait_gone(&left, ctx.deadline.capped(Duration::from_secs(60)));
     if left.is_empty() {
         return Ok(());
     }
     let pids: Vec<String> = left.iter().map(|t| t.pid.to_string()).collect();
-    Err(OcfError::generic(format!("process {} survived SIGKILL (uninterruptible sleep?)", pids.join(" "))))
+    Err(OcfError::generic(format!(
+        "process {} survived SIGKILL (uninterruptible sleep?)",
+        pids.join(" ")
+    )))
 }
 
 // ---------------------------------------------------------------- validate
@@ -412,7 +590,9 @@ pub fn validate(cfg: &Config) -> Result<(), OcfError> {
     let command = cfg.command()?;
     let program = command.program();
     if crate::command::resolve_program(&program, std::env::var("PATH").ok().as_deref()).is_none() {
-        return Err(OcfError::installed(format!("{program} is not installed (not found or not executable)")));
+        return Err(OcfError::installed(format!(
+            "{program} is not installed (not found or not executable)"
+        )));
     }
     if let Some(u) = &cfg.user {
         crate::identity::user(u).map_err(OcfError::configured)?;
@@ -422,7 +602,10 @@ pub fn validate(cfg: &Config) -> Result<(), OcfError> {
     }
     if let Some(w) = &cfg.workdir {
         if !w.is_dir() {
-            return Err(OcfError::configured(format!("workdir {} is not a directory", w.display())));
+            return Err(OcfError::configured(format!(
+                "workdir {} is not a directory",
+                w.display()
+            )));
         }
     }
     if let Some(f) = &cfg.pidfile {
@@ -433,10 +616,21 @@ pub fn validate(cfg: &Config) -> Result<(), OcfError> {
 }
 
 fn writable_dir_of(what: &str, file: &Path) -> Result<(), OcfError> {
-    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("/"));
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("/"));
     if !dir.is_dir() {
-        return Err(OcfError::configured(format!("{what} directory {} does not exist", dir.display())));
+        return Err(OcfError::configured(format!(
+            "{what} directory {} does not exist",
+            dir.display()
+        )));
     }
-    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK)
-        .map_err(|e| OcfError::configured(format!("{what} directory {} is not writable: {}", dir.display(), e.desc())))
+    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).map_err(|e| {
+        OcfError::configured(format!(
+            "{what} directory {} is not writable: {}",
+            dir.display(),
+            e.desc()
+        ))
+    })
 }

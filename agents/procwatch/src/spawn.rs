@@ -87,7 +87,8 @@ impl SpawnRequest {
 
 /// Start the service daemonized; returns its pid.
 pub fn spawn_daemon(req: &SpawnRequest, deadline: Deadline) -> Result<i32, SpawnError> {
-    let me = std::env::current_exe().map_err(|e| SpawnError::Other(format!("cannot find own executable: {e}")))?;
+    let me = std::env::current_exe()
+        .map_err(|e| SpawnError::Other(format!("cannot find own executable: {e}")))?;
     let mut helper = Command::new(me)
         .arg(HELPER_ARG)
         .env_clear()
@@ -97,7 +98,9 @@ pub fn spawn_daemon(req: &SpawnRequest, deadline: Deadline) -> Result<i32, Spawn
         .spawn()
         .map_err(|e| SpawnError::Other(format!("cannot start spawn helper: {e}")))?;
     if let Some(mut stdin) = helper.stdin.take() {
-        stdin.write_all(&req.encode()).map_err(|e| SpawnError::Other(format!("spawn helper: {e}")))?;
+        stdin
+            .write_all(&req.encode())
+            .map_err(|e| SpawnError::Other(format!("spawn helper: {e}")))?;
     }
     loop {
         match helper.try_wait() {
@@ -121,11 +124,15 @@ pub fn spawn_daemon(req: &SpawnRequest, deadline: Deadline) -> Result<i32, Spawn
 fn parse_reply(reply: &str) -> Result<i32, SpawnError> {
     let mut parts = reply.splitn(3, ' ');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("ok"), Some(pid), None) => pid.parse().map_err(|_| SpawnError::Other(format!("spawn helper said '{reply}'"))),
+        (Some("ok"), Some(pid), None) => pid
+            .parse()
+            .map_err(|_| SpawnError::Other(format!("spawn helper said '{reply}'"))),
         (Some("err"), Some("installed"), Some(msg)) => Err(SpawnError::NotInstalled(msg.into())),
         (Some("err"), Some("perm"), Some(msg)) => Err(SpawnError::Permission(msg.into())),
         (Some("err"), Some(_), Some(msg)) => Err(SpawnError::Other(msg.into())),
-        _ => Err(SpawnError::Other(format!("spawn helper failed ('{reply}')"))),
+        _ => Err(SpawnError::Other(format!(
+            "spawn helper failed ('{reply}')"
+        ))),
     }
 }
 
@@ -182,7 +189,10 @@ fn daemonize_and_spawn(req: &SpawnRequest) -> Result<u32, String> {
 /// Descriptors inherited from whoever ran the agent must not leak into the service.
 fn close_inherited_fds() {
     let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     for fd in fds.into_iter().filter(|fd| *fd > 2) {
         let _ = nix::unistd::close(fd);
@@ -192,11 +202,19 @@ fn close_inherited_fds() {
 fn drop_privileges(req: &SpawnRequest) -> Result<(), String> {
     use nix::unistd::{initgroups, setgid, setgroups, setuid};
     let user = req.user.as_deref().map(crate::identity::user).transpose()?;
-    let group = req.group.as_deref().map(crate::identity::group).transpose()?;
-    let gid = group.as_ref().map(|g| g.gid).or(user.as_ref().map(|u| u.gid));
+    let group = req
+        .group
+        .as_deref()
+        .map(crate::identity::group)
+        .transpose()?;
+    let gid = group
+        .as_ref()
+        .map(|g| g.gid)
+        .or(user.as_ref().map(|u| u.gid));
     if let Some(u) = &user {
         let name = std::ffi::CString::new(u.name.clone()).map_err(|_| "bad user name")?;
-        initgroups(&name, gid.unwrap_or(u.gid)).map_err(|e| format!("perm initgroups({}): {e}", u.name))?;
+        initgroups(&name, gid.unwrap_or(u.gid))
+            .map_err(|e| format!("perm initgroups({}): {e}", u.name))?;
     } else if let Some(g) = gid {
         setgroups(&[g]).map_err(|e| format!("perm setgroups: {e}"))?;
     }
@@ -229,7 +247,10 @@ mod tests {
     #[test]
     fn replies_map_to_errors() {
         assert_eq!(parse_reply("ok 42"), Ok(42));
-        assert_eq!(parse_reply("err installed cannot run x"), Err(SpawnError::NotInstalled("cannot run x".into())));
+        assert_eq!(
+            parse_reply("err installed cannot run x"),
+            Err(SpawnError::NotInstalled("cannot run x".into()))
+        );
         assert!(matches!(parse_reply(""), Err(SpawnError::Other(_))));
     }
 }

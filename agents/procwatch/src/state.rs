@@ -13,15 +13,25 @@ pub struct State {
 }
 
 pub fn path(state_dir: &Path, instance: &str) -> PathBuf {
-    let safe: String = instance.chars().map(|c| if c == '/' || c.is_control() { '_' } else { c }).collect();
+    let safe: String = instance
+        .chars()
+        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+        .collect();
     state_dir.join(format!("procwatch-{safe}.state"))
 }
 
 pub fn load(path: &Path) -> Option<State> {
     let text = std::fs::read_to_string(path).ok()?;
-    let get = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(str::trim);
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(str::trim)
+    };
     Some(State {
-        identity: Identity { pid: get("pid")?.parse().ok()?, starttime: get("starttime")?.parse().ok()? },
+        identity: Identity {
+            pid: get("pid")?.parse().ok()?,
+            starttime: get("starttime")?.parse().ok()?,
+        },
         session: get("session").and_then(|s| s.parse().ok()).unwrap_or(0),
         wrote_pidfile: get("wrote_pidfile") == Some("1"),
     })
@@ -58,8 +68,20 @@ mod tests {
     fn round_trip_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
         let p = path(dir.path(), "pw:0/x");
-        assert!(p.file_name().unwrap().to_str().unwrap().starts_with("procwatch-pw:0_x"));
-        let s = State { identity: Identity { pid: 42, starttime: 7 }, session: 41, wrote_pidfile: true };
+        assert!(p
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("procwatch-pw:0_x"));
+        let s = State {
+            identity: Identity {
+                pid: 42,
+                starttime: 7,
+            },
+            session: 41,
+            wrote_pidfile: true,
+        };
         save(&p, &s).unwrap();
         assert_eq!(load(&p), Some(s));
         std::fs::write(&p, "pid=x\n").unwrap();

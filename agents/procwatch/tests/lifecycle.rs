@@ -16,11 +16,24 @@ fn start_monitor_stop_and_idempotence() {
     let pid = lab.recorded_pid();
     assert!(alive(pid));
     assert_eq!(lab.run("monitor").code, 0);
-    assert_eq!(lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")]).code, 0, "probe of a running service");
+    assert_eq!(
+        lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")])
+            .code,
+        0,
+        "probe of a running service"
+    );
     let again = lab.run("start");
     assert_eq!(again.code, 0, "{again:?}");
-    assert_eq!(lab.recorded_pid(), pid, "a second start keeps the running service");
-    assert_eq!(lab.own_processes(), vec![pid], "exactly one service process");
+    assert_eq!(
+        lab.recorded_pid(),
+        pid,
+        "a second start keeps the running service"
+    );
+    assert_eq!(
+        lab.own_processes(),
+        vec![pid],
+        "exactly one service process"
+    );
     let r = lab.run("stop");
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!alive(pid));
@@ -39,28 +52,70 @@ fn daemon_is_properly_detached_with_clean_env_user_and_log() {
         .set("env", "FOO=bar GREETING='hello world'")
         .set("workdir", "/tmp");
     // nobody must be able to read the script.
-    std::fs::set_permissions(lab.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        lab.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let r = lab.run_with("start", &[("SECRET_FROM_PACEMAKER", "x")]);
     assert_eq!(r.code, 0, "{r:?}");
     let pid = lab.recorded_pid();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    assert!(status.lines().any(|l| l.starts_with("Uid:") && l.contains("65534")), "{status}");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("65534")),
+        "{status}"
+    );
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    let environ: Vec<String> = environ.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
-    assert!(environ.contains(&"FOO=bar".to_string()) && environ.contains(&"GREETING=hello world".to_string()), "{environ:?}");
-    assert!(!environ.iter().any(|e| e.starts_with("OCF_") || e.starts_with("SECRET_") || e.starts_with("HA_")), "{environ:?}");
-    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let environ: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    assert!(
+        environ.contains(&"FOO=bar".to_string())
+            && environ.contains(&"GREETING=hello world".to_string()),
+        "{environ:?}"
+    );
+    assert!(
+        !environ
+            .iter()
+            .any(|e| e.starts_with("OCF_") || e.starts_with("SECRET_") || e.starts_with("HA_")),
+        "{environ:?}"
+    );
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     assert_eq!(fds.len(), 3, "only stdin/stdout/stderr: {fds:?}");
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap(), Path::new("/dev/null"));
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/fd/1")).unwrap(), lab.path("service.log"));
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(), Path::new("/tmp"));
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap(),
+        Path::new("/dev/null")
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/fd/1")).unwrap(),
+        lab.path("service.log")
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+        Path::new("/tmp")
+    );
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     let (ppid, sid): (i32, i32) = (fields[1].parse().unwrap(), fields[4].parse().unwrap());
     let my_sid = nix::unistd::getsid(None).unwrap().as_raw();
     assert_ne!(sid, my_sid, "own session");
     assert_ne!(sid, pid, "not a session leader: cannot acquire a terminal");
-    assert_ne!(ppid, std::process::id() as i32, "re-parented away from the agent's caller");
+    assert_ne!(
+        ppid,
+        std::process::id() as i32,
+        "re-parented away from the agent's caller"
+    );
     assert_eq!(lab.run("stop").code, 0);
 }
 
@@ -71,24 +126,40 @@ fn process_that_exits_right_away_fails_start_with_its_last_words() {
     let r = lab.run("start");
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.reason().contains("exited right after start"), "{r:?}");
-    assert!(r.reason().contains("fatal: cannot bind 127.0.0.1:1"), "{r:?}");
-    assert!(r.elapsed < Duration::from_secs(5), "fails fast, not at the timeout: {r:?}");
+    assert!(
+        r.reason().contains("fatal: cannot bind 127.0.0.1:1"),
+        "{r:?}"
+    );
+    assert!(
+        r.elapsed < Duration::from_secs(5),
+        "fails fast, not at the timeout: {r:?}"
+    );
     assert_eq!(lab.run("monitor").code, 7);
 }
 
 #[test]
 fn stop_escalates_to_sigkill_after_stop_timeout() {
     let mut lab = Lab::new("ignoreterm");
-    lab.set("command", &lab.svc("ignore-term")).set("stop_timeout", "1");
+    lab.set("command", &lab.svc("ignore-term"))
+        .set("stop_timeout", "1");
     assert_eq!(lab.run("start").code, 0);
     let pid = lab.recorded_pid();
-    wait_until("the service to ignore SIGTERM", Duration::from_secs(5), || {
-        std::fs::read_to_string(lab.path("service.log")).unwrap_or_default().contains("ignoring SIGTERM")
-    });
+    wait_until(
+        "the service to ignore SIGTERM",
+        Duration::from_secs(5),
+        || {
+            std::fs::read_to_string(lab.path("service.log"))
+                .unwrap_or_default()
+                .contains("ignoring SIGTERM")
+        },
+    );
     let r = lab.run("stop");
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains("SIGKILL"), "{r:?}");
-    assert!(r.elapsed >= Duration::from_secs(1) && r.elapsed < Duration::from_secs(4), "{r:?}");
+    assert!(
+        r.elapsed >= Duration::from_secs(1) && r.elapsed < Duration::from_secs(4),
+        "{r:?}"
+    );
     assert!(!alive(pid));
 }
 
@@ -98,13 +169,22 @@ fn stop_grace_defaults_from_the_stop_timeout() {
     lab.set("command", &lab.svc("ignore-term"));
     assert_eq!(lab.run("start").code, 0);
     let pid = lab.recorded_pid();
-    wait_until("the service to ignore SIGTERM", Duration::from_secs(5), || {
-        std::fs::read_to_string(lab.path("service.log")).unwrap_or_default().contains("ignoring SIGTERM")
-    });
+    wait_until(
+        "the service to ignore SIGTERM",
+        Duration::from_secs(5),
+        || {
+            std::fs::read_to_string(lab.path("service.log"))
+                .unwrap_or_default()
+                .contains("ignoring SIGTERM")
+        },
+    );
     // 4 s timeout: margin 0.4 s, kill reserve 0.9 s → SIGKILL after about 2.7 s, well within 4 s.
     let r = lab.run_with("stop", &[("OCF_RESKEY_CRM_meta_timeout", "4000")]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.elapsed >= Duration::from_secs(2) && r.elapsed < Duration::from_secs(4), "{r:?}");
+    assert!(
+        r.elapsed >= Duration::from_secs(2) && r.elapsed < Duration::from_secs(4),
+        "{r:?}"
+    );
     assert!(!alive(pid));
 }
 
@@ -112,12 +192,20 @@ fn stop_grace_defaults_from_the_stop_timeout() {
 fn forking_daemon_is_found_by_the_pidfile_it_writes() {
     let mut lab = Lab::new("forkpid");
     let pidfile = lab.path("daemon.pid");
-    lab.set("command", &lab.svc(&format!("fork {}", pidfile.display()))).set("pidfile", pidfile.to_str().unwrap());
+    lab.set("command", &lab.svc(&format!("fork {}", pidfile.display())))
+        .set("pidfile", pidfile.to_str().unwrap());
     let r = lab.run("start");
     assert_eq!(r.code, 0, "{r:?}");
     let pid = lab.recorded_pid();
-    let written: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
-    assert_eq!(pid, written, "tracks the child the daemon wrote, not the parent that exited");
+    let written: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        pid, written,
+        "tracks the child the daemon wrote, not the parent that exited"
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(lab.own_processes(), vec![pid]);
     assert_eq!(lab.run("monitor").code, 0);
@@ -130,16 +218,23 @@ fn forking_daemon_is_found_by_the_pidfile_it_writes() {
 fn forking_daemon_is_found_by_match() {
     let mut lab = Lab::new("forkmatch");
     let marker = lab.path("svc.py");
-    lab.set("command", &lab.svc("fork -")).set("match", &format!("'cmdline={} fork'", marker.display()));
+    lab.set("command", &lab.svc("fork -"))
+        .set("match", &format!("'cmdline={} fork'", marker.display()));
     let r = lab.run("start");
     assert_eq!(r.code, 0, "{r:?}");
-    wait_until("the parent to exit", Duration::from_secs(3), || lab.own_processes().len() == 1);
+    wait_until("the parent to exit", Duration::from_secs(3), || {
+        lab.own_processes().len() == 1
+    });
     let child = lab.own_processes()[0];
     assert_eq!(lab.run("monitor").code, 0);
     assert_eq!(lab.recorded_pid(), child, "monitor adopts the forked child");
     // A probe finds it without any recorded state (e.g. started before the cluster took over).
     std::fs::remove_file(lab.state_file()).unwrap();
-    assert_eq!(lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")]).code, 0);
+    assert_eq!(
+        lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")])
+            .code,
+        0
+    );
     assert_eq!(lab.run("stop").code, 0);
     assert!(!alive(child));
 }
@@ -150,14 +245,26 @@ fn stopped_process_is_a_monitor_failure_and_stop_still_works() {
     lab.set("command", &lab.svc("sleep"));
     assert_eq!(lab.run("start").code, 0);
     let pid = lab.recorded_pid();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGSTOP).unwrap();
-    wait_until("state T", Duration::from_secs(3), || proc_state(pid) == Some('T'));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+    wait_until("state T", Duration::from_secs(3), || {
+        proc_state(pid) == Some('T')
+    });
     let r = lab.run("monitor");
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.reason().contains(&format!("process {pid} is stopped")), "{r:?}");
+    assert!(
+        r.reason().contains(&format!("process {pid} is stopped")),
+        "{r:?}"
+    );
     let r = lab.run("stop");
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.elapsed < Duration::from_secs(3), "SIGCONT lets SIGTERM act at once: {r:?}");
+    assert!(
+        r.elapsed < Duration::from_secs(3),
+        "SIGCONT lets SIGTERM act at once: {r:?}"
+    );
     assert!(!alive(pid));
 }
 
@@ -169,26 +276,45 @@ fn pid_reuse_is_not_mistaken_for_the_service() {
     let pid = lab.recorded_pid();
     // The service dies and its pid goes to an unrelated process: simulate by pointing the
     // recorded identity's pid at a live stranger while keeping the service's start time.
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     wait_until("service gone", Duration::from_secs(3), || !alive(pid));
-    let mut stranger = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-    let state = std::fs::read_to_string(lab.state_file()).unwrap().replace(&format!("pid={pid}\n"), &format!("pid={}\n", stranger.id()));
+    let mut stranger = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let state = std::fs::read_to_string(lab.state_file())
+        .unwrap()
+        .replace(&format!("pid={pid}\n"), &format!("pid={}\n", stranger.id()));
     std::fs::write(lab.state_file(), state).unwrap();
     let r = lab.run("monitor");
     assert_eq!(r.code, 7, "{r:?}");
     assert!(r.reason().contains("belongs to another process"), "{r:?}");
     assert_eq!(lab.run("stop").code, 0);
-    assert!(stranger.try_wait().unwrap().is_none(), "stop must not kill the stranger");
+    assert!(
+        stranger.try_wait().unwrap().is_none(),
+        "stop must not kill the stranger"
+    );
     // The same through a stale pidfile: a process newer than the file is not the service.
     let pidfile = lab.path("stale.pid");
     std::fs::write(&pidfile, format!("{}\n", stranger.id())).unwrap();
-    let old = std::process::Command::new("touch").args(["-d", "1 hour ago"]).arg(&pidfile).status().unwrap();
+    let old = std::process::Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(&pidfile)
+        .status()
+        .unwrap();
     assert!(old.success());
     lab.set("pidfile", pidfile.to_str().unwrap());
     let r = lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")]);
     assert_eq!(r.code, 7, "{r:?}");
     assert_eq!(lab.run("stop").code, 0);
-    assert!(stranger.try_wait().unwrap().is_none(), "stop must not kill the stranger");
+    assert!(
+        stranger.try_wait().unwrap().is_none(),
+        "stop must not kill the stranger"
+    );
     stranger.kill().unwrap();
     stranger.wait().unwrap();
 }
@@ -197,14 +323,19 @@ fn pid_reuse_is_not_mistaken_for_the_service() {
 fn http_probe_gates_start_and_monitor_with_degraded_option() {
     let mut lab = Lab::new("http");
     let port = free_port();
-    lab.set("command", &lab.svc(&format!("http {port}"))).set("probe", &format!("http://127.0.0.1:{port}/index.html"));
+    lab.set("command", &lab.svc(&format!("http {port}")))
+        .set("probe", &format!("http://127.0.0.1:{port}/index.html"));
     let r = lab.run("start");
     assert_eq!(r.code, 0, "start waits for the probe: {r:?}");
     let body = std::process::Command::new("python3")
         .args(["-c", &format!("import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:{port}/index.html').status)")])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&body.stdout).trim(), "200", "the server really answers");
+    assert_eq!(
+        String::from_utf8_lossy(&body.stdout).trim(),
+        "200",
+        "the server really answers"
+    );
     assert_eq!(lab.run("monitor").code, 0);
     // The process runs but answers 404: failure, or degraded (190) when asked.
     lab.set("probe", &format!("http://127.0.0.1:{port}/missing"));
@@ -216,7 +347,11 @@ fn http_probe_gates_start_and_monitor_with_degraded_option() {
     assert_eq!(r.code, 190, "{r:?}");
     assert!(r.reason().contains("404"), "{r:?}");
     lab.set("probe_status", "404");
-    assert_eq!(lab.run("monitor").code, 0, "expected status is configurable");
+    assert_eq!(
+        lab.run("monitor").code,
+        0,
+        "expected status is configurable"
+    );
     lab.unset("probe_status").unset("degraded");
     // TCP probe on the same server, then on a closed port.
     lab.set("probe", &format!("tcp:127.0.0.1:{port}"));
@@ -229,18 +364,28 @@ fn http_probe_gates_start_and_monitor_with_degraded_option() {
     lab.set("probe", "exec:echo unhealthy; exit 4");
     let r = lab.run("monitor");
     assert_eq!(r.code, 1);
-    assert!(r.reason().contains("exit status 4") && r.reason().contains("unhealthy"), "{r:?}");
+    assert!(
+        r.reason().contains("exit status 4") && r.reason().contains("unhealthy"),
+        "{r:?}"
+    );
     assert_eq!(lab.run("stop").code, 0);
 }
 
 #[test]
 fn start_gives_up_at_its_deadline_when_the_probe_never_passes() {
     let mut lab = Lab::new("deadline");
-    lab.set("command", &lab.svc("sleep")).set("probe", &format!("tcp:127.0.0.1:{}", free_port()));
+    lab.set("command", &lab.svc("sleep"))
+        .set("probe", &format!("tcp:127.0.0.1:{}", free_port()));
     let r = lab.run_with("start", &[("OCF_RESKEY_CRM_meta_timeout", "2000")]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.reason().contains("not ready within the start timeout"), "{r:?}");
-    assert!(r.elapsed < Duration::from_millis(2000), "finishes before Pacemaker's timer: {r:?}");
+    assert!(
+        r.reason().contains("not ready within the start timeout"),
+        "{r:?}"
+    );
+    assert!(
+        r.elapsed < Duration::from_millis(2000),
+        "finishes before Pacemaker's timer: {r:?}"
+    );
     assert_eq!(lab.run("stop").code, 0);
     assert!(lab.own_processes().is_empty());
 }
@@ -251,18 +396,36 @@ fn hooks_run_with_instance_and_pid_and_a_failing_pre_start_fails_start() {
     let pre = lab.path("pre.out");
     let post = lab.path("post.out");
     lab.set("command", &lab.svc("sleep"))
-        .set("pre_start", &format!("echo \"$PROCWATCH_INSTANCE\" > {}", pre.display()))
-        .set("post_start", &format!("echo \"$PROCWATCH_PID\" > {}", post.display()));
+        .set(
+            "pre_start",
+            &format!("echo \"$PROCWATCH_INSTANCE\" > {}", pre.display()),
+        )
+        .set(
+            "post_start",
+            &format!("echo \"$PROCWATCH_PID\" > {}", post.display()),
+        );
     let r = lab.run("start");
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(std::fs::read_to_string(&pre).unwrap().trim(), lab.instance);
-    assert_eq!(std::fs::read_to_string(&post).unwrap().trim(), lab.recorded_pid().to_string());
+    assert_eq!(
+        std::fs::read_to_string(&post).unwrap().trim(),
+        lab.recorded_pid().to_string()
+    );
     assert_eq!(lab.run("stop").code, 0);
-    lab.set("pre_start", "echo 'cannot reach the message bus' >&2; exit 2");
+    lab.set(
+        "pre_start",
+        "echo 'cannot reach the message bus' >&2; exit 2",
+    );
     let r = lab.run("start");
     assert_eq!(r.code, 1, "{r:?}");
-    assert_eq!(r.reason(), "pre_start hook failed (exit status 2): cannot reach the message bus");
-    assert!(lab.own_processes().is_empty(), "no service after a failed pre_start");
+    assert_eq!(
+        r.reason(),
+        "pre_start hook failed (exit status 2): cannot reach the message bus"
+    );
+    assert!(
+        lab.own_processes().is_empty(),
+        "no service after a failed pre_start"
+    );
 }
 
 #[test]
@@ -280,7 +443,8 @@ fn init_script_command_with_pidfile() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    lab.set("command", &format!("init:{}", script.display())).set("pidfile", pidfile.to_str().unwrap());
+    lab.set("command", &format!("init:{}", script.display()))
+        .set("pidfile", pidfile.to_str().unwrap());
     let r = lab.run("start");
     assert_eq!(r.code, 0, "{r:?}");
     let pid = lab.recorded_pid();
@@ -300,19 +464,71 @@ fn bad_input_gets_one_clear_line_and_the_right_code() {
         }
         l
     };
-    let cases: &[(&[(&str, &str)], i32, &str)] = &[
-        (&[("command", "/usr/bin/no-such-daemon --flag")], 5, "/usr/bin/no-such-daemon is not installed"),
-        (&[("command", "init:no-such-script"), ("pidfile", "/run/x.pid")], 5, "/etc/init.d/no-such-script is not installed"),
-        (&[("pidfile", "/nonexistent-dir/x.pid")], 6, "pidfile directory /nonexistent-dir does not exist"),
-        (&[("pidfile", "/proc/1/x.pid")], 6, "pidfile directory /proc/1 is not writable"),
-        (&[("user", "no-such-user-pw")], 6, "user 'no-such-user-pw' does not exist"),
-        (&[("group", "no-such-group-pw")], 6, "group 'no-such-group-pw' does not exist"),
-        (&[("probe", "http//127.0.0.1/")], 6, "is not exec:CMD, tcp:HOST:PORT or an http(s):// URL"),
-        (&[("probe", "http://:8080/")], 6, "is not a valid URL: no host"),
-        (&[("probe_timeout", "ten")], 6, "parameter 'probe_timeout': 'ten' is not an integer"),
-        (&[("profile", "nginx")], 6, "parameter 'profile': 'nginx' is not one of none, nova-compute, vdsm, libvirtd"),
-        (&[("match", "libvirtd")], 6, "match term 'libvirtd' is not KEY=VALUE"),
-        (&[("stop_signal", "TERMINATE")], 6, "stop_signal 'TERMINATE' is not a signal name"),
+    type Case<'a> = (&'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: &[Case] = &[
+        (
+            &[("command", "/usr/bin/no-such-daemon --flag")],
+            5,
+            "/usr/bin/no-such-daemon is not installed",
+        ),
+        (
+            &[
+                ("command", "init:no-such-script"),
+                ("pidfile", "/run/x.pid"),
+            ],
+            5,
+            "/etc/init.d/no-such-script is not installed",
+        ),
+        (
+            &[("pidfile", "/nonexistent-dir/x.pid")],
+            6,
+            "pidfile directory /nonexistent-dir does not exist",
+        ),
+        (
+            &[("pidfile", "/proc/1/x.pid")],
+            6,
+            "pidfile directory /proc/1 is not writable",
+        ),
+        (
+            &[("user", "no-such-user-pw")],
+            6,
+            "user 'no-such-user-pw' does not exist",
+        ),
+        (
+            &[("group", "no-such-group-pw")],
+            6,
+            "group 'no-such-group-pw' does not exist",
+        ),
+        (
+            &[("probe", "http//127.0.0.1/")],
+            6,
+            "is not exec:CMD, tcp:HOST:PORT or an http(s):// URL",
+        ),
+        (
+            &[("probe", "http://:8080/")],
+            6,
+            "is not a valid URL: no host",
+        ),
+        (
+            &[("probe_timeout", "ten")],
+            6,
+            "parameter 'probe_timeout': 'ten' is not an integer",
+        ),
+        (
+            &[("profile", "nginx")],
+            6,
+            "parameter 'profile': 'nginx' is not one of none, nova-compute, vdsm, libvirtd",
+        ),
+        (
+            &[("match", "libvirtd")],
+            6,
+            "match term 'libvirtd' is not KEY=VALUE",
+        ),
+        (
+            &[("stop_signal", "TERMINATE")],
+            6,
+            "stop_signal 'TERMINATE' is not a signal name",
+        ),
         (&[("env", "1X=2")], 6, "'1X' is not a variable name"),
         (&[("command", "")], 6, "parameter 'command' is not set"),
     ];
@@ -322,12 +538,20 @@ fn bad_input_gets_one_clear_line_and_the_right_code() {
             let r = l.run(action);
             assert_eq!(r.code, *code, "{action} {params:?}: {r:?}");
             let reason = r.reason();
-            assert!(reason.contains(needle), "{action} {params:?}: reason '{reason}'");
+            assert!(
+                reason.contains(needle),
+                "{action} {params:?}: reason '{reason}'"
+            );
             assert!(!reason.contains('\n'));
         }
         assert!(l.own_processes().is_empty());
         // Probe and stop of such a resource that never ran: not running / success.
-        assert_eq!(l.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")]).code, 7, "{params:?}");
+        assert_eq!(
+            l.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")])
+                .code,
+            7,
+            "{params:?}"
+        );
         assert_eq!(l.run("stop").code, 0, "{params:?}");
     }
 }
@@ -340,8 +564,16 @@ fn stop_of_a_misconfigured_running_instance_refuses_to_lie() {
     let pid = lab.recorded_pid();
     lab.set("probe_timeout", "soon");
     let r = lab.run("stop");
-    assert_eq!(r.code, 6, "cannot stop with a broken configuration, and it still runs: {r:?}");
-    assert_eq!(lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")]).code, 6, "the probe must not say 'not running'");
+    assert_eq!(
+        r.code, 6,
+        "cannot stop with a broken configuration, and it still runs: {r:?}"
+    );
+    assert_eq!(
+        lab.run_with("monitor", &[("OCF_RESKEY_CRM_meta_interval", "0")])
+            .code,
+        6,
+        "the probe must not say 'not running'"
+    );
     assert!(alive(pid));
     lab.unset("probe_timeout");
     assert_eq!(lab.run("stop").code, 0);
@@ -352,16 +584,29 @@ fn meta_data_is_valid_for_both_schemas() {
     let lab = Lab::new("meta");
     let portable = lab.run_with("meta-data", &[("OCF_RA_VERSION_MINOR", "0")]);
     assert_eq!(portable.code, 0);
-    let official = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs/ocf-ra-api-1.1.rng");
-    assert!(official.exists(), "OCF 1.1 schema missing at {}", official.display());
-    for schema in [official.as_path(), Path::new("/usr/share/resource-agents/metadata.rng")] {
+    let official =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs/ocf-ra-api-1.1.rng");
+    assert!(
+        official.exists(),
+        "OCF 1.1 schema missing at {}",
+        official.display()
+    );
+    for schema in [
+        official.as_path(),
+        Path::new("/usr/share/resource-agents/metadata.rng"),
+    ] {
         let (ok, err) = xmllint(schema, &portable.stdout);
         assert!(ok, "{}: {err}", schema.display());
     }
     let full = lab.run("meta-data");
     let (ok, err) = xmllint(&official, &full.stdout);
     assert!(ok, "{err}");
-    for needle in ["<version>1.1</version>", "reloadable=\"1\"", "<option value=\"nova-compute\"/>", "unique-group=\"pidfile\""] {
+    for needle in [
+        "<version>1.1</version>",
+        "reloadable=\"1\"",
+        "<option value=\"nova-compute\"/>",
+        "unique-group=\"pidfile\"",
+    ] {
         assert!(full.stdout.contains(needle), "{needle}");
     }
 }

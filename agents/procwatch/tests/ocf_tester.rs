@@ -28,7 +28,13 @@ fn ocf_tester_passes() {
         .expect("ocf-tester must be installed (resource-agents)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ocf-tester failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "ocf-tester failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("passed all tests"), "{stdout}");
-    assert!(lab.own_processes().is_empty(), "ocf-tester's final stop left processes");
+    assert!(
+        lab.own_processes().is_empty(),
+        "ocf-tester's final stop left processes"
+    );
 }

@@ -48,15 +48,27 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn reason(&self) -> String {
-        let reasons: Vec<&str> = self.stderr.lines().filter_map(|l| l.strip_prefix("ocf-exit-reason:")).collect();
-        assert!(reasons.len() <= 1, "more than one exit reason: {}", self.stderr);
+        let reasons: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("ocf-exit-reason:"))
+            .collect();
+        assert!(
+            reasons.len() <= 1,
+            "more than one exit reason: {}",
+            self.stderr
+        );
         reasons.first().map(|s| s.to_string()).unwrap_or_default()
     }
 }
 
 impl std::fmt::Debug for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "rc={} after {:?}\nstderr:\n{}", self.code, self.elapsed, self.stderr)
+        write!(
+            f,
+            "rc={} after {:?}\nstderr:\n{}",
+            self.code, self.elapsed, self.stderr
+        )
     }
 }
 
@@ -69,10 +81,18 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(name: &str) -> Lab {
-        let dir = tempfile::Builder::new().prefix(&format!("pw-{name}-")).tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("pw-{name}-"))
+            .tempdir()
+            .expect("tempdir");
         std::fs::write(dir.path().join("svc.py"), SVC_PY).expect("write svc.py");
         std::fs::write(dir.path().join("index.html"), "ok\n").expect("write index");
-        let mut lab = Lab { dir, instance: format!("pw-{name}"), params: Vec::new(), extra_env: Vec::new() };
+        let mut lab = Lab {
+            dir,
+            instance: format!("pw-{name}"),
+            params: Vec::new(),
+            extra_env: Vec::new(),
+        };
         let log = lab.path("service.log");
         lab.set("logfile", log.to_str().unwrap());
         lab
@@ -115,7 +135,12 @@ impl Lab {
         for (k, v) in &self.params {
             cmd.env(format!("OCF_RESKEY_{k}"), v);
         }
-        for (k, v) in self.extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(env.iter().copied()) {
+        for (k, v) in self
+            .extra_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(env.iter().copied())
+        {
             cmd.env(k, v);
         }
         let t = Instant::now();
@@ -135,7 +160,11 @@ impl Lab {
     /// The pid procwatch recorded at start.
     pub fn recorded_pid(&self) -> i32 {
         let text = std::fs::read_to_string(self.state_file()).expect("state file");
-        text.lines().find_map(|l| l.strip_prefix("pid=")).expect("pid line").parse().expect("pid")
+        text.lines()
+            .find_map(|l| l.strip_prefix("pid="))
+            .expect("pid line")
+            .parse()
+            .expect("pid")
     }
 
     /// Processes whose command line names this test's directory.
@@ -148,7 +177,11 @@ impl Lab {
             .filter(|pid| *pid != me)
             .filter(|pid| {
                 std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(&marker))
+                    .map(|c| {
+                        String::from_utf8_lossy(&c)
+                            .replace('\0', " ")
+                            .contains(&marker)
+                    })
                     .unwrap_or(false)
             })
             .filter(|pid| proc_state(*pid).is_some_and(|s| s != 'Z'))
@@ -159,7 +192,10 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for pid in self.own_processes() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
 }
@@ -183,7 +219,11 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
@@ -196,7 +236,15 @@ pub fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("xmllint must be installed (libxml2-utils)");
-    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(xml.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
