@@ -312,10 +312,12 @@ impl Hypervisor {
         self.call("start domain", deadline, move |c| c.create_domain_xml(&xml, 0).map(|_| ()))
     }
 
-    /// virDomainRestore: starts a domain from a saved memory image.
+    /// virDomainRestoreFlags: starts a domain from a saved memory image, running (the image
+    /// was taken from a paused domain, see [`Hypervisor::save_memory`]).
     pub fn restore(&self, image: &str, deadline: Deadline) -> Result<(), LibvirtError> {
+        const VIR_DOMAIN_SAVE_RUNNING: u32 = 2;
         let image = image.to_string();
-        self.call("restore domain", deadline, move |c| c.restore_domain(&image))
+        self.call("restore domain", deadline, move |c| c.restore_domain_flags(&image, None, VIR_DOMAIN_SAVE_RUNNING))
     }
 
     pub fn shutdown(&self, name: &str, flags: u32, deadline: Deadline) -> Result<(), LibvirtError> {
@@ -352,17 +354,15 @@ impl Hypervisor {
     /// disks do not move on after the memory image was taken, then destroyed.
     pub fn save_memory(&self, name: &str, image: &str, deadline: Deadline) -> Result<(), LibvirtError> {
         let snapshot_xml = format!(
-            "<domainsnapshot><name>paddock-save</name><memory snapshot='external' file='{}'/>{}</domainsnapshot>",
+            "<domainsnapshot><name>paddock-save</name><memory snapshot='external' file='{}'/></domainsnapshot>",
             xml_escape(image),
-            "",
         );
         self.with_domain("save domain memory", name, deadline, move |d| {
             let (state, _) = d.state()?;
             if !state.is(DomainState::Paused) {
                 d.suspend()?;
             }
-            // disks: snapshot='no' for every disk is implied by memory-only + NO_METADATA
-            // (flags: NO_METADATA=4, LIVE? no: the domain is paused).
+            // Memory only (every disk snapshot='no'), no snapshot metadata kept (NO_METADATA = 4).
             let xml = disks_excluded(&d.xml_desc(0)?, &snapshot_xml);
             match d.create_snapshot_xml(&xml, 4) {
                 Ok(_) => d.destroy(),

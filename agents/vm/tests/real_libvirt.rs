@@ -245,6 +245,28 @@ fn real_libvirtd_and_qemu_scenarios() {
     expect(agent(&lab, "monitor", "vm1", &p, &[]), 7, "monitor stopped");
     expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop when stopped");
 
+    eprintln!("== snapshot: stop saves the memory, start restores it (no reboot)");
+    let snap_dir = lab.dir.path().join("snapshots");
+    fs::create_dir_all(&snap_dir).expect("snapshot dir");
+    let scfg = lab.config("pvm-snap", 6, None, &accel);
+    let ps = [("config", scfg.to_str().unwrap_or_default()), ("hypervisor", a.as_str()), ("snapshot", snap_dir.to_str().unwrap_or_default())];
+    expect(agent(&lab, "start", "vmsnap", &ps, &[]), 0, "start");
+    assert!(lab.wait_boots("pvm-snap", 1, Duration::from_secs(60)), "guest never came up");
+    std::thread::sleep(Duration::from_secs(1));
+    expect(agent(&lab, "stop", "vmsnap", &ps, &[]), 0, "stop (save)");
+    let image = snap_dir.join("pvm-snap.state");
+    assert!(image.exists(), "no saved image {}", image.display());
+    assert_eq!(status(&hv_a, "pvm-snap"), None);
+    let tick_saved = lab.last_tick("pvm-snap");
+    expect(agent(&lab, "start", "vmsnap", &ps, &[]), 0, "start (restore)");
+    assert!(!image.exists(), "image not removed after restore");
+    assert_eq!(status(&hv_a, "pvm-snap"), Some(DomainStatus::Running));
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(lab.last_tick("pvm-snap") > tick_saved, "restored guest runs on (ticks {tick_saved} -> {})", lab.last_tick("pvm-snap"));
+    assert_eq!(lab.boots("pvm-snap"), 1, "restored, not rebooted");
+    let no_snap = [ps[0], ps[1], ("force_stop", "true")];
+    expect(agent(&lab, "stop", "vmsnap", &no_snap, &[]), 0, "stop");
+
     eprintln!("== crash: qemu killed");
     expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start");
     let pids = process_check::qemu_pids("pvm1");

@@ -268,3 +268,19 @@ fn metadata_validates_against_the_ocf_schema_and_keeps_virtualdomain_defaults() 
     let unknown = Command::new(bin()).arg("frobnicate").output().expect("run");
     assert_eq!(unknown.status.code(), Some(3));
 }
+
+#[test]
+fn save_config_on_stop_writes_the_current_definition_back() {
+    let c = Case::new();
+    let cfg = c.config("td-save");
+    let before = fs::read_to_string(&cfg).expect("read");
+    assert!(!before.contains("<uuid>"));
+    let p = [("config", cfg.to_str().unwrap_or_default()), ("save_config_on_stop", "true")];
+    assert_eq!(c.run("start", "r-save", &p).0, 0);
+    let (rc, err) = c.run("stop", "r-save", &p);
+    assert_eq!(rc, 0, "{err}");
+    let after = fs::read_to_string(&cfg).expect("read");
+    assert!(after.contains("<uuid>") && after.contains("<name>td-save</name>"), "config not rewritten by libvirt's definition:\n{after}");
+    assert_eq!(c.run("start", "r-save", &p).0, 0, "the saved config starts again");
+    assert_eq!(c.run("stop", "r-save", &[p[0]]).0, 0);
+}
