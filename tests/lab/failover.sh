@@ -11,6 +11,7 @@
 #   FO_START_<vm> s from injection to the start of <vm> on a survivor (controld log), "" if none
 #   FO_UP_<vm>    s from injection to <vm>'s guest reaching userspace (serial log)
 #   FO_ALL        s from injection to the last of FO_VMS running again ("" if some never did)
+#   FO_STATUS     crm_status when the awaited VMs first all ran again
 #   FO_TWICE      VMs seen with two qemu processes at once (sampled every 0.1 s)
 # With FO_WAIT_FOR="vm ..." set, wait only for those VMs (the others are
 # expected to stay stopped).
@@ -37,18 +38,23 @@ fail_node() {
         *) echo "fail_node: bad mode $mode" >&2; kill "$sampler"; return 2 ;;
     esac
     end=$(( $(date +%s) + limit ))
-    local pending status up_at
+    local pending status started_all=""
     declare -gA FO_UPAT=()
+    FO_STATUS=""
     while [ "$(date +%s)" -lt "$end" ]; do
         pending=""
         status=$(crm_status "$obs")
         for vm in ${FO_WAIT_FOR:-$FO_VMS}; do
             echo "$status" | awk -v vm="$vm" -v v="$victim" '$1 == vm && $2 == "Started" && $3 != v && $3 != "-" {f=1} END {exit !f}' \
-                || pending="$pending $vm"
+                || { pending="$pending $vm"; started_all=no; }
             if [ -z "${FO_UPAT[$vm]:-}" ]; then
                 if [ "$(boots "$vm")" -gt "${FO_BOOTS0[$vm]}" ]; then FO_UPAT[$vm]=$(now); else pending="$pending $vm"; fi
             fi
         done
+        # the cluster as it is when the awaited VMs run again (before the
+        # failed node is back and changes it)
+        [ -z "$started_all" ] && [ -z "$FO_STATUS" ] && FO_STATUS=$status
+        started_all=""
         [ -z "$pending" ] && break
         sleep 0.2
     done

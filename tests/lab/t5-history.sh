@@ -19,6 +19,18 @@ for v in $fenced; do
     check "fenced log: $v rebooted with device fence-$v ($agent)" \
         grep -Eq "Operation 'reboot' \[[0-9]+\] targeting $v using fence-$v returned 0" <<<"$logs"
 done
+# the agent's own log on the node that fenced (the delegate), per fencing
+while read -r v d c; do
+    f=$L/nodes/$d/var/log/$agent.log
+    # the agent logs local time; the fencing began at most a minute before it completed
+    m1=$(date -d "$c" '+%F %H:%M'); m0=$(date -d "$c - 1 minute" '+%F %H:%M')
+    check "$agent's log on $d (the delegate) tells how $v was rebooted at $m1" \
+        grep -Eiq "^($m0|$m1).*(power (off|on)|chassis|reboot)" "$f"
+done < <(sed -n "s/.*reboot of \(node[0-9]\) successful: delegate=\(node[0-9]\),.*completed='\([^']*Z\)'.*/\1 \2 \3/p" <<<"$hist")
+if [ "$agent" = fence_paddock_ipmi ]; then
+    check "no fence agent log holds the BMC password" \
+        eval '! grep -q -- "$BMC_PASSWORD" "$L"/nodes/node*/var/log/$agent.log'
+fi
 check "the BMC log / node console tell the power cuts (POWER OFF ... SIGTERM from BMC)" \
     grep -q 'POWER OFF .*SIGTERM from BMC' "$L"/log/node*.console
 finish
