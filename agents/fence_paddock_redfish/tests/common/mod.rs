@@ -90,6 +90,10 @@ pub struct Bmc {
 impl Bmc {
     /// `mode`: http, https or selfsigned; `listen`: 127.0.0.1 or ::1.
     pub fn start(mode: &str, listen: &str) -> Bmc {
+        if listen == "::1" {
+            TcpListener::bind("[::1]:0")
+                .expect("IPv6 loopback ::1 unavailable on this machine (net.ipv6.conf.lo.disable_ipv6?)");
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let script = project_root().join("tests/lib/redfish-bmc.sh");
         // a port can be taken between free_port() and the emulator's bind: try a few
@@ -98,6 +102,9 @@ impl Bmc {
             let output = Command::new(&script)
                 .args(["start", &dir.path().display().to_string(), &port.to_string(), mode, listen])
                 .env("REDFISH_BMC_PASSWORD", PASSWORD)
+                // power changes land 1-2 s after the request: long enough for an outside
+                // observer to see a reboot's Off, short enough for quick tests
+                .env("REDFISH_BMC_POWER_DELAY", "2")
                 .output()
                 .expect("run tests/lib/redfish-bmc.sh (missing?)");
             if output.status.success() {
