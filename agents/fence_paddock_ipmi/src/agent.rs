@@ -89,6 +89,11 @@ impl FenceAgent for IpmiAgent {
         ]
     }
 
+    /// Chassis Control "pulse diagnostic interrupt" (NMI), as fence_ipmilan's diag.
+    fn has_diag(&self) -> bool {
+        true
+    }
+
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
         config_from_options(options).map(|_| ())
     }

@@ -20,6 +20,8 @@ const CMD_CLOSE_SESSION: u8 = 0x3c;
 /// RMCP+ status "no cipher suite match with proposed security algorithms" and its relatives:
 /// the BMC does not speak the suite we proposed.
 const SUITE_REJECTED: &[u8] = &[0x04, 0x05, 0x06, 0x07, 0x10, 0x11];
+/// How long a v1.5 Activate Session may stay unanswered before we conclude the password is wrong.
+const ACTIVATE_WAIT: Duration = Duration::from_secs(2);
 /// Attempts at the whole RMCP+ handshake when the BMC lost track of it (RAKP 4 with an error
 /// status after retransmissions crossed).
 const HANDSHAKE_ATTEMPTS: u32 = 3;
@@ -502,9 +504,12 @@ impl Session {
             lan15::activate_session_request(auth, cfg.privilege as u8, &challenge, outbound_seq),
         );
         let act_msg = messages::encode_request(&act_req, 1);
+        // A BMC drops an Activate Session whose AuthCode does not verify, silently. It has just
+        // answered Get Session Challenge, so a long silence now means "wrong password": give it
+        // a few retransmissions, not the whole login time.
         let activated = transport.exchange(
             "Activate Session",
-            deadline,
+            deadline.capped(ACTIVATE_WAIT),
             || lan15::encode(auth, 0, temp_sid, &password, &act_msg),
             |dg| {
                 let Some(p) = lan15::decode(dg, Some(&password)) else { return Accept::Ignore };
@@ -527,8 +532,7 @@ impl Session {
         );
         let activated = match activated {
             Ok(a) => a,
-            // A BMC silently drops an Activate Session whose AuthCode does not verify.
-            Err(SessionError::Timeout(m)) if auth != AuthType::None => {
+            Err(SessionError::Timeout(m)) if auth != AuthType::None && !deadline.expired() => {
                 return Err(SessionError::Auth(format!(
                     "authentication failed for user '{}' (auth type {}): wrong password? ({m})",
                     cfg.username,

@@ -92,6 +92,13 @@ fn status_off_on_reboot_are_observed_on_the_machine() {
 
     let r = agent(bmc.port, &["-o", "monitor"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // diag is sent as Chassis Control "diagnostic interrupt"; ipmi_sim refuses it without a VM
+    // connected to its serial channel (ipmitool gets the same answer): a clear error, no change.
+    let r = agent(bmc.port, &["-o", "diag"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Chassis Control failed: completion code 0xcc"), "{}", r.stderr);
+    assert_eq!(bmc.power(), "on");
 }
 
 #[test]
@@ -152,6 +159,14 @@ fn wrong_password_is_one_clear_line_quickly() {
     assert_eq!(errors.len(), 1, "{}", r.stderr);
     assert!(errors[0].contains("wrong password"), "{}", r.stderr);
     assert!(!r.stderr.contains("Wr0ngPassw0rd") && !r.stdout.contains("Wr0ngPassw0rd"));
+    assert_eq!(bmc.power(), "on");
+
+    // IPMI 1.5: the BMC silently drops the Activate Session; the agent concludes after ~2 s.
+    let r = run(&["-a", "127.0.0.1", &format!("--ipport={}", bmc.port), "-l", "admin", "-p", "Wr0ngPassw0rd", "-o", "off"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
+    assert!(r.stderr.contains("wrong password"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Wr0ngPassw0rd"));
     assert_eq!(bmc.power(), "on");
 }
 
@@ -411,5 +426,6 @@ fn metadata_validates_and_keeps_fence_ipmilan_names() {
     assert!(r.stdout.contains(r#"<parameter name="lanplus" unique="0" required="0">"#));
     assert!(r.stdout.contains(r#"default="administrator""#));
     assert!(r.stdout.contains(r#"default="623""#));
+    assert!(r.stdout.contains(r#"<action name="diag"/>"#));
     let _ = std::fs::remove_dir_all(&dir);
 }
