@@ -29,8 +29,23 @@ pub fn run(agent: &dyn ResourceAgent) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let env = Env::from_process();
     let stderr: Sink = Arc::new(Mutex::new(std::io::stderr()));
-    let code = run_with(agent, &args, &env, &mut std::io::stdout(), stderr);
+    let code = run_inner(
+        agent,
+        &args,
+        &env,
+        &mut std::io::stdout(),
+        stderr,
+        Scope::Process,
+    );
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Where the logger is installed: for the whole process (threads an agent starts log too),
+/// or only for the calling thread during the call (in-process runs, tests).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Process,
+    Call,
 }
 
 /// Output of an in-process run (tests).
@@ -76,6 +91,17 @@ pub fn run_with(
     stdout: &mut dyn Write,
     stderr: Sink,
 ) -> i32 {
+    run_inner(agent, args, env, stdout, stderr, Scope::Call)
+}
+
+fn run_inner(
+    agent: &dyn ResourceAgent,
+    args: &[String],
+    env: &Env,
+    stdout: &mut dyn Write,
+    stderr: Sink,
+    scope: Scope,
+) -> i32 {
     let info = agent.info();
     let action = args.first().map(String::as_str);
     let instance = env
@@ -90,7 +116,9 @@ pub fn run_with(
         stderr,
     )));
     let dispatcher = tracing::Dispatch::new(logger.clone());
-    tracing::dispatcher::with_default(&dispatcher, || {
+    let global = scope == Scope::Process
+        && tracing::dispatcher::set_global_default(dispatcher.clone()).is_ok();
+    let mut run = || {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             dispatch(agent, action, &instance, env, stdout, &logger.0)
         }));
@@ -112,7 +140,12 @@ pub fn run_with(
                 i32::from(e.status.code())
             }
         }
-    })
+    };
+    if global {
+        run()
+    } else {
+        tracing::dispatcher::with_default(&dispatcher, run)
+    }
 }
 
 fn usage(name: &str) -> String {
