@@ -143,22 +143,20 @@ impl Http {
         }
     }
 
-    /// Absolute URL for a path of this BMC. A URL naming another origin is refused: we would
-    /// send it our credentials.
+    /// Absolute URL for a path of this BMC. A BMC may name itself in absolute URLs (Location
+    /// headers) by another address than ours: only the path is taken, and requests always go
+    /// to the origin we were configured with, so credentials never go elsewhere.
     pub fn url(&self, path: &str) -> Result<String, Error> {
-        if path.starts_with('/') {
+        let path = match path.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
+                rest.find('/').map(|slash| &rest[slash..]).unwrap_or("/")
+            }
+            _ => path,
+        };
+        if path.starts_with('/') && !path.starts_with("//") {
             return Ok(format!("{}{}", self.origin, path));
         }
-        if let Some(rest) = path.strip_prefix(&self.origin) {
-            if rest.starts_with('/') {
-                return Ok(path.to_string());
-            }
-        }
-        Err(Error::Device(format!(
-            "the BMC pointed to '{}', which is not a path on {}",
-            one_line(path, 120),
-            self.origin
-        )))
+        Err(Error::Device(format!("the BMC pointed to '{}', which is not a path", one_line(path, 120))))
     }
 
     fn transport_error(&self, method: Method, path: &str, error: ureq::Error, left: Duration) -> Error {
@@ -247,10 +245,15 @@ mod tests {
     fn urls_stay_on_the_bmc() {
         let http = http();
         assert_eq!(http.url("/redfish/v1/").as_deref(), Ok("http://[::1]:8000/redfish/v1/"));
-        assert_eq!(http.url("http://[::1]:8000/redfish/v1/TaskMonitor/1").as_deref(), Ok("http://[::1]:8000/redfish/v1/TaskMonitor/1"));
-        assert!(http.url("http://evil.example/redfish").is_err());
-        assert!(http.url("http://[::1]:8000@evil/x").is_err());
+        assert_eq!(
+            http.url("http://[::1]:8000/redfish/v1/TaskMonitor/1").as_deref(),
+            Ok("http://[::1]:8000/redfish/v1/TaskMonitor/1")
+        );
+        // another origin: its path, on our origin
+        assert_eq!(http.url("https://10.1.2.3/redfish/v1/Tasks/2").as_deref(), Ok("http://[::1]:8000/redfish/v1/Tasks/2"));
+        assert_eq!(http.url("http://evil.example@x/y").as_deref(), Ok("http://[::1]:8000/y"));
         assert!(http.url("relative").is_err());
+        assert!(http.url("//evil.example/x").is_err());
     }
 
     #[test]

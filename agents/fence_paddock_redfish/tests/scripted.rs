@@ -127,7 +127,8 @@ fn modern_bmc(state: Arc<Modern>) -> Scripted {
                     Some("ForceOn") => *power = "On",
                     _ => return Reply::json(400, json!({"error": {"message": "bad ResetType"}})),
                 }
-                Reply::json(202, json!({})).header("Location", "/redfish/v1/TaskService/TaskMonitors/9")
+                // an absolute URL naming the BMC by another address: followed on our address
+                Reply::json(202, json!({})).header("Location", "https://10.99.0.1/redfish/v1/TaskService/TaskMonitors/9")
             }
             ("GET", "/redfish/v1/TaskService/TaskMonitors/9") => {
                 if state.task_polls.fetch_add(1, Ordering::SeqCst) < 2 {
