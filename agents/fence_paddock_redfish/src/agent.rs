@@ -7,13 +7,18 @@ use crate::error::Error;
 use crate::systems::System;
 use crate::tls::Trust;
 use stonith::{
-    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options, Outlet, PowerAction,
-    PowerState,
+    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
+    Outlet, PowerAction, PowerState,
 };
 
 pub struct RedfishAgent;
 
-const fn row(name: &'static str, deprecated: &'static [&'static str], kind: OptionType, shortdesc: &'static str) -> OptionSpec {
+const fn row(
+    name: &'static str,
+    deprecated: &'static [&'static str],
+    kind: OptionType,
+    shortdesc: &'static str,
+) -> OptionSpec {
     OptionSpec {
         name,
         deprecated_names: deprecated,
@@ -30,15 +35,30 @@ const fn row(name: &'static str, deprecated: &'static [&'static str], kind: Opti
 /// The rows this agent adds to (or changes in) the framework's common table. fence_redfish's
 /// `redfish-uri` / `systems-uri` spellings need no row: the framework reads `-` as `_` in names.
 pub fn option_rows() -> Vec<OptionSpec> {
-    let mut ipport = row("ipport", &[], OptionType::Integer, "TCP/UDP port to use for connection with device");
+    let mut ipport = row(
+        "ipport",
+        &[],
+        OptionType::Integer,
+        "TCP/UDP port to use for connection with device",
+    );
     ipport.short = Some('u');
     ipport.default = Some("443");
     let mut username = row("username", &["login"], OptionType::String, "Login name");
     username.short = Some('l');
     username.required = true;
-    let mut redfish_uri = row("redfish_uri", &[], OptionType::String, "Base or starting Redfish URI");
+    let mut redfish_uri = row(
+        "redfish_uri",
+        &[],
+        OptionType::String,
+        "Base or starting Redfish URI",
+    );
     redfish_uri.default = Some("/redfish/v1");
-    let mut ssl = row("ssl", &[], OptionType::Boolean, "Use SSL connection with verifying certificate");
+    let mut ssl = row(
+        "ssl",
+        &[],
+        OptionType::Boolean,
+        "Use SSL connection with verifying certificate",
+    );
     ssl.short = Some('z');
     ssl.default = Some("1");
     // not required: a BMC with one system needs none (see systems::select)
@@ -76,22 +96,41 @@ pub fn option_rows() -> Vec<OptionSpec> {
 
 /// Read the options into client settings; every check the table cannot express.
 pub fn settings(options: &Options) -> Result<Settings, Error> {
-    let ip = options.get("ip").filter(|ip| !ip.trim().is_empty()).ok_or_else(|| Error::Config("ip is required".into()))?;
-    let ipport = match options.get("ipport").map(str::trim).filter(|p| !p.is_empty()) {
+    let ip = options
+        .get("ip")
+        .filter(|ip| !ip.trim().is_empty())
+        .ok_or_else(|| Error::Config("ip is required".into()))?;
+    let ipport = match options
+        .get("ipport")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => 443,
         Some(text) => text
             .parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| Error::Config(format!("ipport '{}' is not a port number", crate::error::one_line(text, 20))))?,
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "ipport '{}' is not a port number",
+                    crate::error::one_line(text, 20)
+                ))
+            })?,
     };
     let insecure = options.flag("ssl_insecure");
-    let ca_file = options.get("ssl_ca_file").map(str::trim).filter(|f| !f.is_empty());
+    let ca_file = options
+        .get("ssl_ca_file")
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
     if insecure && options.flag("ssl_secure") {
-        return Err(Error::Config("ssl_insecure and ssl_secure contradict each other: set one".into()));
+        return Err(Error::Config(
+            "ssl_insecure and ssl_secure contradict each other: set one".into(),
+        ));
     }
     if insecure && ca_file.is_some() {
-        return Err(Error::Config("ssl_insecure and ssl_ca_file contradict each other: set one".into()));
+        return Err(Error::Config(
+            "ssl_insecure and ssl_ca_file contradict each other: set one".into(),
+        ));
     }
     // plain HTTP only when asked for: ssl=0 without any other ssl option, or an http:// ip
     let https = options.flag("ssl") || insecure || options.flag("ssl_secure") || ca_file.is_some();
@@ -110,13 +149,24 @@ pub fn settings(options: &Options) -> Result<Settings, Error> {
         .secret("password")
         .cloned()
         .ok_or_else(|| Error::Config("no password: set password or password_script".into()))?;
-    let redfish_uri = options.get("redfish_uri").map(str::trim).filter(|u| !u.is_empty()).unwrap_or("/redfish/v1");
+    let redfish_uri = options
+        .get("redfish_uri")
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("/redfish/v1");
     if !redfish_uri.starts_with('/') {
-        return Err(Error::Config("redfish_uri must be a path starting with /".into()));
+        return Err(Error::Config(
+            "redfish_uri must be a path starting with /".into(),
+        ));
     }
-    let systems_uri = options.get("systems_uri").map(str::trim).filter(|u| !u.is_empty());
+    let systems_uri = options
+        .get("systems_uri")
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
     if systems_uri.is_some_and(|u| !u.starts_with('/')) {
-        return Err(Error::Config("systems_uri must be a path starting with /".into()));
+        return Err(Error::Config(
+            "systems_uri must be a path starting with /".into(),
+        ));
     }
     Ok(Settings {
         endpoint,
@@ -159,13 +209,21 @@ impl FenceAgent for RedfishAgent {
         settings(options).map(|_| ()).map_err(FenceError::from)
     }
 
-    fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
+    fn connect(
+        &self,
+        options: &Options,
+        deadline: Deadline,
+    ) -> Result<Box<dyn FenceDevice>, FenceError> {
         let settings = settings(options)?;
         let origin = settings.endpoint.origin();
         let client = Client::connect(settings, deadline)?;
         stonith::log::debug(format!(
             "connected to {origin}, {}",
-            if client.uses_session() { "logged in with a Redfish session" } else { "Basic auth (no Redfish sessions)" }
+            if client.uses_session() {
+                "logged in with a Redfish session"
+            } else {
+                "Basic auth (no Redfish sessions)"
+            }
         ));
         Ok(Box::new(RedfishDevice { client }))
     }
@@ -176,11 +234,20 @@ pub struct RedfishDevice {
 }
 
 impl FenceDevice for RedfishDevice {
-    fn power_status(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<PowerState, FenceError> {
+    fn power_status(
+        &mut self,
+        plug: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<PowerState, FenceError> {
         Ok(self.client.power_state(plug, deadline)?)
     }
 
-    fn set_power(&mut self, plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<(), FenceError> {
+    fn set_power(
+        &mut self,
+        plug: Option<&str>,
+        action: PowerAction,
+        deadline: Deadline,
+    ) -> Result<(), FenceError> {
         let reset_type = self.client.reset(plug, action, deadline)?;
         stonith::log::debug(format!("ComputerSystem.Reset {reset_type} accepted"));
         Ok(())
@@ -231,14 +298,37 @@ mod tests {
 
     #[test]
     fn tls_choices() {
-        let insecure = settings(&options(&[("ip", "[::1]:8443"), ("ssl_insecure", "1")])).expect("settings");
-        assert_eq!((insecure.endpoint.origin(), insecure.trust), ("https://[::1]:8443".to_string(), Trust::Insecure));
-        let ca = settings(&options(&[("ip", "h"), ("ssl", "0"), ("ssl_ca_file", "/ca.pem")])).expect("settings");
-        assert_eq!((ca.endpoint.scheme, ca.trust), (Scheme::Https, Trust::CaFile("/ca.pem".into())));
-        let plain = settings(&options(&[("ip", "h"), ("ssl", "0"), ("ipport", "8000")])).expect("settings");
+        let insecure =
+            settings(&options(&[("ip", "[::1]:8443"), ("ssl_insecure", "1")])).expect("settings");
+        assert_eq!(
+            (insecure.endpoint.origin(), insecure.trust),
+            ("https://[::1]:8443".to_string(), Trust::Insecure)
+        );
+        let ca = settings(&options(&[
+            ("ip", "h"),
+            ("ssl", "0"),
+            ("ssl_ca_file", "/ca.pem"),
+        ]))
+        .expect("settings");
+        assert_eq!(
+            (ca.endpoint.scheme, ca.trust),
+            (Scheme::Https, Trust::CaFile("/ca.pem".into()))
+        );
+        let plain =
+            settings(&options(&[("ip", "h"), ("ssl", "0"), ("ipport", "8000")])).expect("settings");
         assert_eq!(plain.endpoint.origin(), "http://h:8000");
-        assert!(settings(&options(&[("ip", "h"), ("ssl_insecure", "1"), ("ssl_secure", "1")])).is_err());
-        assert!(settings(&options(&[("ip", "h"), ("ssl_insecure", "1"), ("ssl_ca_file", "/x")])).is_err());
+        assert!(settings(&options(&[
+            ("ip", "h"),
+            ("ssl_insecure", "1"),
+            ("ssl_secure", "1")
+        ]))
+        .is_err());
+        assert!(settings(&options(&[
+            ("ip", "h"),
+            ("ssl_insecure", "1"),
+            ("ssl_ca_file", "/x")
+        ]))
+        .is_err());
     }
 
     #[test]

@@ -46,20 +46,42 @@ impl Client {
         let (root, session) = match reply.status {
             200 => {
                 let sessions = session::sessions_uri(&reply.body);
-                let session =
-                    session::login(&mut http, sessions.as_deref(), &settings.username, &settings.password, deadline)?;
+                let session = session::login(
+                    &mut http,
+                    sessions.as_deref(),
+                    &settings.username,
+                    &settings.password,
+                    deadline,
+                )?;
                 (reply.body, session)
             }
             401 | 403 => {
                 http.set_auth(Auth::basic(&settings.username, &settings.password));
-                (http.get_json(&root_uri, deadline).map_err(|e| hint_root(e, &root_uri))?, None)
+                (
+                    http.get_json(&root_uri, deadline)
+                        .map_err(|e| hint_root(e, &root_uri))?,
+                    None,
+                )
             }
-            _ => return Err(hint_root(reply.error(&format!("GET {root_uri}")), &root_uri)),
+            _ => {
+                return Err(hint_root(
+                    reply.error(&format!("GET {root_uri}")),
+                    &root_uri,
+                ))
+            }
         };
         if !root.is_object() {
-            return Err(Error::Device(format!("GET {root_uri}: the answer is not a Redfish service root")));
+            return Err(Error::Device(format!(
+                "GET {root_uri}: the answer is not a Redfish service root"
+            )));
         }
-        Ok(Client { http, settings, root, session, resolved: HashMap::new() })
+        Ok(Client {
+            http,
+            settings,
+            root,
+            session,
+            resolved: HashMap::new(),
+        })
     }
 
     /// Whether we hold a session (else Basic auth), for the log.
@@ -75,7 +97,9 @@ impl Client {
         }
         let system = match self.settings.systems_uri.clone() {
             Some(uri) => self.read_system(&uri, deadline).map_err(|e| match e {
-                Error::Device(m) if m.contains("HTTP 404") => Error::Config(format!("{m} (check systems_uri)")),
+                Error::Device(m) if m.contains("HTTP 404") => {
+                    Error::Config(format!("{m} (check systems_uri)"))
+                }
                 other => other,
             })?,
             None => self.discover(plug, deadline)?,
@@ -87,7 +111,11 @@ impl Client {
     fn discover(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<System, Error> {
         let members = self.member_uris(deadline)?;
         let by_id = plug.and_then(|p| systems::member_by_id(&members, p.trim()));
-        if let Some(uri) = by_id.or(if members.len() == 1 { members.first() } else { None }) {
+        if let Some(uri) = by_id.or(if members.len() == 1 {
+            members.first()
+        } else {
+            None
+        }) {
             return self.read_system(uri, deadline);
         }
         let all = self.read_systems(&members, deadline)?;
@@ -104,34 +132,52 @@ impl Client {
         Ok(System::from_json(uri, &self.http.get_json(uri, deadline)?))
     }
 
-    pub fn power_state(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<PowerState, Error> {
+    pub fn power_state(
+        &mut self,
+        plug: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<PowerState, Error> {
         let system = self.system(plug, deadline)?;
         fence_state(system.power_state.as_deref())
     }
 
     /// Send ComputerSystem.Reset for `action` and, when the BMC answers with a task, follow it
     /// to its end. Seeing the new power state is the caller's job.
-    pub fn reset(&mut self, plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<String, Error> {
+    pub fn reset(
+        &mut self,
+        plug: Option<&str>,
+        action: PowerAction,
+        deadline: Deadline,
+    ) -> Result<String, Error> {
         let system = self.system(plug, deadline)?;
         let allowed = match (&system.reset_types, &system.reset_action_info) {
             (Some(types), _) => Some(types.clone()),
-            (None, Some(info_uri)) => action_info_reset_types(&self.http.get_json(info_uri, deadline)?),
+            (None, Some(info_uri)) => {
+                action_info_reset_types(&self.http.get_json(info_uri, deadline)?)
+            }
             (None, None) => None,
         };
         let reset_type = choose_reset_type(action, allowed.as_deref())?;
-        let target = system
-            .reset_target
-            .clone()
-            .unwrap_or_else(|| format!("{}/Actions/ComputerSystem.Reset", system.uri.trim_end_matches('/')));
+        let target = system.reset_target.clone().unwrap_or_else(|| {
+            format!(
+                "{}/Actions/ComputerSystem.Reset",
+                system.uri.trim_end_matches('/')
+            )
+        });
         let body = json!({ "ResetType": reset_type });
-        let reply = self.http.request(Method::Post, &target, Some(&body), deadline)?;
+        let reply = self
+            .http
+            .request(Method::Post, &target, Some(&body), deadline)?;
         let what = format!("reset {reset_type} of system {}", system.label());
         match reply.status {
             202 => {
-                let monitor = reply
-                    .location
-                    .clone()
-                    .or_else(|| reply.body.get("@odata.id").and_then(Value::as_str).map(str::to_string));
+                let monitor = reply.location.clone().or_else(|| {
+                    reply
+                        .body
+                        .get("@odata.id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                });
                 if let Some(monitor) = monitor {
                     task::wait(&self.http, &monitor, deadline).map_err(|e| match e {
                         Error::Device(m) => Error::Device(format!("{what}: {m}")),
@@ -157,7 +203,9 @@ impl Client {
     /// Read several systems, one after the other: BMC CPUs are small, and parallel reads
     /// measured no faster against sushy-emulator.
     fn read_systems(&self, uris: &[String], deadline: Deadline) -> Result<Vec<System>, Error> {
-        uris.iter().map(|uri| self.read_system(uri, deadline)).collect()
+        uris.iter()
+            .map(|uri| self.read_system(uri, deadline))
+            .collect()
     }
 
     /// Log out (delete the session). Best effort.
@@ -170,9 +218,9 @@ impl Client {
 
 fn hint_root(error: Error, root_uri: &str) -> Error {
     match error {
-        Error::Device(m) if m.contains("HTTP 404") => {
-            Error::Config(format!("{m} (no Redfish service root at {root_uri}: check redfish_uri)"))
-        }
+        Error::Device(m) if m.contains("HTTP 404") => Error::Config(format!(
+            "{m} (no Redfish service root at {root_uri}: check redfish_uri)"
+        )),
         other => other,
     }
 }

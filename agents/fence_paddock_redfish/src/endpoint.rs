@@ -37,7 +37,11 @@ impl Endpoint {
         let rest = rest.trim_end_matches('/');
         let (host, port) = split_host_port(rest).ok_or_else(|| bad_ip(ip))?;
         let port = match port {
-            Some(text) => text.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad_ip(ip))?,
+            Some(text) => text
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad_ip(ip))?,
             None => ipport,
         };
         if port == 0 {
@@ -112,14 +116,19 @@ mod tests {
     use super::*;
 
     fn origin(ip: &str, port: u16, https: bool) -> String {
-        Endpoint::parse(ip, port, https).map(|e| e.origin()).unwrap_or_else(|e| format!("ERR {e}"))
+        Endpoint::parse(ip, port, https)
+            .map(|e| e.origin())
+            .unwrap_or_else(|e| format!("ERR {e}"))
     }
 
     #[test]
     fn ipv4_and_hostnames() {
         assert_eq!(origin("10.0.0.5", 443, true), "https://10.0.0.5:443");
         assert_eq!(origin("10.0.0.5:8443", 443, true), "https://10.0.0.5:8443");
-        assert_eq!(origin("BMC-1.Example.com", 443, false), "http://bmc-1.example.com:443");
+        assert_eq!(
+            origin("BMC-1.Example.com", 443, false),
+            "http://bmc-1.example.com:443"
+        );
         assert_eq!(origin(" bmc1 ", 623, true), "https://bmc1:623");
     }
 
@@ -127,19 +136,39 @@ mod tests {
     fn ipv6_literals_with_and_without_brackets() {
         assert_eq!(origin("::1", 443, true), "https://[::1]:443");
         assert_eq!(origin("[::1]", 8000, true), "https://[::1]:8000");
-        assert_eq!(origin("[fd00::0:5]:8443", 443, true), "https://[fd00::5]:8443");
-        assert_eq!(origin("2001:db8::1", 443, true), "https://[2001:db8::1]:443");
+        assert_eq!(
+            origin("[fd00::0:5]:8443", 443, true),
+            "https://[fd00::5]:8443"
+        );
+        assert_eq!(
+            origin("2001:db8::1", 443, true),
+            "https://[2001:db8::1]:443"
+        );
     }
 
     #[test]
     fn explicit_scheme_wins() {
-        assert_eq!(origin("http://127.0.0.1:8000/", 443, true), "http://127.0.0.1:8000");
+        assert_eq!(
+            origin("http://127.0.0.1:8000/", 443, true),
+            "http://127.0.0.1:8000"
+        );
         assert_eq!(origin("https://[::1]", 443, false), "https://[::1]:443");
     }
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "[::1", "[nothost]:1", "host:0", "host:99999", "host:abc", "a b", "bmc_1", "1:2:3", "[::1]x"] {
+        for bad in [
+            "",
+            "[::1",
+            "[nothost]:1",
+            "host:0",
+            "host:99999",
+            "host:abc",
+            "a b",
+            "bmc_1",
+            "1:2:3",
+            "[::1]x",
+        ] {
             assert!(Endpoint::parse(bad, 443, true).is_err(), "{bad:?} accepted");
         }
         assert!(Endpoint::parse("host", 0, true).is_err());

@@ -80,10 +80,10 @@ mod tests {
     #[test]
     fn extended_info_messages_are_joined_with_their_ids() {
         let body = json!({"error": {"code": "Base.1.8.GeneralError", "message": "general",
-            "@Message.ExtendedInfo": [
-                {"MessageId": "Base.1.8.ActionNotSupported", "Message": "The action is\nnot supported."},
-                {"Message": "Try later."}
-            ]}});
+        "@Message.ExtendedInfo": [
+            {"MessageId": "Base.1.8.ActionNotSupported", "Message": "The action is\nnot supported."},
+            {"Message": "Try later."}
+        ]}});
         assert_eq!(
             extended_message(&body).as_deref(),
             Some("The action is not supported. (Base.1.8.ActionNotSupported); Try later.")
@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn plain_message_is_used_without_extended_info() {
         let body = json!({"error": {"message": "Authentication failed", "code": 401}});
-        assert_eq!(extended_message(&body).as_deref(), Some("Authentication failed"));
+        assert_eq!(
+            extended_message(&body).as_deref(),
+            Some("Authentication failed")
+        );
         assert_eq!(extended_message(&json!({"Id": "1"})), None);
     }
 

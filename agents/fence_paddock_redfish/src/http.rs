@@ -33,7 +33,10 @@ pub enum Auth {
 impl Auth {
     pub fn basic(username: &str, password: &Secret) -> Auth {
         let pair = format!("{username}:{}", password.expose());
-        Auth::Basic(Secret::new(format!("Basic {}", crate::base64::encode(pair.as_bytes()))))
+        Auth::Basic(Secret::new(format!(
+            "Basic {}",
+            crate::base64::encode(pair.as_bytes())
+        )))
     }
 }
 
@@ -54,7 +57,9 @@ impl Reply {
 
     /// The error this reply stands for, saying what we were doing (`what`).
     pub fn error(&self, what: &str) -> Error {
-        let detail = extended_message(&self.body).map(|m| format!(": {m}")).unwrap_or_default();
+        let detail = extended_message(&self.body)
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
         let text = format!("{what}: HTTP {}{detail}", self.status);
         match self.status {
             401 | 403 => Error::Auth(format!("{text} (check username and password)")),
@@ -80,7 +85,12 @@ impl Http {
             .tls_config(trust.tls_config()?)
             .build();
         let origin = endpoint.origin();
-        Ok(Http { agent: config.new_agent(), endpoint, origin, auth: Auth::None })
+        Ok(Http {
+            agent: config.new_agent(),
+            endpoint,
+            origin,
+            auth: Auth::None,
+        })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -102,23 +112,36 @@ impl Http {
             return Err(reply.error(&format!("GET {path}")));
         }
         if !reply.body.is_object() {
-            return Err(Error::Device(format!("GET {path}: the answer is not a JSON object")));
+            return Err(Error::Device(format!(
+                "GET {path}: the answer is not a JSON object"
+            )));
         }
         Ok(reply.body)
     }
 
     /// One request; any HTTP status is a reply, only transport failures are errors.
-    pub fn request(&self, method: Method, path: &str, body: Option<&Value>, deadline: Deadline) -> Result<Reply, Error> {
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        deadline: Deadline,
+    ) -> Result<Reply, Error> {
         let url = self.url(path)?;
         let left = deadline.remaining();
         if left.is_zero() {
-            return Err(Error::Timeout(format!("{} {path}: no time left before the deadline", name(method))));
+            return Err(Error::Timeout(format!(
+                "{} {path}: no time left before the deadline",
+                name(method)
+            )));
         }
         let result = match method {
             Method::Get => self.prepare(self.agent.get(&url), left).call(),
             Method::Delete => self.prepare(self.agent.delete(&url), left).call(),
             Method::Post => {
-                let request = self.prepare(self.agent.post(&url), left).header("Content-Type", "application/json");
+                let request = self
+                    .prepare(self.agent.post(&url), left)
+                    .header("Content-Type", "application/json");
                 match body {
                     Some(json) => request.send(json.to_string()),
                     None => request.send_empty(),
@@ -129,7 +152,11 @@ impl Http {
         read_reply(response, method, path)
     }
 
-    fn prepare<B>(&self, request: ureq::RequestBuilder<B>, left: Duration) -> ureq::RequestBuilder<B> {
+    fn prepare<B>(
+        &self,
+        request: ureq::RequestBuilder<B>,
+        left: Duration,
+    ) -> ureq::RequestBuilder<B> {
         let request = request
             .header("Accept", "application/json")
             .header("OData-Version", "4.0")
@@ -148,7 +175,9 @@ impl Http {
     /// to the origin we were configured with, so credentials never go elsewhere.
     pub fn url(&self, path: &str) -> Result<String, Error> {
         let path = match path.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
+            Some((scheme, rest))
+                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+            {
                 rest.find('/').map(|slash| &rest[slash..]).unwrap_or("/")
             }
             _ => path,
@@ -156,23 +185,37 @@ impl Http {
         if path.starts_with('/') && !path.starts_with("//") {
             return Ok(format!("{}{}", self.origin, path));
         }
-        Err(Error::Device(format!("the BMC pointed to '{}', which is not a path", one_line(path, 120))))
+        Err(Error::Device(format!(
+            "the BMC pointed to '{}', which is not a path",
+            one_line(path, 120)
+        )))
     }
 
-    fn transport_error(&self, method: Method, path: &str, error: ureq::Error, left: Duration) -> Error {
+    fn transport_error(
+        &self,
+        method: Method,
+        path: &str,
+        error: ureq::Error,
+        left: Duration,
+    ) -> Error {
         let at = format!("{} {}{path}", name(method), self.origin);
         // rustls failures reach us wrapped in io errors as well as directly
         if let Some(advice) = tls_advice(&error) {
             return Error::Device(format!("{at}: {advice}"));
         }
         match error {
-            ureq::Error::Timeout(_) => Error::Timeout(format!("{at}: no answer within {:.1} s", left.as_secs_f64())),
+            ureq::Error::Timeout(_) => Error::Timeout(format!(
+                "{at}: no answer within {:.1} s",
+                left.as_secs_f64()
+            )),
             ureq::Error::HostNotFound => Error::Device(format!("{at}: host not found")),
             ureq::Error::Io(io) => match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => Error::Device(format!("{at}: connection refused")),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                    Error::Timeout(format!("{at}: no answer within {:.1} s", left.as_secs_f64()))
+                std::io::ErrorKind::ConnectionRefused => {
+                    Error::Device(format!("{at}: connection refused"))
                 }
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Error::Timeout(
+                    format!("{at}: no answer within {:.1} s", left.as_secs_f64()),
+                ),
                 _ => Error::Device(format!("{at}: {}", one_line(&io.to_string(), 200))),
             },
             other => Error::Device(format!("{at}: {}", one_line(&other.to_string(), 200))),
@@ -197,7 +240,10 @@ fn tls_advice(error: &ureq::Error) -> Option<String> {
         "TLS: the BMC's certificate is expired or not yet valid (check the clocks), or set ssl_insecure"
     } else if debug.contains("InvalidContentType") || debug.contains("CorruptMessage") {
         "TLS handshake failed: the port does not speak TLS (plain HTTP? then use ip=http://host:port or ssl=0)"
-    } else if matches!(error, ureq::Error::Rustls(_)) || debug.contains("InvalidCertificate") || debug.contains("AlertReceived") {
+    } else if matches!(error, ureq::Error::Rustls(_))
+        || debug.contains("InvalidCertificate")
+        || debug.contains("AlertReceived")
+    {
         return Some(format!("TLS: {}", one_line(&error.to_string(), 200)));
     } else {
         return None;
@@ -215,7 +261,13 @@ fn name(method: Method) -> &'static str {
 
 fn read_reply(mut response: Response<Body>, method: Method, path: &str) -> Result<Reply, Error> {
     let status = response.status().as_u16();
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let location = header("Location");
     let auth_token = header("X-Auth-Token").map(Secret::new);
     let bytes = response
@@ -224,11 +276,23 @@ fn read_reply(mut response: Response<Body>, method: Method, path: &str) -> Resul
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| match e {
-            ureq::Error::Timeout(_) => Error::Timeout(format!("{} {path}: the answer did not arrive in time", name(method))),
-            other => Error::Device(format!("{} {path}: reading the answer: {}", name(method), one_line(&other.to_string(), 200))),
+            ureq::Error::Timeout(_) => Error::Timeout(format!(
+                "{} {path}: the answer did not arrive in time",
+                name(method)
+            )),
+            other => Error::Device(format!(
+                "{} {path}: reading the answer: {}",
+                name(method),
+                one_line(&other.to_string(), 200)
+            )),
         })?;
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Ok(Reply { status, location, auth_token, body })
+    Ok(Reply {
+        status,
+        location,
+        auth_token,
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -244,14 +308,24 @@ mod tests {
     #[test]
     fn urls_stay_on_the_bmc() {
         let http = http();
-        assert_eq!(http.url("/redfish/v1/").as_deref(), Ok("http://[::1]:8000/redfish/v1/"));
         assert_eq!(
-            http.url("http://[::1]:8000/redfish/v1/TaskMonitor/1").as_deref(),
+            http.url("/redfish/v1/").as_deref(),
+            Ok("http://[::1]:8000/redfish/v1/")
+        );
+        assert_eq!(
+            http.url("http://[::1]:8000/redfish/v1/TaskMonitor/1")
+                .as_deref(),
             Ok("http://[::1]:8000/redfish/v1/TaskMonitor/1")
         );
         // another origin: its path, on our origin
-        assert_eq!(http.url("https://10.1.2.3/redfish/v1/Tasks/2").as_deref(), Ok("http://[::1]:8000/redfish/v1/Tasks/2"));
-        assert_eq!(http.url("http://evil.example@x/y").as_deref(), Ok("http://[::1]:8000/y"));
+        assert_eq!(
+            http.url("https://10.1.2.3/redfish/v1/Tasks/2").as_deref(),
+            Ok("http://[::1]:8000/redfish/v1/Tasks/2")
+        );
+        assert_eq!(
+            http.url("http://evil.example@x/y").as_deref(),
+            Ok("http://[::1]:8000/y")
+        );
         assert!(http.url("relative").is_err());
         assert!(http.url("//evil.example/x").is_err());
     }
@@ -264,14 +338,24 @@ mod tests {
             auth_token: None,
             body: json!({"error": {"@Message.ExtendedInfo": [{"Message": "Reset failed."}]}}),
         };
-        assert_eq!(reply.error("POST /x"), Error::Device("POST /x: HTTP 500: Reset failed.".into()));
-        let denied = Reply { status: 401, location: None, auth_token: None, body: Value::Null };
+        assert_eq!(
+            reply.error("POST /x"),
+            Error::Device("POST /x: HTTP 500: Reset failed.".into())
+        );
+        let denied = Reply {
+            status: 401,
+            location: None,
+            auth_token: None,
+            body: Value::Null,
+        };
         assert!(matches!(denied.error("GET /"), Error::Auth(_)));
     }
 
     #[test]
     fn basic_auth_header() {
-        let Auth::Basic(value) = Auth::basic("admin", &Secret::new("password")) else { panic!("not basic") };
+        let Auth::Basic(value) = Auth::basic("admin", &Secret::new("password")) else {
+            panic!("not basic")
+        };
         assert_eq!(value.expose(), "Basic YWRtaW46cGFzc3dvcmQ=");
     }
 }

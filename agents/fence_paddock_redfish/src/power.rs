@@ -18,7 +18,9 @@ pub fn fence_state(power_state: Option<&str>) -> Result<PowerState, Error> {
             "the BMC reports an unknown PowerState '{}'",
             crate::error::one_line(other, 40)
         ))),
-        None => Err(Error::Device("the BMC reports no PowerState for this system".into())),
+        None => Err(Error::Device(
+            "the BMC reports no PowerState for this system".into(),
+        )),
     }
 }
 
@@ -35,18 +37,29 @@ pub fn preferred_reset_types(action: PowerAction) -> &'static [&'static str] {
 
 /// The ResetType to send. `allowed` is the system's list, None when it publishes none (then
 /// every standard value is allowed).
-pub fn choose_reset_type(action: PowerAction, allowed: Option<&[String]>) -> Result<&'static str, Error> {
+pub fn choose_reset_type(
+    action: PowerAction,
+    allowed: Option<&[String]>,
+) -> Result<&'static str, Error> {
     let preferred = preferred_reset_types(action);
     let Some(allowed) = allowed else {
         return Ok(preferred[0]);
     };
-    preferred.iter().find(|p| allowed.iter().any(|a| a == *p)).copied().ok_or_else(|| {
-        Error::Unsupported(format!(
-            "the BMC offers no {} for this system (allowed ResetType: {})",
-            preferred.join(" or "),
-            if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
-        ))
-    })
+    preferred
+        .iter()
+        .find(|p| allowed.iter().any(|a| a == *p))
+        .copied()
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "the BMC offers no {} for this system (allowed ResetType: {})",
+                preferred.join(" or "),
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ))
+        })
 }
 
 /// AllowableValues of the ResetType parameter in an ActionInfo resource.
@@ -58,7 +71,13 @@ pub fn action_info_reset_types(action_info: &Value) -> Option<Vec<String>> {
         .find(|p| p.get("Name").and_then(Value::as_str) == Some("ResetType"))?
         .get("AllowableValues")?
         .as_array()
-        .map(|values| values.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
 }
 
 #[cfg(test)]
@@ -82,18 +101,48 @@ mod tests {
 
     #[test]
     fn reset_type_follows_allowable_values() {
-        let all = strings(&["On", "ForceOff", "GracefulShutdown", "ForceRestart", "Nmi", "ForceOn"]);
-        assert_eq!(choose_reset_type(PowerAction::Off, Some(&all)), Ok("ForceOff"));
+        let all = strings(&[
+            "On",
+            "ForceOff",
+            "GracefulShutdown",
+            "ForceRestart",
+            "Nmi",
+            "ForceOn",
+        ]);
+        assert_eq!(
+            choose_reset_type(PowerAction::Off, Some(&all)),
+            Ok("ForceOff")
+        );
         assert_eq!(choose_reset_type(PowerAction::On, Some(&all)), Ok("On"));
-        assert_eq!(choose_reset_type(PowerAction::Cycle, Some(&all)), Ok("ForceRestart"));
-        assert_eq!(choose_reset_type(PowerAction::Soft, Some(&all)), Ok("GracefulShutdown"));
+        assert_eq!(
+            choose_reset_type(PowerAction::Cycle, Some(&all)),
+            Ok("ForceRestart")
+        );
+        assert_eq!(
+            choose_reset_type(PowerAction::Soft, Some(&all)),
+            Ok("GracefulShutdown")
+        );
         assert_eq!(choose_reset_type(PowerAction::Diag, Some(&all)), Ok("Nmi"));
         let hpe_like = strings(&["ForceOn", "ForceOff", "PowerCycle", "PushPowerButton"]);
-        assert_eq!(choose_reset_type(PowerAction::On, Some(&hpe_like)), Ok("ForceOn"));
-        assert_eq!(choose_reset_type(PowerAction::Cycle, Some(&hpe_like)), Ok("PowerCycle"));
-        let refused = choose_reset_type(PowerAction::Diag, Some(&hpe_like)).unwrap_err().to_string();
-        assert!(refused.contains("no Nmi") && refused.contains("PushPowerButton"), "{refused}");
-        assert_eq!(choose_reset_type(PowerAction::Cycle, None), Ok("ForceRestart"));
+        assert_eq!(
+            choose_reset_type(PowerAction::On, Some(&hpe_like)),
+            Ok("ForceOn")
+        );
+        assert_eq!(
+            choose_reset_type(PowerAction::Cycle, Some(&hpe_like)),
+            Ok("PowerCycle")
+        );
+        let refused = choose_reset_type(PowerAction::Diag, Some(&hpe_like))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("no Nmi") && refused.contains("PushPowerButton"),
+            "{refused}"
+        );
+        assert_eq!(
+            choose_reset_type(PowerAction::Cycle, None),
+            Ok("ForceRestart")
+        );
     }
 
     #[test]
@@ -101,7 +150,10 @@ mod tests {
         let info = json!({"Parameters": [
             {"Name": "Other", "AllowableValues": ["x"]},
             {"Name": "ResetType", "Required": true, "AllowableValues": ["On", "ForceOff"]}]});
-        assert_eq!(action_info_reset_types(&info), Some(strings(&["On", "ForceOff"])));
+        assert_eq!(
+            action_info_reset_types(&info),
+            Some(strings(&["On", "ForceOff"]))
+        );
         assert_eq!(action_info_reset_types(&json!({"Parameters": []})), None);
     }
 }

@@ -14,12 +14,15 @@ pub struct Session {
 
 /// The Sessions collection named by the service root (`Links.Sessions`), if any.
 pub fn sessions_uri(root: &Value) -> Option<String> {
-    root.pointer("/Links/Sessions/@odata.id").and_then(Value::as_str).map(str::to_string).or_else(|| {
-        // some services only link the SessionService
-        root.pointer("/SessionService/@odata.id")
-            .and_then(Value::as_str)
-            .map(|s| format!("{}/Sessions", s.trim_end_matches('/')))
-    })
+    root.pointer("/Links/Sessions/@odata.id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| {
+            // some services only link the SessionService
+            root.pointer("/SessionService/@odata.id")
+                .and_then(Value::as_str)
+                .map(|s| format!("{}/Sessions", s.trim_end_matches('/')))
+        })
 }
 
 /// Log in. With a Sessions URI, try a session and fall back to Basic when the service answers
@@ -42,10 +45,13 @@ pub fn login(
     match reply.status {
         200 | 201 | 204 => match reply.auth_token {
             Some(token) => {
-                let uri = reply
-                    .location
-                    .clone()
-                    .or_else(|| reply.body.get("@odata.id").and_then(Value::as_str).map(str::to_string));
+                let uri = reply.location.clone().or_else(|| {
+                    reply
+                        .body
+                        .get("@odata.id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                });
                 http.set_auth(Auth::Token(token));
                 Ok(Some(Session { uri }))
             }
@@ -77,10 +83,17 @@ mod tests {
 
     #[test]
     fn sessions_link_from_the_service_root() {
-        let root = json!({"Links": {"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}}});
-        assert_eq!(sessions_uri(&root).as_deref(), Some("/redfish/v1/SessionService/Sessions"));
+        let root =
+            json!({"Links": {"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}}});
+        assert_eq!(
+            sessions_uri(&root).as_deref(),
+            Some("/redfish/v1/SessionService/Sessions")
+        );
         let only_service = json!({"SessionService": {"@odata.id": "/redfish/v1/SessionService/"}});
-        assert_eq!(sessions_uri(&only_service).as_deref(), Some("/redfish/v1/SessionService/Sessions"));
+        assert_eq!(
+            sessions_uri(&only_service).as_deref(),
+            Some("/redfish/v1/SessionService/Sessions")
+        );
         assert_eq!(sessions_uri(&json!({"Systems": {}})), None);
     }
 }

@@ -25,21 +25,44 @@ pub struct System {
 
 impl System {
     pub fn from_json(uri: &str, json: &Value) -> System {
-        let text = |key: &str| json.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |key: &str| {
+            json.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let reset = json.pointer("/Actions/#ComputerSystem.Reset");
-        let reset_str = |key: &str| reset.and_then(|r| r.get(key)).and_then(Value::as_str).map(str::to_string);
+        let reset_str = |key: &str| {
+            reset
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         System {
-            uri: json.get("@odata.id").and_then(Value::as_str).unwrap_or(uri).to_string(),
+            uri: json
+                .get("@odata.id")
+                .and_then(Value::as_str)
+                .unwrap_or(uri)
+                .to_string(),
             id: text("Id"),
             name: text("Name"),
             uuid: text("UUID"),
             serial: text("SerialNumber"),
-            power_state: json.get("PowerState").and_then(Value::as_str).map(str::to_string),
+            power_state: json
+                .get("PowerState")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             reset_target: reset_str("target"),
             reset_types: reset
                 .and_then(|r| r.get("ResetType@Redfish.AllowableValues"))
                 .and_then(Value::as_array)
-                .map(|values| values.iter().filter_map(Value::as_str).map(str::to_string).collect()),
+                .map(|values| {
+                    values
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                }),
             reset_action_info: reset_str("@Redfish.ActionInfo"),
         }
     }
@@ -73,14 +96,20 @@ pub fn members(collection: &Value) -> Vec<String> {
         .get("Members")
         .and_then(Value::as_array)
         .map(|members| {
-            members.iter().filter_map(|m| m.get("@odata.id").and_then(Value::as_str)).map(str::to_string).collect()
+            members
+                .iter()
+                .filter_map(|m| m.get("@odata.id").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
         })
         .unwrap_or_default()
 }
 
 /// The member whose URI ends in `/<plug>`: a match by Id without reading every system.
 pub fn member_by_id<'a>(members: &'a [String], plug: &str) -> Option<&'a String> {
-    let mut found = members.iter().filter(|uri| uri.trim_end_matches('/').rsplit('/').next() == Some(plug));
+    let mut found = members
+        .iter()
+        .filter(|uri| uri.trim_end_matches('/').rsplit('/').next() == Some(plug));
     match (found.next(), found.next()) {
         (Some(uri), None) => Some(uri),
         _ => None,
@@ -114,7 +143,11 @@ pub fn select<'a>(systems: &'a [System], plug: Option<&str>) -> Result<&'a Syste
                 several => Err(Error::Config(format!(
                     "plug '{}' is ambiguous, it matches {}: use the Id or UUID",
                     one_line(plug, 80),
-                    several.iter().map(|s| format!("{} uuid {}", s.label(), s.uuid)).collect::<Vec<_>>().join(", ")
+                    several
+                        .iter()
+                        .map(|s| format!("{} uuid {}", s.label(), s.uuid))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))),
             }
         }
@@ -122,7 +155,11 @@ pub fn select<'a>(systems: &'a [System], plug: Option<&str>) -> Result<&'a Syste
 }
 
 fn candidates(systems: &[System]) -> String {
-    systems.iter().map(System::label).collect::<Vec<_>>().join(", ")
+    systems
+        .iter()
+        .map(System::label)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -155,8 +192,14 @@ mod tests {
         let s = System::from_json("/other", &json);
         assert_eq!(s.uri, "/redfish/v1/Systems/1");
         assert_eq!(s.power_state.as_deref(), Some("PoweringOff"));
-        assert_eq!(s.reset_target.as_deref(), Some("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"));
-        assert_eq!(s.reset_types, Some(vec!["On".to_string(), "ForceOff".to_string()]));
+        assert_eq!(
+            s.reset_target.as_deref(),
+            Some("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset")
+        );
+        assert_eq!(
+            s.reset_types,
+            Some(vec!["On".to_string(), "ForceOff".to_string()])
+        );
         assert_eq!(s.reset_action_info.as_deref(), Some("/ai"));
         assert_eq!(System::from_json("/x", &json!({})).reset_types, None);
     }
@@ -165,7 +208,11 @@ mod tests {
     fn plug_matches_id_name_uuid_or_serial() {
         let systems = fleet();
         for plug in ["2", "node2", "NODE2", "aaaa-2", "AAAA-2", "SN2", " 2 "] {
-            assert_eq!(select(&systems, Some(plug)).map(|s| s.id.as_str()), Ok("2"), "plug {plug}");
+            assert_eq!(
+                select(&systems, Some(plug)).map(|s| s.id.as_str()),
+                Ok("2"),
+                "plug {plug}"
+            );
         }
     }
 
@@ -173,19 +220,36 @@ mod tests {
     fn ambiguous_or_missing_plug_is_refused_with_candidates() {
         let systems = fleet();
         let ambiguous = select(&systems, Some("twin")).unwrap_err().to_string();
-        assert!(ambiguous.contains("ambiguous") && ambiguous.contains("aaaa-3") && ambiguous.contains("aaaa-4"), "{ambiguous}");
+        assert!(
+            ambiguous.contains("ambiguous")
+                && ambiguous.contains("aaaa-3")
+                && ambiguous.contains("aaaa-4"),
+            "{ambiguous}"
+        );
         let missing = select(&systems, None).unwrap_err().to_string();
-        assert!(missing.contains("4 systems") && missing.contains("1 (node1)"), "{missing}");
+        assert!(
+            missing.contains("4 systems") && missing.contains("1 (node1)"),
+            "{missing}"
+        );
         let unknown = select(&systems, Some("node9")).unwrap_err().to_string();
-        assert!(unknown.contains("matches no system") && unknown.contains("2 (node2)"), "{unknown}");
+        assert!(
+            unknown.contains("matches no system") && unknown.contains("2 (node2)"),
+            "{unknown}"
+        );
         assert!(select(&[], None).is_err());
     }
 
     #[test]
     fn one_system_is_used_whatever_the_plug() {
         let one = vec![system("System.Embedded.1", "System", "u", "")];
-        assert_eq!(select(&one, Some("node-a")).map(|s| s.id.as_str()), Ok("System.Embedded.1"));
-        assert_eq!(select(&one, None).map(|s| s.id.as_str()), Ok("System.Embedded.1"));
+        assert_eq!(
+            select(&one, Some("node-a")).map(|s| s.id.as_str()),
+            Ok("System.Embedded.1")
+        );
+        assert_eq!(
+            select(&one, None).map(|s| s.id.as_str()),
+            Ok("System.Embedded.1")
+        );
     }
 
     #[test]
@@ -196,7 +260,10 @@ mod tests {
         let collection = json!({"Members": [{"@odata.id": "/redfish/v1/Systems/1"}, {"@odata.id": "/redfish/v1/Systems/12/"}]});
         let uris = members(&collection);
         assert_eq!(uris.len(), 2);
-        assert_eq!(member_by_id(&uris, "12").map(String::as_str), Some("/redfish/v1/Systems/12/"));
+        assert_eq!(
+            member_by_id(&uris, "12").map(String::as_str),
+            Some("/redfish/v1/Systems/12/")
+        );
         assert_eq!(member_by_id(&uris, "2"), None);
     }
 }

@@ -26,12 +26,21 @@ pub fn progress(reply: &Reply) -> Progress {
     }
     if reply.is_success() {
         return match reply.body.get("TaskState").and_then(Value::as_str) {
-            None | Some("Completed") => match reply.body.get("TaskStatus").and_then(Value::as_str) {
-                Some("Critical") => Progress::Failed(task_messages(&reply.body, "completed with status Critical")),
-                _ => Progress::Done,
-            },
+            None | Some("Completed") => {
+                match reply.body.get("TaskStatus").and_then(Value::as_str) {
+                    Some("Critical") => Progress::Failed(task_messages(
+                        &reply.body,
+                        "completed with status Critical",
+                    )),
+                    _ => Progress::Done,
+                }
+            }
             Some("Exception" | "Killed" | "Cancelled" | "Interrupted") => {
-                let state = reply.body.get("TaskState").and_then(Value::as_str).unwrap_or_default();
+                let state = reply
+                    .body
+                    .get("TaskState")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 Progress::Failed(task_messages(&reply.body, &format!("ended {state}")))
             }
             Some(_) => Progress::Running,
@@ -47,10 +56,17 @@ fn task_messages(task: &Value, what: &str) -> String {
     let messages: Vec<&str> = task
         .get("Messages")
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(|m| m.get("Message").and_then(Value::as_str)).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| m.get("Message").and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default();
     match (messages.is_empty(), extended_message(task)) {
-        (false, _) => format!("task {what}: {}", crate::error::one_line(&messages.join("; "), 300)),
+        (false, _) => format!(
+            "task {what}: {}",
+            crate::error::one_line(&messages.join("; "), 300)
+        ),
         (true, Some(m)) => format!("task {what}: {m}"),
         (true, None) => format!("task {what}"),
     }
@@ -66,7 +82,9 @@ pub fn wait(http: &Http, monitor: &str, deadline: Deadline) -> Result<(), Error>
             Progress::Running => {}
         }
         if deadline.remaining() <= POLL_INTERVAL {
-            return Err(Error::Timeout(format!("reset task {monitor} still running at the deadline")));
+            return Err(Error::Timeout(format!(
+                "reset task {monitor} still running at the deadline"
+            )));
         }
         std::thread::sleep(POLL_INTERVAL);
     }
@@ -78,20 +96,45 @@ mod tests {
     use serde_json::json;
 
     fn reply(status: u16, body: Value) -> Reply {
-        Reply { status, location: None, auth_token: None, body }
+        Reply {
+            status,
+            location: None,
+            auth_token: None,
+            body,
+        }
     }
 
     #[test]
     fn task_states() {
         assert_eq!(progress(&reply(202, Value::Null)), Progress::Running);
-        assert_eq!(progress(&reply(200, json!({"TaskState": "Running"}))), Progress::Running);
-        assert_eq!(progress(&reply(200, json!({"TaskState": "Completed", "TaskStatus": "OK"}))), Progress::Done);
+        assert_eq!(
+            progress(&reply(200, json!({"TaskState": "Running"}))),
+            Progress::Running
+        );
+        assert_eq!(
+            progress(&reply(
+                200,
+                json!({"TaskState": "Completed", "TaskStatus": "OK"})
+            )),
+            Progress::Done
+        );
         assert_eq!(progress(&reply(204, Value::Null)), Progress::Done);
         assert_eq!(progress(&reply(404, Value::Null)), Progress::Done);
-        let failed = progress(&reply(200, json!({"TaskState": "Exception", "Messages": [{"Message": "PSU fault"}]})));
-        assert_eq!(failed, Progress::Failed("task ended Exception: PSU fault".into()));
-        let critical = progress(&reply(200, json!({"TaskState": "Completed", "TaskStatus": "Critical"})));
+        let failed = progress(&reply(
+            200,
+            json!({"TaskState": "Exception", "Messages": [{"Message": "PSU fault"}]}),
+        ));
+        assert_eq!(
+            failed,
+            Progress::Failed("task ended Exception: PSU fault".into())
+        );
+        let critical = progress(&reply(
+            200,
+            json!({"TaskState": "Completed", "TaskStatus": "Critical"}),
+        ));
         assert!(matches!(critical, Progress::Failed(m) if m.contains("Critical")));
-        assert!(matches!(progress(&reply(500, Value::Null)), Progress::Failed(m) if m.contains("HTTP 500")));
+        assert!(
+            matches!(progress(&reply(500, Value::Null)), Progress::Failed(m) if m.contains("HTTP 500"))
+        );
     }
 }

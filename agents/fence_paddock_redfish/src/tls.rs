@@ -32,7 +32,9 @@ impl Trust {
         let builder = match self {
             // ureq's own verifier for this case accepts any chain, CA:TRUE leaves included
             Trust::Insecure => builder.disable_verification(true),
-            Trust::CaFile(path) => builder.root_certs(RootCerts::Specific(Arc::new(read_ca_file(path)?))),
+            Trust::CaFile(path) => {
+                builder.root_certs(RootCerts::Specific(Arc::new(read_ca_file(path)?)))
+            }
             Trust::SystemRoots => builder.root_certs(system_roots()),
         };
         Ok(builder.build())
@@ -41,8 +43,13 @@ impl Trust {
 
 /// The certificates of a PEM file; an error naming the file when it has none or cannot be read.
 pub fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, Error> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Config(format!("ssl_ca_file {}: cannot read: {}", path.display(), e.kind())))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Config(format!(
+            "ssl_ca_file {}: cannot read: {}",
+            path.display(),
+            e.kind()
+        ))
+    })?;
     let certs = certificates_in(&bytes);
     if certs.is_empty() {
         return Err(Error::Config(format!(
@@ -63,7 +70,9 @@ fn certificates_in(pem: &[u8]) -> Vec<Certificate<'static>> {
 }
 
 fn system_roots() -> RootCerts {
-    let bundle = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from).unwrap_or_else(|| SYSTEM_BUNDLE.into());
+    let bundle = std::env::var_os("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| SYSTEM_BUNDLE.into());
     match std::fs::read(&bundle).map(|bytes| certificates_in(&bytes)) {
         Ok(certs) if !certs.is_empty() => RootCerts::Specific(Arc::new(certs)),
         // no system bundle: Mozilla's roots compiled in
@@ -92,8 +101,16 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         write!(file, "not a certificate").expect("write");
         let err = read_ca_file(file.path()).map(|c| c.len()).unwrap_err();
-        assert!(matches!(&err, Error::Config(m) if m.contains("no PEM certificate")), "{err}");
-        let missing = read_ca_file(Path::new("/nonexistent/ca.pem")).map(|c| c.len()).unwrap_err();
-        assert!(matches!(&missing, Error::Config(m) if m.contains("cannot read")), "{missing}");
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("no PEM certificate")),
+            "{err}"
+        );
+        let missing = read_ca_file(Path::new("/nonexistent/ca.pem"))
+            .map(|c| c.len())
+            .unwrap_err();
+        assert!(
+            matches!(&missing, Error::Config(m) if m.contains("cannot read")),
+            "{missing}"
+        );
     }
 }

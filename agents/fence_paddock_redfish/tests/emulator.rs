@@ -33,14 +33,24 @@ fn off_on_reboot_change_the_power_the_emulator_reports() {
     let node1 = |action: &'static str| with(&base, &[("plug", "node1"), ("action", action)]);
 
     let status = run_agent(&node1("status"));
-    assert_eq!((status.code, status.stdout.as_str()), (0, "Status: ON\n"), "{}", status.describe());
+    assert_eq!(
+        (status.code, status.stdout.as_str()),
+        (0, "Status: ON\n"),
+        "{}",
+        status.describe()
+    );
 
     let off = run_agent(&node1("off"));
     assert_eq!(off.code, 0, "{}", off.describe());
     // the fake driver applies the change ~1 s after the request: the agent waited to see it
     assert_eq!(bmc.power_state(NODE1), "Off");
     let status = run_agent(&node1("status"));
-    assert_eq!((status.code, status.stdout.as_str()), (2, "Status: OFF\n"), "{}", status.describe());
+    assert_eq!(
+        (status.code, status.stdout.as_str()),
+        (2, "Status: OFF\n"),
+        "{}",
+        status.describe()
+    );
 
     let on = run_agent(&node1("on"));
     assert_eq!(on.code, 0, "{}", on.describe());
@@ -50,7 +60,10 @@ fn off_on_reboot_change_the_power_the_emulator_reports() {
     assert_eq!(reboot.code, 0, "{}", reboot.describe());
     assert_eq!(bmc.power_state(NODE1), "On");
     // a reboot that went through off, as seen from outside
-    assert!(seen.contains(&"Off".to_string()), "never off during the reboot: {seen:?}");
+    assert!(
+        seen.contains(&"Off".to_string()),
+        "never off during the reboot: {seen:?}"
+    );
 
     // the other systems were left alone
     assert_eq!(bmc.power_state(NODE2), "Off");
@@ -60,12 +73,19 @@ fn off_on_reboot_change_the_power_the_emulator_reports() {
 fn reboot_by_cycle_and_refused_reset_types() {
     let bmc = Bmc::start("http", "127.0.0.1");
     let base = http_options(bmc.port);
-    let (cycle, seen) =
-        watching(&bmc, NODE1, || run_agent(&with(&base, &[("plug", NODE1), ("action", "reboot"), ("method", "cycle")])));
+    let (cycle, seen) = watching(&bmc, NODE1, || {
+        run_agent(&with(
+            &base,
+            &[("plug", NODE1), ("action", "reboot"), ("method", "cycle")],
+        ))
+    });
     assert_eq!(cycle.code, 0, "{}", cycle.describe());
     assert_eq!(bmc.power_state(NODE1), "On");
     // the fake driver shows Off while a ForceRestart is pending
-    assert!(seen.contains(&"Off".to_string()), "no restart seen: {seen:?}");
+    assert!(
+        seen.contains(&"Off".to_string()),
+        "no restart seen: {seen:?}"
+    );
 
     // sushy lists Nmi as allowed but the fake driver answers 501: the agent says so
     let diag = run_agent(&with(&base, &[("plug", "node1"), ("action", "diag")]));
@@ -76,27 +96,49 @@ fn reboot_by_cycle_and_refused_reset_types() {
 fn plug_chooses_among_several_systems() {
     let bmc = Bmc::start("http", "127.0.0.1");
     let base = http_options(bmc.port);
-    let status = |plug: &'static str| run_agent(&with(&base, &[("plug", plug), ("action", "status")]));
+    let status =
+        |plug: &'static str| run_agent(&with(&base, &[("plug", plug), ("action", "status")]));
     // node2 is Off: by Id (= UUID in the emulator), by Name, by UUID in capitals
     for plug in [NODE2, "node2", "11111111-1111-4111-8111-000000000002"] {
         let outcome = status(plug);
-        assert_eq!((outcome.code, outcome.stdout.as_str()), (2, "Status: OFF\n"), "{plug}: {}", outcome.describe());
+        assert_eq!(
+            (outcome.code, outcome.stdout.as_str()),
+            (2, "Status: OFF\n"),
+            "{plug}: {}",
+            outcome.describe()
+        );
     }
-    let upper = run_agent(&with(&base, &[("plug", "11111111-1111-4111-8111-000000000002"), ("action", "status")]));
+    let upper = run_agent(&with(
+        &base,
+        &[
+            ("plug", "11111111-1111-4111-8111-000000000002"),
+            ("action", "status"),
+        ],
+    ));
     assert_eq!(upper.code, 2);
     let upper_uuid = NODE2.to_uppercase();
-    let by_uuid = run_agent(&with(&base, &[("plug", upper_uuid.as_str()), ("action", "status")]));
+    let by_uuid = run_agent(&with(
+        &base,
+        &[("plug", upper_uuid.as_str()), ("action", "status")],
+    ));
     assert_eq!(by_uuid.code, 2, "{}", by_uuid.describe());
 
     status("twin").assert_failed_with("plug 'twin' is ambiguous");
     let missing = run_agent(&with(&base, &[("action", "status")]));
     missing.assert_failed_with("the BMC manages 4 systems, set plug to one of: ");
-    assert!(missing.stderr.contains("(node1)") && missing.stderr.contains("(node2)"), "{}", missing.describe());
+    assert!(
+        missing.stderr.contains("(node1)") && missing.stderr.contains("(node2)"),
+        "{}",
+        missing.describe()
+    );
     status("node9").assert_failed_with("plug 'node9' matches no system");
 
     // a fixed systems_uri needs no plug (fence_redfish's way)
     let uri = format!("/redfish/v1/Systems/{NODE2}");
-    let fixed = run_agent(&with(&base, &[("systems_uri", uri.as_str()), ("action", "status")]));
+    let fixed = run_agent(&with(
+        &base,
+        &[("systems_uri", uri.as_str()), ("action", "status")],
+    ));
     assert_eq!(fixed.code, 2, "{}", fixed.describe());
 }
 
@@ -119,8 +161,16 @@ fn list_and_list_status_show_every_system() {
     );
     let status = run_agent(&with(&base, &[("action", "list-status")]));
     assert_eq!(status.code, 0, "{}", status.describe());
-    assert!(status.stdout.contains(&format!("{NODE1},node1,ON\n")), "{}", status.describe());
-    assert!(status.stdout.contains(&format!("{NODE2},node2,OFF\n")), "{}", status.describe());
+    assert!(
+        status.stdout.contains(&format!("{NODE1},node1,ON\n")),
+        "{}",
+        status.describe()
+    );
+    assert!(
+        status.stdout.contains(&format!("{NODE2},node2,OFF\n")),
+        "{}",
+        status.describe()
+    );
     let monitor = run_agent(&with(&base, &[("action", "monitor")]));
     assert_eq!(monitor.code, 0, "{}", monitor.describe());
 }
@@ -129,13 +179,37 @@ fn list_and_list_status_show_every_system() {
 fn wrong_password_and_wrong_uris_fail_in_one_line() {
     let bmc = Bmc::start("http", "127.0.0.1");
     let base = http_options(bmc.port);
-    let wrong = run_agent(&with(&base, &[("password", "not-the-password"), ("plug", "node1"), ("action", "status")]));
+    let wrong = run_agent(&with(
+        &base,
+        &[
+            ("password", "not-the-password"),
+            ("plug", "node1"),
+            ("action", "status"),
+        ],
+    ));
     wrong.assert_failed_with("HTTP 401");
-    assert!(!wrong.stderr.contains("not-the-password"), "{}", wrong.describe());
+    assert!(
+        !wrong.stderr.contains("not-the-password"),
+        "{}",
+        wrong.describe()
+    );
 
-    let systems = run_agent(&with(&base, &[("systems_uri", "/redfish/v1/Systems/nope"), ("action", "off")]));
+    let systems = run_agent(&with(
+        &base,
+        &[
+            ("systems_uri", "/redfish/v1/Systems/nope"),
+            ("action", "off"),
+        ],
+    ));
     systems.assert_failed_with("check systems_uri");
-    let root = run_agent(&with(&base, &[("redfish_uri", "/wrong/v9"), ("plug", "node1"), ("action", "status")]));
+    let root = run_agent(&with(
+        &base,
+        &[
+            ("redfish_uri", "/wrong/v9"),
+            ("plug", "node1"),
+            ("action", "status"),
+        ],
+    ));
     root.assert_failed_with("check redfish_uri");
     // the power of node1 did not change through all that
     assert_eq!(bmc.power_state(NODE1), "On");
@@ -151,9 +225,16 @@ fn wrong_password_and_wrong_uris_fail_in_one_line() {
     assert_eq!(scripted.code, 0, "{}", scripted.describe());
 
     // verbose output has the options, never the password
-    let verbose = run_agent(&with(&base, &[("plug", "node1"), ("action", "status"), ("verbose", "1")]));
+    let verbose = run_agent(&with(
+        &base,
+        &[("plug", "node1"), ("action", "status"), ("verbose", "1")],
+    ));
     assert_eq!(verbose.code, 0, "{}", verbose.describe());
-    assert!(verbose.stderr.contains("password=***"), "{}", verbose.describe());
+    assert!(
+        verbose.stderr.contains("password=***"),
+        "{}",
+        verbose.describe()
+    );
 }
 
 #[test]
@@ -161,7 +242,12 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
     let bmc = Bmc::start("https", "127.0.0.1");
     let port = bmc.port.to_string();
     let ca = bmc.file("ca.pem");
-    let base = [("ip", "127.0.0.1"), ("ipport", port.as_str()), ("username", "admin"), ("password", PASSWORD)];
+    let base = [
+        ("ip", "127.0.0.1"),
+        ("ipport", port.as_str()),
+        ("username", "admin"),
+        ("password", PASSWORD),
+    ];
     let run = |extra: &[(&'static str, &str)]| {
         let mut options: Vec<(&str, &str)> = base.to_vec();
         options.extend_from_slice(extra);
@@ -169,7 +255,12 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
         run_agent(&options)
     };
     let verified = run(&[("ssl_ca_file", ca.as_str())]);
-    assert_eq!((verified.code, verified.stdout.as_str()), (0, "Status: ON\n"), "{}", verified.describe());
+    assert_eq!(
+        (verified.code, verified.stdout.as_str()),
+        (0, "Status: ON\n"),
+        "{}",
+        verified.describe()
+    );
     // by name too: the certificate names localhost
     let by_name = run_agent(&[
         ("ip", &format!("localhost:{port}")),
@@ -186,7 +277,8 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
     let insecure = run(&[("ssl_insecure", "1")]);
     assert_eq!(insecure.code, 0, "{}", insecure.describe());
     // plain HTTP to a TLS port and TLS to... a CA file that is not one
-    run(&[("ssl_ca_file", "/nonexistent/ca.pem")]).assert_failed_with("ssl_ca_file /nonexistent/ca.pem: cannot read");
+    run(&[("ssl_ca_file", "/nonexistent/ca.pem")])
+        .assert_failed_with("ssl_ca_file /nonexistent/ca.pem: cannot read");
     let http = run(&[("ip", "http://127.0.0.1")]);
     assert_eq!(http.code, 1, "{}", http.describe());
 }
@@ -211,7 +303,12 @@ fn self_signed_ca_leaf_needs_ssl_insecure() {
     // the system roots do not help either
     run(("ssl", "1")).assert_failed_with("(CA:TRUE)");
     let insecure = run(("ssl_insecure", "1"));
-    assert_eq!((insecure.code, insecure.stdout.as_str()), (2, "Status: OFF\n"), "{}", insecure.describe());
+    assert_eq!(
+        (insecure.code, insecure.stdout.as_str()),
+        (2, "Status: OFF\n"),
+        "{}",
+        insecure.describe()
+    );
 }
 
 #[test]
@@ -220,7 +317,11 @@ fn ipv6_literal_with_and_without_brackets() {
     let port = bmc.port.to_string();
     let ca = bmc.file("ca.pem");
     let bracketed = format!("[::1]:{port}");
-    for (ip, ipport) in [("::1", port.as_str()), ("[::1]", port.as_str()), (bracketed.as_str(), "443")] {
+    for (ip, ipport) in [
+        ("::1", port.as_str()),
+        ("[::1]", port.as_str()),
+        (bracketed.as_str(), "443"),
+    ] {
         let outcome = run_agent(&[
             ("ip", ip),
             ("ipport", ipport),
@@ -230,7 +331,12 @@ fn ipv6_literal_with_and_without_brackets() {
             ("plug", "node2"),
             ("action", "status"),
         ]);
-        assert_eq!((outcome.code, outcome.stdout.as_str()), (2, "Status: OFF\n"), "{ip}: {}", outcome.describe());
+        assert_eq!(
+            (outcome.code, outcome.stdout.as_str()),
+            (2, "Status: OFF\n"),
+            "{ip}: {}",
+            outcome.describe()
+        );
     }
 }
 
@@ -249,7 +355,11 @@ fn metadata_validates_and_matches_fence_redfish_parameters() {
         .arg(&file)
         .output()
         .expect("run xmllint (libxml2-utils missing? run tests/setup.sh)");
-    assert!(xmllint.status.success(), "metadata invalid: {}", String::from_utf8_lossy(&xmllint.stderr));
+    assert!(
+        xmllint.status.success(),
+        "metadata invalid: {}",
+        String::from_utf8_lossy(&xmllint.stderr)
+    );
     let xml = &outcome.stdout;
     for needle in [
         r#"<resource-agent name="fence_paddock_redfish""#,

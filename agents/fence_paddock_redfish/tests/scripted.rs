@@ -38,38 +38,58 @@ fn a_bmc_that_accepts_and_never_answers_fails_within_the_deadline() {
         }
     });
     let base = http_options(port);
-    let outcome = run_agent(&with(&base, &[("action", "status"), ("login_timeout", "2")]));
+    let outcome = run_agent(&with(
+        &base,
+        &[("action", "status"), ("login_timeout", "2")],
+    ));
     outcome.assert_failed_with("no answer within");
-    assert!(outcome.elapsed < Duration::from_secs(5), "took {:?}", outcome.elapsed);
-    assert!(outcome.elapsed >= Duration::from_millis(1500), "gave up early: {:?}", outcome.elapsed);
+    assert!(
+        outcome.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        outcome.elapsed
+    );
+    assert!(
+        outcome.elapsed >= Duration::from_millis(1500),
+        "gave up early: {:?}",
+        outcome.elapsed
+    );
 }
 
 #[test]
 fn a_reset_answered_500_fails_with_the_redfish_message() {
-    let bmc = Scripted::start(|request| match (request.method.as_str(), request.path.as_str()) {
-        ("GET", "/redfish/v1/") => Reply::json(200, root(false)),
-        ("GET", "/redfish/v1/Systems") => Reply::json(200, collection()),
-        ("GET", SYSTEM) => Reply::json(
-            200,
-            json!({"@odata.id": SYSTEM, "Id": "1", "Name": "node1", "PowerState": "On",
+    let bmc = Scripted::start(
+        |request| match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/redfish/v1/") => Reply::json(200, root(false)),
+            ("GET", "/redfish/v1/Systems") => Reply::json(200, collection()),
+            ("GET", SYSTEM) => Reply::json(
+                200,
+                json!({"@odata.id": SYSTEM, "Id": "1", "Name": "node1", "PowerState": "On",
                 "Actions": {"#ComputerSystem.Reset": {"target": RESET,
                     "ResetType@Redfish.AllowableValues": ["On", "ForceOff", "ForceRestart"]}}}),
-        ),
-        ("POST", RESET) => Reply::json(
-            500,
-            json!({"error": {"code": "Base.1.8.GeneralError", "message": "A general error has occurred.",
+            ),
+            ("POST", RESET) => Reply::json(
+                500,
+                json!({"error": {"code": "Base.1.8.GeneralError", "message": "A general error has occurred.",
                 "@Message.ExtendedInfo": [{"MessageId": "Oem.1.0.PowerControlFault",
                     "Message": "The power controller did not respond."}]}}),
-        ),
-        _ => Reply::json(404, json!({})),
-    });
+            ),
+            _ => Reply::json(404, json!({})),
+        },
+    );
     let base = http_options(bmc.port);
     let outcome = run_agent(&with(&base, &[("action", "off"), ("plug", "node1")]));
-    outcome.assert_failed_with("reset ForceOff of system 1 (node1): HTTP 500: The power controller did not respond.");
+    outcome.assert_failed_with(
+        "reset ForceOff of system 1 (node1): HTTP 500: The power controller did not respond.",
+    );
     // no session offered: Basic auth on the requests that need it
     let requests = bmc.requests();
-    assert!(requests.iter().any(|r| r.method == "POST" && r.path == RESET && r.body.contains("\"ForceOff\"")));
-    assert!(requests.iter().filter(|r| r.path != "/redfish/v1/").all(|r| r.headers.contains_key("authorization")));
+    assert!(requests
+        .iter()
+        .any(|r| r.method == "POST" && r.path == RESET && r.body.contains("\"ForceOff\"")));
+    assert!(requests
+        .iter()
+        .filter(|r| r.path != "/redfish/v1/")
+        .all(|r| r.headers.contains_key("authorization")));
 }
 
 /// A BMC with sessions, an ActionInfo instead of inline AllowableValues, a task monitor, and a
@@ -90,13 +110,20 @@ fn modern_bmc(state: Arc<Modern>) -> Scripted {
         match (request.method.as_str(), path) {
             ("GET", "/redfish/v1/") => Reply::json(200, root(true)),
             ("POST", "/redfish/v1/SessionService/Sessions") => {
-                let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+                let body: serde_json::Value =
+                    serde_json::from_str(&request.body).unwrap_or_default();
                 if body["UserName"] == "admin" && body["Password"] == PASSWORD {
-                    Reply::json(201, json!({"@odata.id": "/redfish/v1/SessionService/Sessions/7", "Id": "7"}))
-                        .header("X-Auth-Token", "tok-123")
-                        .header("Location", "/redfish/v1/SessionService/Sessions/7")
+                    Reply::json(
+                        201,
+                        json!({"@odata.id": "/redfish/v1/SessionService/Sessions/7", "Id": "7"}),
+                    )
+                    .header("X-Auth-Token", "tok-123")
+                    .header("Location", "/redfish/v1/SessionService/Sessions/7")
                 } else {
-                    Reply::json(401, json!({"error": {"@Message.ExtendedInfo": [{"Message": "Invalid credentials."}]}}))
+                    Reply::json(
+                        401,
+                        json!({"error": {"@Message.ExtendedInfo": [{"Message": "Invalid credentials."}]}}),
+                    )
                 }
             }
             ("DELETE", "/redfish/v1/SessionService/Sessions/7") => Reply::json(204, json!(null)),
@@ -120,7 +147,8 @@ fn modern_bmc(state: Arc<Modern>) -> Scripted {
                     "AllowableValues": ["ForceOn", "ForceOff", "PowerCycle", "PushPowerButton"]}]}),
             ),
             ("POST", RESET) => {
-                let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+                let body: serde_json::Value =
+                    serde_json::from_str(&request.body).unwrap_or_default();
                 let mut power = state.power.lock().expect("power");
                 match body["ResetType"].as_str() {
                     Some("ForceOff") => *power = "PoweringOff",
@@ -128,7 +156,10 @@ fn modern_bmc(state: Arc<Modern>) -> Scripted {
                     _ => return Reply::json(400, json!({"error": {"message": "bad ResetType"}})),
                 }
                 // an absolute URL naming the BMC by another address: followed on our address
-                Reply::json(202, json!({})).header("Location", "https://10.99.0.1/redfish/v1/TaskService/TaskMonitors/9")
+                Reply::json(202, json!({})).header(
+                    "Location",
+                    "https://10.99.0.1/redfish/v1/TaskService/TaskMonitors/9",
+                )
             }
             ("GET", "/redfish/v1/TaskService/TaskMonitors/9") => {
                 if state.task_polls.fetch_add(1, Ordering::SeqCst) < 2 {
@@ -144,7 +175,11 @@ fn modern_bmc(state: Arc<Modern>) -> Scripted {
 
 #[test]
 fn session_action_info_task_monitor_and_powering_off() {
-    let state = Arc::new(Modern { power: Mutex::new("On"), polls_left: AtomicUsize::new(0), task_polls: AtomicUsize::new(0) });
+    let state = Arc::new(Modern {
+        power: Mutex::new("On"),
+        polls_left: AtomicUsize::new(0),
+        task_polls: AtomicUsize::new(0),
+    });
     let bmc = modern_bmc(state.clone());
     let base = http_options(bmc.port);
 
@@ -152,42 +187,81 @@ fn session_action_info_task_monitor_and_powering_off() {
     *state.power.lock().expect("power") = "PoweringOff";
     state.polls_left.store(100, Ordering::SeqCst);
     let status = run_agent(&with(&base, &[("action", "status")]));
-    assert_eq!((status.code, status.stdout.as_str()), (0, "Status: ON\n"), "{}", status.describe());
+    assert_eq!(
+        (status.code, status.stdout.as_str()),
+        (0, "Status: ON\n"),
+        "{}",
+        status.describe()
+    );
 
     // off: ForceOff (from the ActionInfo), task followed, then polled through 3 PoweringOff reads
     *state.power.lock().expect("power") = "On";
     state.polls_left.store(3, Ordering::SeqCst);
     let before = bmc.requests().len();
-    let off = run_agent(&with(&base, &[("action", "off"), ("stonith_status_sleep", "0.1")]));
-    assert_eq!((off.code, off.stdout.as_str()), (0, "Success: Powered OFF\n"), "{}", off.describe());
+    let off = run_agent(&with(
+        &base,
+        &[("action", "off"), ("stonith_status_sleep", "0.1")],
+    ));
+    assert_eq!(
+        (off.code, off.stdout.as_str()),
+        (0, "Success: Powered OFF\n"),
+        "{}",
+        off.describe()
+    );
     let requests = bmc.requests()[before..].to_vec();
     let posts: Vec<_> = requests.iter().filter(|r| r.path == RESET).collect();
     assert_eq!(posts.len(), 1);
     assert!(posts[0].body.contains("\"ForceOff\""), "{}", posts[0].body);
     let after_post = requests.iter().position(|r| r.path == RESET).expect("post");
-    let task_reads = requests[after_post..].iter().filter(|r| r.path.contains("TaskMonitors")).count();
+    let task_reads = requests[after_post..]
+        .iter()
+        .filter(|r| r.path.contains("TaskMonitors"))
+        .count();
     assert_eq!(task_reads, 3, "task monitor not followed to completion");
-    let system_reads = requests[after_post..].iter().filter(|r| r.path == SYSTEM).count();
-    assert!(system_reads >= 3, "the agent did not keep polling through PoweringOff: {system_reads} reads");
+    let system_reads = requests[after_post..]
+        .iter()
+        .filter(|r| r.path == SYSTEM)
+        .count();
+    assert!(
+        system_reads >= 3,
+        "the agent did not keep polling through PoweringOff: {system_reads} reads"
+    );
     assert_eq!(*state.power.lock().expect("power"), "Off");
 
     // the session: one login, the token on every later request, no Basic, deleted at the end
-    let logins = requests.iter().filter(|r| r.method == "POST" && r.path.ends_with("/Sessions")).count();
+    let logins = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Sessions"))
+        .count();
     assert_eq!(logins, 1);
-    assert!(requests.iter().all(|r| !r.headers.contains_key("authorization")), "Basic auth sent");
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization")),
+        "Basic auth sent"
+    );
     let last = requests.last().expect("requests");
-    assert_eq!((last.method.as_str(), last.path.as_str()), ("DELETE", "/redfish/v1/SessionService/Sessions/7"));
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str()),
+        ("DELETE", "/redfish/v1/SessionService/Sessions/7")
+    );
 
     // on: ForceOn, as the ActionInfo offers no On
     let on = run_agent(&with(&base, &[("action", "on")]));
     assert_eq!(on.code, 0, "{}", on.describe());
-    assert!(bmc.requests().iter().any(|r| r.path == RESET && r.body.contains("\"ForceOn\"")));
+    assert!(bmc
+        .requests()
+        .iter()
+        .any(|r| r.path == RESET && r.body.contains("\"ForceOn\"")));
 
     // diag: no Nmi offered, refused before any reset is sent
     let posts_before = bmc.requests().iter().filter(|r| r.path == RESET).count();
     let diag = run_agent(&with(&base, &[("action", "diag")]));
     diag.assert_failed_with("the BMC offers no Nmi for this system (allowed ResetType: ForceOn, ForceOff, PowerCycle, PushPowerButton)");
-    assert_eq!(bmc.requests().iter().filter(|r| r.path == RESET).count(), posts_before);
+    assert_eq!(
+        bmc.requests().iter().filter(|r| r.path == RESET).count(),
+        posts_before
+    );
 
     // wrong password: the session login says so
     let wrong = run_agent(&with(&base, &[("password", "nope"), ("action", "status")]));
@@ -196,10 +270,21 @@ fn session_action_info_task_monitor_and_powering_off() {
 
 #[test]
 fn off_times_out_when_powering_off_never_ends() {
-    let state = Arc::new(Modern { power: Mutex::new("On"), polls_left: AtomicUsize::new(usize::MAX / 2), task_polls: AtomicUsize::new(5) });
+    let state = Arc::new(Modern {
+        power: Mutex::new("On"),
+        polls_left: AtomicUsize::new(usize::MAX / 2),
+        task_polls: AtomicUsize::new(5),
+    });
     let bmc = modern_bmc(state.clone());
     let base = http_options(bmc.port);
-    let off = run_agent(&with(&base, &[("action", "off"), ("power_timeout", "2"), ("stonith_status_sleep", "0.2")]));
+    let off = run_agent(&with(
+        &base,
+        &[
+            ("action", "off"),
+            ("power_timeout", "2"),
+            ("stonith_status_sleep", "0.2"),
+        ],
+    ));
     assert_eq!(off.code, 1, "PoweringOff taken for Off: {}", off.describe());
     assert!(off.elapsed < Duration::from_secs(8), "{}", off.describe());
     assert_eq!(*state.power.lock().expect("power"), "PoweringOff");

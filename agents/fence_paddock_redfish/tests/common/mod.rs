@@ -26,14 +26,26 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn describe(&self) -> String {
-        format!("exit {} after {:?}\nstdout: {}\nstderr: {}", self.code, self.elapsed, self.stdout, self.stderr)
+        format!(
+            "exit {} after {:?}\nstdout: {}\nstderr: {}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
     }
 
     /// Failed with exactly one line on stderr, which contains `needle`, and nothing leaked.
     pub fn assert_failed_with(&self, needle: &str) {
         assert_eq!(self.code, 1, "{}", self.describe());
-        assert_eq!(self.stderr.lines().count(), 1, "not one error line: {}", self.describe());
-        assert!(self.stderr.contains(needle), "no '{needle}' in: {}", self.describe());
+        assert_eq!(
+            self.stderr.lines().count(),
+            1,
+            "not one error line: {}",
+            self.describe()
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "no '{needle}' in: {}",
+            self.describe()
+        );
         self.assert_no_secret();
     }
 
@@ -60,8 +72,15 @@ pub fn run_agent(options: &[(&str, &str)]) -> Outcome {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start fence_paddock_redfish");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    let output = child.wait_with_output().expect("wait for fence_paddock_redfish");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let output = child
+        .wait_with_output()
+        .expect("wait for fence_paddock_redfish");
     let outcome = Outcome {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -91,8 +110,9 @@ impl Bmc {
     /// `mode`: http, https or selfsigned; `listen`: 127.0.0.1 or ::1.
     pub fn start(mode: &str, listen: &str) -> Bmc {
         if listen == "::1" {
-            TcpListener::bind("[::1]:0")
-                .expect("IPv6 loopback ::1 unavailable on this machine (net.ipv6.conf.lo.disable_ipv6?)");
+            TcpListener::bind("[::1]:0").expect(
+                "IPv6 loopback ::1 unavailable on this machine (net.ipv6.conf.lo.disable_ipv6?)",
+            );
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let script = project_root().join("tests/lib/redfish-bmc.sh");
@@ -100,7 +120,13 @@ impl Bmc {
         for _ in 0..3 {
             let port = free_port();
             let output = Command::new(&script)
-                .args(["start", &dir.path().display().to_string(), &port.to_string(), mode, listen])
+                .args([
+                    "start",
+                    &dir.path().display().to_string(),
+                    &port.to_string(),
+                    mode,
+                    listen,
+                ])
                 .env("REDFISH_BMC_PASSWORD", PASSWORD)
                 // power changes land 1-2 s after the request: long enough for an outside
                 // observer to see a reboot's Off, short enough for quick tests
@@ -128,13 +154,20 @@ impl Bmc {
         let credentials = format!("admin:{PASSWORD}");
         let output = Command::new("curl")
             .args(["-sf", "--max-time", "5", "-K", "-"])
-            .arg(format!("http://127.0.0.1:{}/redfish/v1/Systems/{uuid}", self.port))
+            .arg(format!(
+                "http://127.0.0.1:{}/redfish/v1/Systems/{uuid}",
+                self.port
+            ))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .and_then(|mut child| {
                 // credentials through stdin (-K -), not argv
-                child.stdin.take().expect("stdin").write_all(format!("user = \"{credentials}\"\n").as_bytes())?;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(format!("user = \"{credentials}\"\n").as_bytes())?;
                 child.wait_with_output()
             })
             .expect("run curl");
@@ -147,7 +180,9 @@ impl Bmc {
 impl Drop for Bmc {
     fn drop(&mut self) {
         let script = project_root().join("tests/lib/redfish-bmc.sh");
-        let _ = Command::new(script).args(["stop", &self.dir.path().display().to_string()]).status();
+        let _ = Command::new(script)
+            .args(["stop", &self.dir.path().display().to_string()])
+            .status();
     }
 }
 
@@ -169,7 +204,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: serde_json::Value) -> Reply {
-        Reply { status, headers: vec![], body: body.to_string() }
+        Reply {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+        }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Reply {
@@ -222,7 +261,10 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             return;
         }
         let mut parts = line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+        let (method, path) = (
+            parts.next().unwrap_or("").to_string(),
+            parts.next().unwrap_or("").to_string(),
+        );
         let mut headers = HashMap::new();
         loop {
             let mut header = String::new();
@@ -237,15 +279,27 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
                 headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
             }
         }
-        let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let request = Request { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() };
+        let request = Request {
+            method,
+            path,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        };
         let reply = handler(&request);
         log.lock().expect("log").push(request);
-        let mut head = format!("HTTP/1.1 {} Scripted\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} Scripted\r\nContent-Length: {}\r\n",
+            reply.status,
+            reply.body.len()
+        );
         if !reply.body.is_empty() {
             head.push_str("Content-Type: application/json\r\n");
         }
@@ -253,7 +307,11 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(reply.body.as_bytes())).is_err() {
+        if writer
+            .write_all(head.as_bytes())
+            .and_then(|_| writer.write_all(reply.body.as_bytes()))
+            .is_err()
+        {
             return;
         }
     }
@@ -271,6 +329,12 @@ pub fn http_options(port: u16) -> Vec<(&'static str, String)> {
 }
 
 /// `base` plus `extra` (later names win in the agent), as borrowed pairs for run_agent.
-pub fn with<'a>(base: &'a [(&'static str, String)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    base.iter().map(|(k, v)| (*k, v.as_str())).chain(extra.iter().copied()).collect()
+pub fn with<'a>(
+    base: &'a [(&'static str, String)],
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    base.iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(extra.iter().copied())
+        .collect()
 }
