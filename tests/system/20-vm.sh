@@ -5,7 +5,11 @@
 # attributes, and is restarted by Pacemaker after its qemu process is killed.
 . "$(dirname "$(readlink -f "$0")")/../lib/system-test.sh"
 HOSTS=$PADDOCK_REPO/tests/lib/libvirt-host.sh
-export PADDOCK_VIRT_DIR=$TEST_TMP/virt
+# Not under /var (TEST_TMP is): the test libvirtd overlays /var, so the guest's files
+# and the daemon's own state must live elsewhere.
+VT=$(mktemp -d /tmp/paddock-vm-sys.XXXXXX)
+at_exit "rm -rf --one-file-system \"$VT\""
+export PADDOCK_VIRT_DIR=$VT/virt
 PORT=$TEST_PORT_BASE
 URI=qemu+tcp://127.0.0.1:$PORT/system
 RSC=vm1
@@ -20,9 +24,9 @@ KDIR=$("$PADDOCK_REPO/tests/lib/build-tinyvm.sh") || fail "cannot build the tiny
 ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)   # decided by the cargo tests (kvm if it boots)
 "$HOSTS" start pvm-sys "$PORT" || fail "cannot start libvirtd"
 at_exit "\"$HOSTS\" stop pvm-sys"
-mkdir -p "$TEST_TMP/shared"
-truncate -s 1M "$TEST_TMP/shared/disk.raw"
-cat > "$TEST_TMP/$DOM.xml" <<EOX
+mkdir -p "$VT/shared"
+truncate -s 1M "$VT/shared/disk.raw"
+cat > "$VT/$DOM.xml" <<EOX
 <domain type='$ACCEL'>
   <name>$DOM</name>
   <memory unit='MiB'>96</memory>
@@ -35,10 +39,10 @@ cat > "$TEST_TMP/$DOM.xml" <<EOX
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-      <source file='$TEST_TMP/shared/disk.raw'/><target dev='vda' bus='virtio'/></disk>
+      <source file='$VT/shared/disk.raw'/><target dev='vda' bus='virtio'/></disk>
     <controller type='usb' model='none'/>
-    <serial type='file'><source path='$TEST_TMP/shared/serial.log' append='on'/></serial>
-    <console type='file'><source path='$TEST_TMP/shared/serial.log' append='on'/><target type='serial'/></console>
+    <serial type='file'><source path='$VT/shared/serial.log' append='on'/></serial>
+    <console type='file'><source path='$VT/shared/serial.log' append='on'/><target type='serial'/></console>
     <memballoon model='none'/>
   </devices>
 </domain>
@@ -49,7 +53,7 @@ pcs_on resource describe ocf:paddock:vm > "$TEST_TMP/describe.txt" || fail "pcs 
 grep -q shutdown_mode "$TEST_TMP/describe.txt" || fail "pcs does not show shutdown_mode"
 
 step "pcs resource create $RSC ocf:paddock:vm"
-pcs_on resource create "$RSC" ocf:paddock:vm config="$TEST_TMP/$DOM.xml" hypervisor="$URI" \
+pcs_on resource create "$RSC" ocf:paddock:vm config="$VT/$DOM.xml" hypervisor="$URI" \
     op monitor interval=3s timeout=20s op stop timeout=30s || fail "pcs resource create failed"
 at_exit "\"$CLUSTER\" exec pcs resource delete $RSC --force >/dev/null 2>&1"
 started() { on crm_mon -1 | grep -Eq "$RSC\s+\(ocf:paddock:vm\):\s+Started paddock1"; }
@@ -63,7 +67,6 @@ step "kill qemu: Pacemaker notices (monitor) and restarts the domain"
 qpid=$(pgrep -f "qemu-system.*guest=$DOM," | head -n1)
 [ -n "$qpid" ] || fail "no qemu process for $DOM"
 kill -9 "$qpid"
-failed_once() { on crm_mon -1 --include=failcounts 2>/dev/null | grep -Eq "$RSC:? .*(fail-count=1|migration-threshold)" || on crm_mon -1 | grep -q "$RSC.*not running"; }
 new_qemu() { local p; p=$(pgrep -f "qemu-system.*guest=$DOM," | head -n1); [ -n "$p" ] && [ "$p" != "$qpid" ]; }
 wait_until 60 new_qemu
 wait_until 60 started

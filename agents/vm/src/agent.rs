@@ -28,8 +28,16 @@ impl ResourceAgent for VmAgent {
         vec![
             ActionSpec::new("start", 90),
             ActionSpec::new("stop", 90),
-            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("status", 30) },
-            ActionSpec { interval_secs: Some(10), depth: Some(0), ..ActionSpec::new("monitor", 30) },
+            ActionSpec {
+                interval_secs: Some(10),
+                depth: Some(0),
+                ..ActionSpec::new("status", 30)
+            },
+            ActionSpec {
+                interval_secs: Some(10),
+                depth: Some(0),
+                ..ActionSpec::new("monitor", 30)
+            },
             ActionSpec::new("migrate_from", 60),
             ActionSpec::new("migrate_to", 120),
             ActionSpec::new("meta-data", 5),

@@ -72,7 +72,9 @@ pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
     let mut seen_root = false;
 
     loop {
-        let event = reader.read_event().map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let is_empty = matches!(event, Event::Empty(_));
@@ -88,7 +90,13 @@ pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
                 match (parent.as_slice(), name.as_str()) {
                     (["domain", "devices"], "disk") => {
                         let kind = attr(e, "type").unwrap_or_else(|| "file".into());
-                        disk = Some((kind, Disk { target: String::new(), source: None }));
+                        disk = Some((
+                            kind,
+                            Disk {
+                                target: String::new(),
+                                source: None,
+                            },
+                        ));
                         if is_empty {
                             finish_disk(&mut cfg, disk.take());
                         }
@@ -111,12 +119,12 @@ pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
                     (["domain", "devices"], "interface") => {
                         interface_type = attr(e, "type");
                     }
-                    (["domain", "devices", "interface"], "source") => {
-                        if interface_type.as_deref() == Some("network") {
-                            if let Some(net) = attr(e, "network") {
-                                if !cfg.networks.contains(&net) {
-                                    cfg.networks.push(net);
-                                }
+                    (["domain", "devices", "interface"], "source")
+                        if interface_type.as_deref() == Some("network") =>
+                    {
+                        if let Some(net) = attr(e, "network") {
+                            if !cfg.networks.contains(&net) {
+                                cfg.networks.push(net);
                             }
                         }
                     }
@@ -134,7 +142,9 @@ pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
                 }
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
+                let text = t
+                    .unescape()
+                    .map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
                 let text = text.trim();
                 let here: Vec<&str> = path.iter().map(String::as_str).collect();
                 match here.as_slice() {
@@ -152,7 +162,10 @@ pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
         return Err(DomainXmlError::Empty);
     }
     if !path.is_empty() {
-        return Err(DomainXmlError::Malformed(format!("unclosed <{}>", path.join("><"))));
+        return Err(DomainXmlError::Malformed(format!(
+            "unclosed <{}>",
+            path.join("><")
+        )));
     }
     if cfg.name.is_empty() {
         return Err(DomainXmlError::NoName);
@@ -212,14 +225,23 @@ mod tests {
         let c = parse(TINY).expect("parses");
         assert_eq!(c.name, "tinyvm");
         assert_eq!(c.domain_type, "qemu");
-        assert_eq!(c.uuid.as_deref(), Some("7b1c6a52-1d7e-4c55-9a3e-000000000002"));
+        assert_eq!(
+            c.uuid.as_deref(),
+            Some("7b1c6a52-1d7e-4c55-9a3e-000000000002")
+        );
         assert_eq!(c.emulator.as_deref(), Some("/usr/bin/qemu-system-x86_64"));
         assert_eq!(c.disks.len(), 4);
-        assert_eq!(c.disks[0].source, Some(DiskSource::File("/srv/shared/tiny.raw".into())));
+        assert_eq!(
+            c.disks[0].source,
+            Some(DiskSource::File("/srv/shared/tiny.raw".into()))
+        );
         assert_eq!(c.disks[0].target, "vda");
         assert_eq!(
             c.disks[1].source,
-            Some(DiskSource::Network { protocol: "rbd".into(), name: "pool/img".into() })
+            Some(DiskSource::Network {
+                protocol: "rbd".into(),
+                name: "pool/img".into()
+            })
         );
         assert_eq!(c.disks[3].source, None);
         assert_eq!(c.networks, vec!["default".to_string()]);
@@ -228,11 +250,23 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_domain() {
-        assert_eq!(parse("<network><name>x</name></network>"), Err(DomainXmlError::NotADomain("network".into())));
+        assert_eq!(
+            parse("<network><name>x</name></network>"),
+            Err(DomainXmlError::NotADomain("network".into()))
+        );
         assert_eq!(parse(""), Err(DomainXmlError::Empty));
-        assert_eq!(parse("<domain type='kvm'><uuid>x</uuid></domain>"), Err(DomainXmlError::NoName));
-        assert!(matches!(parse("<domain><name>x</name>"), Err(DomainXmlError::Malformed(_))));
-        assert!(matches!(parse("<domain><name>x</nam></domain>"), Err(DomainXmlError::Malformed(_))));
-        assert!(matches!(parse("just text"), Err(_)));
+        assert_eq!(
+            parse("<domain type='kvm'><uuid>x</uuid></domain>"),
+            Err(DomainXmlError::NoName)
+        );
+        assert!(matches!(
+            parse("<domain><name>x</name>"),
+            Err(DomainXmlError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse("<domain><name>x</nam></domain>"),
+            Err(DomainXmlError::Malformed(_))
+        ));
+        assert!(parse("just text").is_err());
     }
 }

@@ -8,15 +8,22 @@ use crate::libvirt::{DomainStatus, PauseReason};
 pub fn classify(name: &str, status: DomainStatus) -> Result<OcfStatus, OcfError> {
     let failed = |why: &str| Err(OcfError::generic(format!("{name}: {why}")));
     match status {
-        DomainStatus::Running | DomainStatus::Blocked | DomainStatus::ShuttingDown | DomainStatus::PmSuspended => {
+        DomainStatus::Running
+        | DomainStatus::Blocked
+        | DomainStatus::ShuttingDown
+        | DomainStatus::PmSuspended => Ok(OcfStatus::Success),
+        // Paused by a person or for a short operation (migration, save, snapshot): still ours, still there.
+        DomainStatus::Paused(PauseReason::User | PauseReason::Operation | PauseReason::Unknown) => {
             Ok(OcfStatus::Success)
         }
-        // Paused by a person or for a short operation (migration, save, snapshot): still ours, still there.
-        DomainStatus::Paused(PauseReason::User | PauseReason::Operation | PauseReason::Unknown) => Ok(OcfStatus::Success),
         DomainStatus::Paused(PauseReason::IoError) => failed("paused after a disk I/O error"),
         DomainStatus::Paused(PauseReason::Watchdog) => failed("paused by its watchdog"),
-        DomainStatus::Paused(PauseReason::GuestCrashed) => failed("guest crashed (paused on panic)"),
-        DomainStatus::Paused(PauseReason::PostCopyFailed) => failed("paused after a failed post-copy migration"),
+        DomainStatus::Paused(PauseReason::GuestCrashed) => {
+            failed("guest crashed (paused on panic)")
+        }
+        DomainStatus::Paused(PauseReason::PostCopyFailed) => {
+            failed("paused after a failed post-copy migration")
+        }
         DomainStatus::Crashed => failed("crashed"),
         DomainStatus::NoState => Ok(OcfStatus::Success),
         DomainStatus::ShutOff { .. } => Ok(OcfStatus::NotRunning),
@@ -29,7 +36,11 @@ mod tests {
 
     #[test]
     fn io_error_watchdog_and_panic_pauses_are_failures() {
-        for r in [PauseReason::IoError, PauseReason::Watchdog, PauseReason::GuestCrashed] {
+        for r in [
+            PauseReason::IoError,
+            PauseReason::Watchdog,
+            PauseReason::GuestCrashed,
+        ] {
             let e = classify("vm1", DomainStatus::Paused(r)).unwrap_err();
             assert_eq!(e.status, OcfStatus::ErrGeneric);
             assert!(e.reason.starts_with("vm1: "), "{}", e.reason);
@@ -38,9 +49,18 @@ mod tests {
 
     #[test]
     fn user_and_migration_pauses_count_as_running() {
-        assert_eq!(classify("v", DomainStatus::Paused(PauseReason::User)), Ok(OcfStatus::Success));
-        assert_eq!(classify("v", DomainStatus::Paused(PauseReason::Operation)), Ok(OcfStatus::Success));
+        assert_eq!(
+            classify("v", DomainStatus::Paused(PauseReason::User)),
+            Ok(OcfStatus::Success)
+        );
+        assert_eq!(
+            classify("v", DomainStatus::Paused(PauseReason::Operation)),
+            Ok(OcfStatus::Success)
+        );
         assert_eq!(classify("v", DomainStatus::Running), Ok(OcfStatus::Success));
-        assert_eq!(classify("v", DomainStatus::ShutOff { migrated: true }), Ok(OcfStatus::NotRunning));
+        assert_eq!(
+            classify("v", DomainStatus::ShutOff { migrated: true }),
+            Ok(OcfStatus::NotRunning)
+        );
     }
 }

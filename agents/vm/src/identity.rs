@@ -20,14 +20,21 @@ pub struct Identity {
 
 impl Identity {
     pub fn of(cfg: &DomainConfig) -> Identity {
-        Identity { name: cfg.name.clone(), uuid: cfg.uuid.clone(), emulator: cfg.emulator.clone(), domain_type: cfg.domain_type.clone() }
+        Identity {
+            name: cfg.name.clone(),
+            uuid: cfg.uuid.clone(),
+            emulator: cfg.emulator.clone(),
+            domain_type: cfg.domain_type.clone(),
+        }
     }
 
     /// Whether a qemu process check can stand in for libvirt.
     pub fn is_qemu(&self) -> bool {
         let emu = self.emulator.as_deref().unwrap_or("");
         let base = emu.rsplit('/').next().unwrap_or(emu);
-        base.starts_with("qemu") || base == "kvm" || matches!(self.domain_type.as_str(), "kvm" | "qemu")
+        base.starts_with("qemu")
+            || base == "kvm"
+            || matches!(self.domain_type.as_str(), "kvm" | "qemu")
     }
 }
 
@@ -42,8 +49,12 @@ pub struct LoadedConfig {
 pub fn load_config(path: &Path) -> Result<LoadedConfig, OcfError> {
     let xml = fs::read_to_string(path)
         .map_err(|e| OcfError::installed(format!("config {}: cannot read: {e}", path.display())))?;
-    let domain = domain_xml::parse(&xml)
-        .map_err(|e| OcfError::configured(format!("config {}: not a libvirt domain: {e}", path.display())))?;
+    let domain = domain_xml::parse(&xml).map_err(|e| {
+        OcfError::configured(format!(
+            "config {}: not a libvirt domain: {e}",
+            path.display()
+        ))
+    })?;
     Ok(LoadedConfig { xml, domain })
 }
 
@@ -63,7 +74,10 @@ pub fn remember(state_dir: &Path, instance: &str, id: &Identity) {
     if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         let _ = fs::create_dir_all(state_dir);
         if let Err(e) = fs::write(&path, text) {
-            tracing::debug!("cannot remember the domain identity in {}: {e}", path.display());
+            tracing::debug!(
+                "cannot remember the domain identity in {}: {e}",
+                path.display()
+            );
         }
     }
 }
@@ -71,9 +85,17 @@ pub fn remember(state_dir: &Path, instance: &str, id: &Identity) {
 pub fn remembered(state_dir: &Path, instance: &str) -> Option<Identity> {
     let text = fs::read_to_string(cache_path(state_dir, instance)).ok()?;
     let field = |k: &str| {
-        text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(str::to_string).filter(|v| !v.is_empty())
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(str::to_string)
+            .filter(|v| !v.is_empty())
     };
-    Some(Identity { name: field("name")?, uuid: field("uuid"), emulator: field("emulator"), domain_type: field("type").unwrap_or_default() })
+    Some(Identity {
+        name: field("name")?,
+        uuid: field("uuid"),
+        emulator: field("emulator"),
+        domain_type: field("type").unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -83,7 +105,12 @@ mod tests {
     #[test]
     fn remembers_and_recalls() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let id = Identity { name: "vm1".into(), uuid: Some("u".into()), emulator: None, domain_type: "kvm".into() };
+        let id = Identity {
+            name: "vm1".into(),
+            uuid: Some("u".into()),
+            emulator: None,
+            domain_type: "kvm".into(),
+        };
         assert_eq!(remembered(dir.path(), "r1"), None);
         remember(dir.path(), "r1", &id);
         assert_eq!(remembered(dir.path(), "r1"), Some(id.clone()));
@@ -93,7 +120,9 @@ mod tests {
     #[test]
     fn unreadable_and_foreign_configs_have_distinct_codes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let e = load_config(&dir.path().join("missing.xml")).err().expect("missing");
+        let e = load_config(&dir.path().join("missing.xml"))
+            .err()
+            .expect("missing");
         assert_eq!(e.status, ocf::OcfStatus::ErrInstalled);
         let p = dir.path().join("net.xml");
         fs::write(&p, "<network><name>n</name></network>").expect("write");

@@ -26,7 +26,11 @@ pub enum LibvirtError {
     #[error("cannot connect to libvirt at {uri}: {message}")]
     Connect { uri: String, message: String },
     #[error("{what}: {message}")]
-    Call { what: String, kind: ErrorKind, message: String },
+    Call {
+        what: String,
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 /// The libvirt error codes the agent decides on.
@@ -40,11 +44,20 @@ pub enum ErrorKind {
 
 impl LibvirtError {
     pub fn is_no_domain(&self) -> bool {
-        matches!(self, LibvirtError::Call { kind: ErrorKind::NoDomain, .. })
+        matches!(
+            self,
+            LibvirtError::Call {
+                kind: ErrorKind::NoDomain,
+                ..
+            }
+        )
     }
     /// The daemon did not answer or could not be reached (as opposed to refusing a request).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, LibvirtError::Timeout { .. } | LibvirtError::Connect { .. })
+        matches!(
+            self,
+            LibvirtError::Timeout { .. } | LibvirtError::Connect { .. }
+        )
     }
 }
 
@@ -83,7 +96,9 @@ pub enum DomainStatus {
     Paused(PauseReason),
     ShuttingDown,
     /// Shut off; `migrated` when it left for another host.
-    ShutOff { migrated: bool },
+    ShutOff {
+        migrated: bool,
+    },
     Crashed,
     PmSuspended,
     NoState,
@@ -114,22 +129,26 @@ fn status_of(dom: &Domain) -> Result<DomainStatus, virt::error::Error> {
         },
         DomainState::Paused => {
             let why = match reason {
-                Some(DomainStateReason::Paused(r)) => match r.unwrap_or(DomainPausedReason::Unknown) {
-                    DomainPausedReason::User => PauseReason::User,
-                    DomainPausedReason::Migration
-                    | DomainPausedReason::Save
-                    | DomainPausedReason::Dump
-                    | DomainPausedReason::FromSnapshot
-                    | DomainPausedReason::ShuttingDown
-                    | DomainPausedReason::Snapshot
-                    | DomainPausedReason::StartingUp
-                    | DomainPausedReason::PostCopy => PauseReason::Operation,
-                    DomainPausedReason::IOError => PauseReason::IoError,
-                    DomainPausedReason::Watchdog => PauseReason::Watchdog,
-                    DomainPausedReason::Crashed => PauseReason::GuestCrashed,
-                    DomainPausedReason::PostCopyFailed => PauseReason::PostCopyFailed,
-                    DomainPausedReason::APIError | DomainPausedReason::Unknown => PauseReason::Unknown,
-                },
+                Some(DomainStateReason::Paused(r)) => {
+                    match r.unwrap_or(DomainPausedReason::Unknown) {
+                        DomainPausedReason::User => PauseReason::User,
+                        DomainPausedReason::Migration
+                        | DomainPausedReason::Save
+                        | DomainPausedReason::Dump
+                        | DomainPausedReason::FromSnapshot
+                        | DomainPausedReason::ShuttingDown
+                        | DomainPausedReason::Snapshot
+                        | DomainPausedReason::StartingUp
+                        | DomainPausedReason::PostCopy => PauseReason::Operation,
+                        DomainPausedReason::IOError => PauseReason::IoError,
+                        DomainPausedReason::Watchdog => PauseReason::Watchdog,
+                        DomainPausedReason::Crashed => PauseReason::GuestCrashed,
+                        DomainPausedReason::PostCopyFailed => PauseReason::PostCopyFailed,
+                        DomainPausedReason::APIError | DomainPausedReason::Unknown => {
+                            PauseReason::Unknown
+                        }
+                    }
+                }
                 _ => PauseReason::Unknown,
             };
             DomainStatus::Paused(why)
@@ -204,27 +223,32 @@ impl Hypervisor {
         let (ready_tx, ready_rx) = mpsc::channel::<Result<String, String>>();
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let open_uri = uri.map(str::to_string);
-        let spawned = thread::Builder::new().name("libvirt".into()).spawn(move || {
-            // libvirt prints every error on stderr by default; ours go to the exit reason.
-            virt::error::clear_error_callback();
-            match Connect::open(open_uri.as_deref()) {
-                Ok(conn) => {
-                    let actual = conn.uri().unwrap_or_default();
-                    if ready_tx.send(Ok(actual)).is_err() {
-                        return; // the caller gave up already
+        let spawned = thread::Builder::new()
+            .name("libvirt".into())
+            .spawn(move || {
+                // libvirt prints every error on stderr by default; ours go to the exit reason.
+                virt::error::clear_error_callback();
+                match Connect::open(open_uri.as_deref()) {
+                    Ok(conn) => {
+                        let actual = conn.uri().unwrap_or_default();
+                        if ready_tx.send(Ok(actual)).is_err() {
+                            return; // the caller gave up already
+                        }
+                        while let Ok(job) = job_rx.recv() {
+                            job(&conn);
+                        }
+                        drop(conn);
                     }
-                    while let Ok(job) = job_rx.recv() {
-                        job(&conn);
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.message().to_string()));
                     }
-                    drop(conn);
                 }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.message().to_string()));
-                }
-            }
-        });
+            });
         if let Err(e) = spawned {
-            return Err(LibvirtError::Connect { uri: shown, message: format!("cannot start a thread: {e}") });
+            return Err(LibvirtError::Connect {
+                uri: shown,
+                message: format!("cannot start a thread: {e}"),
+            });
         }
         match ready_rx.recv_timeout(deadline.remaining()) {
             Ok(Ok(actual)) => Ok(Hypervisor {
@@ -232,8 +256,14 @@ impl Hypervisor {
                 jobs: job_tx,
                 stuck: Arc::new(AtomicBool::new(false)),
             }),
-            Ok(Err(message)) => Err(LibvirtError::Connect { uri: shown, message }),
-            Err(_) => Err(LibvirtError::Timeout { what: "connect".into(), uri: shown }),
+            Ok(Err(message)) => Err(LibvirtError::Connect {
+                uri: shown,
+                message,
+            }),
+            Err(_) => Err(LibvirtError::Timeout {
+                what: "connect".into(),
+                uri: shown,
+            }),
         }
     }
 
@@ -248,7 +278,10 @@ impl Hypervisor {
         R: Send + 'static,
         F: FnOnce(&Connect) -> Result<R, virt::error::Error> + Send + 'static,
     {
-        let timeout = || LibvirtError::Timeout { what: what.to_string(), uri: self.uri.clone() };
+        let timeout = || LibvirtError::Timeout {
+            what: what.to_string(),
+            uri: self.uri.clone(),
+        };
         if self.stuck.load(Ordering::Relaxed) || deadline.expired() {
             return Err(timeout());
         }
@@ -261,7 +294,11 @@ impl Hypervisor {
         }
         match rx.recv_timeout(deadline.remaining()) {
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(LibvirtError::Call { what: what.to_string(), kind: kind_of(&e), message: e.message().to_string() }),
+            Ok(Err(e)) => Err(LibvirtError::Call {
+                what: what.to_string(),
+                kind: kind_of(&e),
+                message: e.message().to_string(),
+            }),
             Err(_) => {
                 self.stuck.store(true, Ordering::Relaxed);
                 Err(timeout())
@@ -275,7 +312,12 @@ impl Hypervisor {
     }
 
     /// The domain named `name` (or, failing that, with `uuid`), None when libvirt does not know it.
-    pub fn find(&self, name: &str, uuid: Option<&str>, deadline: Deadline) -> Result<Option<DomainFacts>, LibvirtError> {
+    pub fn find(
+        &self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainFacts>, LibvirtError> {
         let name = name.to_string();
         let uuid = uuid.map(str::to_string);
         let found = self.call("look up domain", deadline, move |c| {
@@ -309,7 +351,9 @@ impl Hypervisor {
     /// virDomainCreateXML: starts a transient domain.
     pub fn create_transient(&self, xml: &str, deadline: Deadline) -> Result<(), LibvirtError> {
         let xml = xml.to_string();
-        self.call("start domain", deadline, move |c| c.create_domain_xml(&xml, 0).map(|_| ()))
+        self.call("start domain", deadline, move |c| {
+            c.create_domain_xml(&xml, 0).map(|_| ())
+        })
     }
 
     /// virDomainRestoreFlags: starts a domain from a saved memory image, running (the image
@@ -317,11 +361,15 @@ impl Hypervisor {
     pub fn restore(&self, image: &str, deadline: Deadline) -> Result<(), LibvirtError> {
         const VIR_DOMAIN_SAVE_RUNNING: u32 = 2;
         let image = image.to_string();
-        self.call("restore domain", deadline, move |c| c.restore_domain_flags(&image, None, VIR_DOMAIN_SAVE_RUNNING))
+        self.call("restore domain", deadline, move |c| {
+            c.restore_domain_flags(&image, None, VIR_DOMAIN_SAVE_RUNNING)
+        })
     }
 
     pub fn shutdown(&self, name: &str, flags: u32, deadline: Deadline) -> Result<(), LibvirtError> {
-        self.with_domain("shut down domain", name, deadline, move |d| d.shutdown_flags(flags))
+        self.with_domain("shut down domain", name, deadline, move |d| {
+            d.shutdown_flags(flags)
+        })
     }
 
     pub fn destroy(&self, name: &str, deadline: Deadline) -> Result<(), LibvirtError> {
@@ -338,13 +386,18 @@ impl Hypervisor {
 
     /// The definition libvirt would use on the next start (with secrets, for save_config_on_stop).
     pub fn inactive_xml(&self, name: &str, deadline: Deadline) -> Result<String, LibvirtError> {
-        self.with_domain("read domain XML", name, deadline, |d| d.xml_desc(XML_INACTIVE | XML_SECURE))
+        self.with_domain("read domain XML", name, deadline, |d| {
+            d.xml_desc(XML_INACTIVE | XML_SECURE)
+        })
     }
 
     pub fn size(&self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError> {
         self.with_domain("read domain info", name, deadline, |d| {
             let info = d.info()?;
-            Ok(DomainSize { vcpus: info.nr_virt_cpu, max_memory_kib: info.max_mem })
+            Ok(DomainSize {
+                vcpus: info.nr_virt_cpu,
+                max_memory_kib: info.max_mem,
+            })
         })
     }
 
@@ -352,7 +405,12 @@ impl Hypervisor {
     /// The safe API has no virDomainSave; an external memory-only snapshot writes the same
     /// save-image format that virDomainRestore reads. The domain is paused first so that its
     /// disks do not move on after the memory image was taken, then destroyed.
-    pub fn save_memory(&self, name: &str, image: &str, deadline: Deadline) -> Result<(), LibvirtError> {
+    pub fn save_memory(
+        &self,
+        name: &str,
+        image: &str,
+        deadline: Deadline,
+    ) -> Result<(), LibvirtError> {
         let snapshot_xml = format!(
             "<domainsnapshot><name>paddock-save</name><memory snapshot='external' file='{}'/></domainsnapshot>",
             xml_escape(image),
@@ -375,7 +433,12 @@ impl Hypervisor {
     }
 
     /// Starts the libvirt virtual networks and storage pools a domain uses (start_resources).
-    pub fn start_resources(&self, networks: &[String], pools: &[String], deadline: Deadline) -> Result<(), LibvirtError> {
+    pub fn start_resources(
+        &self,
+        networks: &[String],
+        pools: &[String],
+        deadline: Deadline,
+    ) -> Result<(), LibvirtError> {
         let networks = networks.to_vec();
         let pools = pools.to_vec();
         self.call("start networks and storage pools", deadline, move |c| {
@@ -395,8 +458,15 @@ impl Hypervisor {
         })
     }
 
-    pub fn set_migration_downtime(&self, name: &str, ms: u64, deadline: Deadline) -> Result<(), LibvirtError> {
-        self.with_domain("set migration downtime", name, deadline, move |d| d.migrate_set_max_downtime(ms, 0))
+    pub fn set_migration_downtime(
+        &self,
+        name: &str,
+        ms: u64,
+        deadline: Deadline,
+    ) -> Result<(), LibvirtError> {
+        self.with_domain("set migration downtime", name, deadline, move |d| {
+            d.migrate_set_max_downtime(ms, 0)
+        })
     }
 
     /// Peer-to-peer migration of `name` to `dest_uri`, `migrate_uri` for the data stream.
@@ -416,10 +486,16 @@ impl Hypervisor {
             bandwidth: (bandwidth_mib_s > 0).then_some(bandwidth_mib_s),
             ..Default::default()
         };
-        self.with_domain("migrate domain", name, deadline, move |d| d.migrate_to_uri3(Some(&dest_uri), params, flags))
+        self.with_domain("migrate domain", name, deadline, move |d| {
+            d.migrate_to_uri3(Some(&dest_uri), params, flags)
+        })
     }
 
-    pub fn job_progress(&self, name: &str, deadline: Deadline) -> Result<JobProgress, LibvirtError> {
+    pub fn job_progress(
+        &self,
+        name: &str,
+        deadline: Deadline,
+    ) -> Result<JobProgress, LibvirtError> {
         self.with_domain("read job progress", name, deadline, |d| {
             let j = d.job_info()?;
             Ok(JobProgress {
@@ -432,7 +508,13 @@ impl Hypervisor {
         })
     }
 
-    fn with_domain<R, F>(&self, what: &str, name: &str, deadline: Deadline, f: F) -> Result<R, LibvirtError>
+    fn with_domain<R, F>(
+        &self,
+        what: &str,
+        name: &str,
+        deadline: Deadline,
+        f: F,
+    ) -> Result<R, LibvirtError>
     where
         R: Send + 'static,
         F: FnOnce(&Domain) -> Result<R, virt::error::Error> + Send + 'static,
@@ -448,15 +530,31 @@ impl Hypervisor {
 /// Adds `<disks>` with snapshot='no' for each disk target of `domain_xml` to `snapshot_xml`.
 fn disks_excluded(domain_xml: &str, snapshot_xml: &str) -> String {
     let targets = crate::domain_xml::parse(domain_xml)
-        .map(|c| c.disks.into_iter().map(|d| d.target).filter(|t| !t.is_empty()).collect::<Vec<_>>())
+        .map(|c| {
+            c.disks
+                .into_iter()
+                .map(|d| d.target)
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     if targets.is_empty() {
         return snapshot_xml.to_string();
     }
-    let disks: String = targets.iter().map(|t| format!("<disk name='{}' snapshot='no'/>", xml_escape(t))).collect();
-    snapshot_xml.replace("</domainsnapshot>", &format!("<disks>{disks}</disks></domainsnapshot>"))
+    let disks: String = targets
+        .iter()
+        .map(|t| format!("<disk name='{}' snapshot='no'/>", xml_escape(t)))
+        .collect();
+    snapshot_xml.replace(
+        "</domainsnapshot>",
+        &format!("<disks>{disks}</disks></domainsnapshot>"),
+    )
 }
 
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&apos;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+        .replace('"', "&quot;")
 }

@@ -60,9 +60,12 @@ pub fn monitor(ctx: &Context) -> Result<OcfStatus, OcfError> {
     };
     // Keep time for the process fallback when libvirt does not answer.
     let total = ctx.deadline.remaining();
-    let libvirt_deadline = Deadline::at(ctx.deadline.instant() - (total / 4).min(Duration::from_secs(2)));
-    let found = Hypervisor::connect(s.hypervisor.as_deref(), libvirt_deadline)
-        .and_then(|hv| hv.find(&id.name, id.uuid.as_deref(), libvirt_deadline).map(|f| (hv, f)));
+    let libvirt_deadline =
+        Deadline::at(ctx.deadline.instant() - (total / 4).min(Duration::from_secs(2)));
+    let found = Hypervisor::connect(s.hypervisor.as_deref(), libvirt_deadline).and_then(|hv| {
+        hv.find(&id.name, id.uuid.as_deref(), libvirt_deadline)
+            .map(|f| (hv, f))
+    });
     match found {
         Ok((_, None)) => Ok(OcfStatus::NotRunning),
         Ok((hv, Some(facts))) => {
@@ -79,26 +82,42 @@ pub fn monitor(ctx: &Context) -> Result<OcfStatus, OcfError> {
 /// libvirt did not answer: judge by the qemu process, and never loop waiting for libvirtd.
 fn process_fallback(id: &Identity, e: LibvirtError) -> Result<OcfStatus, OcfError> {
     if !id.is_qemu() {
-        return Err(OcfError::generic(format!("{}: cannot tell the state: {e}", id.name)));
+        return Err(OcfError::generic(format!(
+            "{}: cannot tell the state: {e}",
+            id.name
+        )));
     }
     let pids = process_check::qemu_pids(&id.name);
     if pids.is_empty() {
         tracing::warn!("{e}; no qemu process for {}: not running", id.name);
         Ok(OcfStatus::NotRunning)
     } else {
-        tracing::warn!("{e}; qemu process {pids:?} of {} runs: reporting running", id.name);
+        tracing::warn!(
+            "{e}; qemu process {pids:?} of {} runs: reporting running",
+            id.name
+        );
         Ok(OcfStatus::Success)
     }
 }
 
 fn update_utilization(ctx: &Context, s: &Settings, hv: &Hypervisor, name: &str) {
-    let want_any = s.autoset_cpu || s.autoset_hv_memory || s.autoset_host_memory || s.unset_cpu || s.unset_hv_memory || s.unset_host_memory;
+    let want_any = s.autoset_cpu
+        || s.autoset_hv_memory
+        || s.autoset_host_memory
+        || s.unset_cpu
+        || s.unset_hv_memory
+        || s.unset_host_memory;
     if !want_any || ctx.instance.is_empty() {
         return;
     }
     let step = ctx.deadline.capped(Duration::from_secs(10));
     match hv.size(name, step) {
-        Ok(size) => utilization::update(&ctx.instance, &ctx.state_dir, &utilization::wanted(s, size), step),
+        Ok(size) => utilization::update(
+            &ctx.instance,
+            &ctx.state_dir,
+            &utilization::wanted(s, size),
+            step,
+        ),
         Err(e) => tracing::debug!("utilization not updated: {e}"),
     }
 }
@@ -113,7 +132,10 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
     identity::remember(&ctx.state_dir, &ctx.instance, &id);
     let _ = fs::remove_file(utilization::cache_path(&ctx.state_dir, &ctx.instance));
     let hv = connect(&s, ctx.deadline)?;
-    if let Some(facts) = hv.find(&id.name, id.uuid.as_deref(), ctx.deadline).map_err(generic)? {
+    if let Some(facts) = hv
+        .find(&id.name, id.uuid.as_deref(), ctx.deadline)
+        .map_err(generic)?
+    {
         if facts.status.is_active() {
             classify(&id.name, facts.status)?;
             tracing::info!("{}: already running", id.name);
@@ -122,17 +144,30 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
         }
     }
     if s.start_resources {
-        hv.start_resources(&cfg.domain.networks, &cfg.domain.pools, ctx.deadline).map_err(generic)?;
+        hv.start_resources(&cfg.domain.networks, &cfg.domain.pools, ctx.deadline)
+            .map_err(generic)?;
     }
-    let image = s.snapshot_dir.as_deref().map(|d| snapshot_image(d, &id.name)).filter(|p| p.exists());
+    let image = s
+        .snapshot_dir
+        .as_deref()
+        .map(|d| snapshot_image(d, &id.name))
+        .filter(|p| p.exists());
     match &image {
         Some(image) => {
             tracing::info!("{}: restoring from {}", id.name, image.display());
             hv.restore(&image.to_string_lossy(), ctx.deadline)
-                .map_err(|e| OcfError::generic(format!("{}: restore from {} failed: {e}", id.name, image.display())))?;
+                .map_err(|e| {
+                    OcfError::generic(format!(
+                        "{}: restore from {} failed: {e}",
+                        id.name,
+                        image.display()
+                    ))
+                })?;
             let _ = fs::remove_file(image);
         }
-        None => hv.create_transient(&cfg.xml, ctx.deadline).map_err(generic)?,
+        None => hv
+            .create_transient(&cfg.xml, ctx.deadline)
+            .map_err(generic)?,
     }
     wait_running(&hv, &id, ctx.deadline)?;
     tracing::info!("{}: started", id.name);
@@ -143,16 +178,30 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
 /// Waits until libvirt reports the domain running.
 fn wait_running(hv: &Hypervisor, id: &Identity, deadline: Deadline) -> Result<(), OcfError> {
     loop {
-        match hv.find(&id.name, id.uuid.as_deref(), deadline).map_err(generic)? {
+        match hv
+            .find(&id.name, id.uuid.as_deref(), deadline)
+            .map_err(generic)?
+        {
             Some(f) if classify(&id.name, f.status)? == OcfStatus::Success => return Ok(()),
             Some(f) if !f.status.is_active() => {
-                return Err(OcfError::generic(format!("{}: stopped right after start ({:?})", id.name, f.status)))
+                return Err(OcfError::generic(format!(
+                    "{}: stopped right after start ({:?})",
+                    id.name, f.status
+                )))
             }
-            None => return Err(OcfError::generic(format!("{}: vanished right after start", id.name))),
+            None => {
+                return Err(OcfError::generic(format!(
+                    "{}: vanished right after start",
+                    id.name
+                )))
+            }
             Some(_) => {}
         }
         if deadline.expired() {
-            return Err(OcfError::generic(format!("{}: not running before the start timeout", id.name)));
+            return Err(OcfError::generic(format!(
+                "{}: not running before the start timeout",
+                id.name
+            )));
         }
         std::thread::sleep(POLL);
     }
@@ -189,7 +238,11 @@ pub fn stop(ctx: &Context) -> Result<(), OcfError> {
         match hv.save_memory(&facts.name, &image.to_string_lossy(), graceful_deadline) {
             Ok(()) => gone = wait_gone(&hv, &id, graceful_deadline)?,
             Err(e) => {
-                tracing::warn!("{}: saving to {} failed ({e}); shutting down instead", id.name, image.display());
+                tracing::warn!(
+                    "{}: saving to {} failed ({e}); shutting down instead",
+                    id.name,
+                    image.display()
+                );
                 let _ = fs::remove_file(&image);
             }
         }
@@ -197,7 +250,11 @@ pub fn stop(ctx: &Context) -> Result<(), OcfError> {
     // A paused guest cannot act on a shutdown request: straight to destroy.
     let paused = matches!(facts.status, DomainStatus::Paused(_));
     if paused && !s.force_stop {
-        tracing::info!("{}: paused ({:?}), no graceful shutdown possible", id.name, facts.status);
+        tracing::info!(
+            "{}: paused ({:?}), no graceful shutdown possible",
+            id.name,
+            facts.status
+        );
     }
     if !gone && !s.force_stop && !paused {
         gone = graceful_shutdown(&hv, &id, s.shutdown_flags, graceful_deadline)?;
@@ -211,24 +268,39 @@ pub fn stop(ctx: &Context) -> Result<(), OcfError> {
             Err(e) => tracing::warn!("{}: destroy: {e}", id.name),
         }
         if !wait_gone(&hv, &id, ctx.deadline)? {
-            return Err(OcfError::generic(format!("{}: still running after destroy", id.name)));
+            return Err(OcfError::generic(format!(
+                "{}: still running after destroy",
+                id.name
+            )));
         }
     }
     tracing::info!("{}: stopped", id.name);
     Ok(())
 }
 
-fn active(hv: &Hypervisor, id: &Identity, deadline: Deadline) -> Result<Option<DomainFacts>, OcfError> {
-    Ok(hv.find(&id.name, id.uuid.as_deref(), deadline).map_err(generic)?.filter(|f| f.status.is_active()))
+fn active(
+    hv: &Hypervisor,
+    id: &Identity,
+    deadline: Deadline,
+) -> Result<Option<DomainFacts>, OcfError> {
+    Ok(hv
+        .find(&id.name, id.uuid.as_deref(), deadline)
+        .map_err(generic)?
+        .filter(|f| f.status.is_active()))
 }
 
 /// Asks the guest to shut down (again every few seconds: an early ACPI press can be lost while
 /// the guest boots) and waits until it is gone or `deadline`. Returns whether it is gone.
-fn graceful_shutdown(hv: &Hypervisor, id: &Identity, flags: u32, deadline: Deadline) -> Result<bool, OcfError> {
+fn graceful_shutdown(
+    hv: &Hypervisor,
+    id: &Identity,
+    flags: u32,
+    deadline: Deadline,
+) -> Result<bool, OcfError> {
     const RESEND: Duration = Duration::from_secs(2);
     let mut last_request: Option<Instant> = None;
     loop {
-        if last_request.map_or(true, |t| t.elapsed() >= RESEND) {
+        if !matches!(last_request, Some(t) if t.elapsed() < RESEND) {
             last_request = Some(Instant::now());
             match hv.shutdown(&id.name, flags, deadline) {
                 Ok(()) => tracing::info!("{}: shutdown requested (flags {flags})", id.name),
@@ -275,10 +347,18 @@ fn save_config(hv: &Hypervisor, s: &Settings, id: &Identity, deadline: Deadline)
     let tmp = s.config.with_extension("paddock-tmp");
     let result = fs::write(&tmp, xml).and_then(|()| fs::rename(&tmp, &s.config));
     match result {
-        Ok(()) => tracing::info!("{}: saved its definition to {}", id.name, s.config.display()),
+        Ok(()) => tracing::info!(
+            "{}: saved its definition to {}",
+            id.name,
+            s.config.display()
+        ),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            tracing::warn!("{}: cannot save config to {}: {e}", id.name, s.config.display())
+            tracing::warn!(
+                "{}: cannot save config to {}: {e}",
+                id.name,
+                s.config.display()
+            )
         }
     }
 }
@@ -315,8 +395,14 @@ pub fn migrate_to(ctx: &Context) -> Result<(), OcfError> {
     }
     if s.start_resources {
         if let Ok(cfg) = identity::load_config(&s.config) {
-            let remote = Hypervisor::connect(Some(&plan.dest_uri), ctx.deadline.capped(Duration::from_secs(10))).map_err(generic)?;
-            remote.start_resources(&cfg.domain.networks, &cfg.domain.pools, ctx.deadline).map_err(generic)?;
+            let remote = Hypervisor::connect(
+                Some(&plan.dest_uri),
+                ctx.deadline.capped(Duration::from_secs(10)),
+            )
+            .map_err(generic)?;
+            remote
+                .start_resources(&cfg.domain.networks, &cfg.domain.pools, ctx.deadline)
+                .map_err(generic)?;
         }
     }
     migration::migrate(&hv, s.hypervisor.as_deref(), &plan, ctx.deadline)
@@ -324,29 +410,46 @@ pub fn migrate_to(ctx: &Context) -> Result<(), OcfError> {
 
 pub fn migrate_from(ctx: &Context) -> Result<(), OcfError> {
     let s = Settings::from_context(ctx)?;
-    let source = ctx.meta("migrate_source").unwrap_or("the source").to_string();
+    let source = ctx
+        .meta("migrate_source")
+        .unwrap_or("the source")
+        .to_string();
     let id = identity_for_status(ctx, &s)?;
     let hv = connect(&s, ctx.deadline)?;
     // migrate_from runs after migrate_to finished at the source, so the domain is here already;
     // an absent domain gets a short grace only (VirtualDomain waits here forever).
     let absent_deadline = ctx.deadline.capped(Duration::from_secs(5));
     loop {
-        match hv.find(&id.name, id.uuid.as_deref(), ctx.deadline).map_err(generic)? {
+        match hv
+            .find(&id.name, id.uuid.as_deref(), ctx.deadline)
+            .map_err(generic)?
+        {
             // Paused for the incoming migration counts only once libvirt resumed it.
             Some(f) if matches!(f.status, DomainStatus::Running | DomainStatus::Blocked) => break,
             Some(f) if !matches!(f.status, DomainStatus::Paused(_)) => {
-                if classify(&id.name, f.status)? == OcfStatus::NotRunning && absent_deadline.expired() {
-                    return Err(OcfError::generic(format!("{}: not running here after migration from {source}", id.name)));
+                // A failed state is reported at once; shut off gets the short grace.
+                let state = classify(&id.name, f.status)?;
+                if state == OcfStatus::NotRunning && absent_deadline.expired() {
+                    return Err(OcfError::generic(format!(
+                        "{}: not running here after migration from {source}",
+                        id.name
+                    )));
                 }
             }
             Some(_) => {}
             None if absent_deadline.expired() => {
-                return Err(OcfError::generic(format!("{}: did not arrive here from {source}", id.name)));
+                return Err(OcfError::generic(format!(
+                    "{}: did not arrive here from {source}",
+                    id.name
+                )));
             }
             None => {}
         }
         if ctx.deadline.expired() {
-            return Err(OcfError::generic(format!("{}: not running here after migration from {source}", id.name)));
+            return Err(OcfError::generic(format!(
+                "{}: not running here after migration from {source}",
+                id.name
+            )));
         }
         std::thread::sleep(POLL);
     }
@@ -365,20 +468,32 @@ pub fn validate(ctx: &Context) -> Result<(), OcfError> {
     migration::parse_migrate_options(s.migrate_options.as_deref())?;
     let cfg = identity::load_config(&s.config)?;
     if let Some(emulator) = &cfg.domain.emulator {
-        let ok = fs::metadata(emulator).map(|m| m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0);
+        let ok = fs::metadata(emulator).map(|m| {
+            m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+        });
         if !matches!(ok, Ok(true)) {
-            return Err(OcfError::installed(format!("{}: emulator {emulator} is not an executable file", cfg.domain.name)));
+            return Err(OcfError::installed(format!(
+                "{}: emulator {emulator} is not an executable file",
+                cfg.domain.name
+            )));
         }
     }
     if let Some(dir) = &s.snapshot_dir {
         if !dir.is_dir() {
-            return Err(OcfError::configured(format!("snapshot directory {} does not exist", dir.display())));
+            return Err(OcfError::configured(format!(
+                "snapshot directory {} does not exist",
+                dir.display()
+            )));
         }
     }
     let hv = connect(&s, ctx.deadline)?;
     hv.ping(ctx.deadline).map_err(generic)?;
     if ctx.check_level >= 10 {
-        let problems = shared_storage::problems(&cfg.domain.disks, &s.shared_storage, &shared_storage::read_mounts());
+        let problems = shared_storage::problems(
+            &cfg.domain.disks,
+            &s.shared_storage,
+            &shared_storage::read_mounts(),
+        );
         if !problems.is_empty() {
             return Err(OcfError::configured(format!(
                 "{}: storage not shared between nodes: {}",
@@ -405,8 +520,17 @@ mod tests {
 
     #[test]
     fn destroy_keeps_at_least_ten_seconds_or_a_fifth() {
-        assert_eq!(destroy_reserve(Duration::from_secs(90)), Duration::from_secs(18));
-        assert_eq!(destroy_reserve(Duration::from_secs(30)), Duration::from_secs(10));
-        assert_eq!(destroy_reserve(Duration::from_secs(5)), Duration::from_secs(5));
+        assert_eq!(
+            destroy_reserve(Duration::from_secs(90)),
+            Duration::from_secs(18)
+        );
+        assert_eq!(
+            destroy_reserve(Duration::from_secs(30)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            destroy_reserve(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
     }
 }

@@ -54,7 +54,8 @@ fn with_suffix(node: &str, suffix: Option<&str>) -> String {
 
 fn valid_user(user: &str) -> bool {
     let mut chars = user.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The libvirt URI of the target hypervisor. `local_uri` is the hypervisor URI in use here.
@@ -62,16 +63,21 @@ pub fn remote_uri(s: &Settings, target: &str, local_uri: &str) -> Result<String,
     if let Some(template) = &s.remoteuri {
         return Ok(template.replace("%n", target));
     }
-    let (scheme, rest) = local_uri
-        .split_once("://")
-        .ok_or_else(|| OcfError::configured(format!("cannot derive the target URI from '{local_uri}'; set remoteuri")))?;
+    let (scheme, rest) = local_uri.split_once("://").ok_or_else(|| {
+        OcfError::configured(format!(
+            "cannot derive the target URI from '{local_uri}'; set remoteuri"
+        ))
+    })?;
     let scheme = match &s.migration_transport {
         Some(t) => format!("{}+{t}", scheme.split('+').next().unwrap_or(scheme)),
         None => scheme.to_string(),
     };
     // rest = "[user@]host[:port]/path[?query]"
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let port = authority.rsplit_once(':').map(|(_, p)| p).filter(|p| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty());
+    let port = authority
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty());
     let mut host = with_suffix(target, s.migration_network_suffix.as_deref());
     if let Some(user) = s.migration_user.as_deref().filter(|u| valid_user(u)) {
         host = format!("{user}@{host}");
@@ -81,7 +87,12 @@ pub fn remote_uri(s: &Settings, target: &str, local_uri: &str) -> Result<String,
 }
 
 /// The URI of the migration data stream, None to let libvirt choose.
-pub fn migrate_uri(s: &Settings, options: &MigrateOptions, target: &str, local_uri: &str) -> Option<String> {
+pub fn migrate_uri(
+    s: &Settings,
+    options: &MigrateOptions,
+    target: &str,
+    local_uri: &str,
+) -> Option<String> {
     if let Some(t) = &s.migrateuri {
         return Some(t.replace("%n", target));
     }
@@ -112,13 +123,22 @@ pub struct MigrationPlan {
     pub downtime_ms: u64,
 }
 
-pub fn migrate(hv: &Hypervisor, local_uri: Option<&str>, plan: &MigrationPlan, deadline: Deadline) -> Result<(), OcfError> {
+pub fn migrate(
+    hv: &Hypervisor,
+    local_uri: Option<&str>,
+    plan: &MigrationPlan,
+    deadline: Deadline,
+) -> Result<(), OcfError> {
     let started = Instant::now();
     // A second connection for progress, so polling does not queue behind the migration call.
     let poll_hv = Hypervisor::connect(local_uri, deadline.capped(Duration::from_secs(5))).ok();
     if plan.downtime_ms > 0 {
         // Before the job starts qemu takes it as a migration parameter; retried during the job.
-        if let Err(e) = hv.set_migration_downtime(&plan.name, plan.downtime_ms, deadline.capped(Duration::from_secs(5))) {
+        if let Err(e) = hv.set_migration_downtime(
+            &plan.name,
+            plan.downtime_ms,
+            deadline.capped(Duration::from_secs(5)),
+        ) {
             tracing::debug!("setting migration downtime before the job: {e}");
         }
     }
@@ -135,18 +155,35 @@ pub fn migrate(hv: &Hypervisor, local_uri: Option<&str>, plan: &MigrationPlan, d
     );
     let flags = migrate_flags::LIVE | migrate_flags::PEER2PEER | plan.flags;
     let result = std::thread::scope(|scope| {
-        let job = scope.spawn(|| hv.migrate_p2p(&plan.name, &plan.dest_uri, plan.migrate_uri.as_deref(), plan.bandwidth_mib_s, flags, job_deadline));
+        let job = scope.spawn(|| {
+            hv.migrate_p2p(
+                &plan.name,
+                &plan.dest_uri,
+                plan.migrate_uri.as_deref(),
+                plan.bandwidth_mib_s,
+                flags,
+                job_deadline,
+            )
+        });
         let mut downtime_set = plan.downtime_ms == 0;
         let mut last_log = Instant::now();
         while !job.is_finished() {
             std::thread::sleep(Duration::from_millis(100));
             let Some(p) = poll_hv.as_ref() else { continue };
             if !downtime_set {
-                downtime_set = p.set_migration_downtime(&plan.name, plan.downtime_ms, job_deadline.capped(Duration::from_secs(2))).is_ok();
+                downtime_set = p
+                    .set_migration_downtime(
+                        &plan.name,
+                        plan.downtime_ms,
+                        job_deadline.capped(Duration::from_secs(2)),
+                    )
+                    .is_ok();
             }
             if last_log.elapsed() >= Duration::from_secs(1) {
                 last_log = Instant::now();
-                if let Ok(j) = p.job_progress(&plan.name, job_deadline.capped(Duration::from_secs(1))) {
+                if let Ok(j) =
+                    p.job_progress(&plan.name, job_deadline.capped(Duration::from_secs(1)))
+                {
                     if j.active && j.data_total > 0 {
                         tracing::info!(
                             "{}: migration {}% ({} of {} MiB, {} MiB remaining, {} ms)",
@@ -161,18 +198,31 @@ pub fn migrate(hv: &Hypervisor, local_uri: Option<&str>, plan: &MigrationPlan, d
                 }
             }
         }
-        job.join().unwrap_or_else(|_| Err(LibvirtError::Timeout { what: "migrate domain".into(), uri: plan.dest_uri.clone() }))
+        job.join().unwrap_or_else(|_| {
+            Err(LibvirtError::Timeout {
+                what: "migrate domain".into(),
+                uri: plan.dest_uri.clone(),
+            })
+        })
     });
     match result {
         Ok(()) => {
-            tracing::info!("{}: live migration to {} done in {} ms", plan.name, plan.dest_uri, started.elapsed().as_millis());
+            tracing::info!(
+                "{}: live migration to {} done in {} ms",
+                plan.name,
+                plan.dest_uri,
+                started.elapsed().as_millis()
+            );
             Ok(())
         }
         Err(e) => {
             if matches!(e, LibvirtError::Timeout { .. }) {
                 abandon(plan, deadline);
             }
-            Err(OcfError::generic(format!("{}: live migration to {} failed: {e}", plan.name, plan.dest_uri)))
+            Err(OcfError::generic(format!(
+                "{}: live migration to {} failed: {e}",
+                plan.name, plan.dest_uri
+            )))
         }
     }
 }
@@ -183,13 +233,30 @@ fn abandon(plan: &MigrationPlan, deadline: Deadline) {
     match Hypervisor::connect(Some(&plan.dest_uri), step) {
         Ok(dest) => match dest.find(&plan.name, None, step) {
             Ok(Some(d)) if d.status.is_active() => match dest.destroy(&plan.name, step) {
-                Ok(()) => tracing::warn!("{}: migration timed out; destroyed the incoming domain at {}", plan.name, plan.dest_uri),
-                Err(e) => tracing::warn!("{}: migration timed out; cannot destroy the incoming domain: {e}", plan.name),
+                Ok(()) => tracing::warn!(
+                    "{}: migration timed out; destroyed the incoming domain at {}",
+                    plan.name,
+                    plan.dest_uri
+                ),
+                Err(e) => tracing::warn!(
+                    "{}: migration timed out; cannot destroy the incoming domain: {e}",
+                    plan.name
+                ),
             },
-            Ok(_) => tracing::warn!("{}: migration timed out; no incoming domain at {}", plan.name, plan.dest_uri),
-            Err(e) => tracing::warn!("{}: migration timed out; target unreachable: {e}", plan.name),
+            Ok(_) => tracing::warn!(
+                "{}: migration timed out; no incoming domain at {}",
+                plan.name,
+                plan.dest_uri
+            ),
+            Err(e) => tracing::warn!(
+                "{}: migration timed out; target unreachable: {e}",
+                plan.name
+            ),
         },
-        Err(e) => tracing::warn!("{}: migration timed out; target unreachable: {e}", plan.name),
+        Err(e) => tracing::warn!(
+            "{}: migration timed out; target unreachable: {e}",
+            plan.name
+        ),
     }
 }
 
@@ -206,17 +273,44 @@ mod tests {
 
     #[test]
     fn remote_uri_like_virtualdomain() {
-        assert_eq!(remote_uri(&settings(&[]), "node2", "qemu:///system").ok().as_deref(), Some("qemu://node2/system"));
         assert_eq!(
-            remote_uri(&settings(&[("migration_transport", "ssh")]), "node2", "qemu:///system").ok().as_deref(),
+            remote_uri(&settings(&[]), "node2", "qemu:///system")
+                .ok()
+                .as_deref(),
+            Some("qemu://node2/system")
+        );
+        assert_eq!(
+            remote_uri(
+                &settings(&[("migration_transport", "ssh")]),
+                "node2",
+                "qemu:///system"
+            )
+            .ok()
+            .as_deref(),
             Some("qemu+ssh://node2/system")
         );
         assert_eq!(
-            remote_uri(&settings(&[("migration_transport", "tcp"), ("migration_network_suffix", "-mig"), ("migration_user", "ha")]), "node2.example.com", "qemu+ssh://node1.example.com:2222/system").ok().as_deref(),
+            remote_uri(
+                &settings(&[
+                    ("migration_transport", "tcp"),
+                    ("migration_network_suffix", "-mig"),
+                    ("migration_user", "ha")
+                ]),
+                "node2.example.com",
+                "qemu+ssh://node1.example.com:2222/system"
+            )
+            .ok()
+            .as_deref(),
             Some("qemu+tcp://ha@node2-mig.example.com:2222/system")
         );
         assert_eq!(
-            remote_uri(&settings(&[("remoteuri", "qemu+tcp://%n:16509/system")]), "node2", "qemu:///system").ok().as_deref(),
+            remote_uri(
+                &settings(&[("remoteuri", "qemu+tcp://%n:16509/system")]),
+                "node2",
+                "qemu:///system"
+            )
+            .ok()
+            .as_deref(),
             Some("qemu+tcp://node2:16509/system")
         );
         assert!(remote_uri(&settings(&[]), "node2", "bogus").is_err());
@@ -225,13 +319,34 @@ mod tests {
     #[test]
     fn migrate_uri_from_parameter_options_or_suffix() {
         let none = MigrateOptions::default();
-        assert_eq!(migrate_uri(&settings(&[]), &none, "n2", "qemu:///system"), None);
-        assert_eq!(migrate_uri(&settings(&[("migrateuri", "tcp://%n-mig:49152")]), &none, "n2", "qemu:///system").as_deref(), Some("tcp://n2-mig:49152"));
+        assert_eq!(
+            migrate_uri(&settings(&[]), &none, "n2", "qemu:///system"),
+            None
+        );
+        assert_eq!(
+            migrate_uri(
+                &settings(&[("migrateuri", "tcp://%n-mig:49152")]),
+                &none,
+                "n2",
+                "qemu:///system"
+            )
+            .as_deref(),
+            Some("tcp://n2-mig:49152")
+        );
         let o = parse_migrate_options(Some("--unsafe --migrateuri=tcp://%n.mig")).expect("valid");
         assert_eq!(o.flags, migrate_flags::UNSAFE);
-        assert_eq!(migrate_uri(&settings(&[]), &o, "n2", "qemu:///system").as_deref(), Some("tcp://n2.mig"));
         assert_eq!(
-            migrate_uri(&settings(&[("migration_network_suffix", "-m"), ("migrateport", "49200")]), &none, "n2.lan", "qemu:///system").as_deref(),
+            migrate_uri(&settings(&[]), &o, "n2", "qemu:///system").as_deref(),
+            Some("tcp://n2.mig")
+        );
+        assert_eq!(
+            migrate_uri(
+                &settings(&[("migration_network_suffix", "-m"), ("migrateport", "49200")]),
+                &none,
+                "n2.lan",
+                "qemu:///system"
+            )
+            .as_deref(),
             Some("tcp:n2-m.lan:49200")
         );
     }
@@ -241,6 +356,11 @@ mod tests {
         let e = parse_migrate_options(Some("--unsafe --copy-storage-all")).unwrap_err();
         assert_eq!(e.status, ocf::OcfStatus::ErrConfigured);
         assert!(e.reason.contains("--copy-storage-all"));
-        assert_eq!(parse_migrate_options(Some("--live --p2p --compressed --auto-converge")).map(|o| o.flags).ok(), Some(migrate_flags::COMPRESSED | migrate_flags::AUTO_CONVERGE));
+        assert_eq!(
+            parse_migrate_options(Some("--live --p2p --compressed --auto-converge"))
+                .map(|o| o.flags)
+                .ok(),
+            Some(migrate_flags::COMPRESSED | migrate_flags::AUTO_CONVERGE)
+        );
     }
 }

@@ -6,12 +6,30 @@ use ocf::{Context, OcfError, ParamType, ParameterSpec};
 
 use crate::libvirt::shutdown_flags;
 
-const fn boolean(name: &'static str, default: Option<&'static str>, shortdesc: &'static str, longdesc: &'static str) -> ParameterSpec {
-    ParameterSpec { kind: ParamType::Boolean, default, ..ParameterSpec::string(name, shortdesc, longdesc) }
+const fn boolean(
+    name: &'static str,
+    default: Option<&'static str>,
+    shortdesc: &'static str,
+    longdesc: &'static str,
+) -> ParameterSpec {
+    ParameterSpec {
+        kind: ParamType::Boolean,
+        default,
+        ..ParameterSpec::string(name, shortdesc, longdesc)
+    }
 }
 
-const fn integer(name: &'static str, default: Option<&'static str>, shortdesc: &'static str, longdesc: &'static str) -> ParameterSpec {
-    ParameterSpec { kind: ParamType::Integer, default, ..ParameterSpec::string(name, shortdesc, longdesc) }
+const fn integer(
+    name: &'static str,
+    default: Option<&'static str>,
+    shortdesc: &'static str,
+    longdesc: &'static str,
+) -> ParameterSpec {
+    ParameterSpec {
+        kind: ParamType::Integer,
+        default,
+        ..ParameterSpec::string(name, shortdesc, longdesc)
+    }
 }
 
 /// VirtualDomain parameters this agent does not implement: accepted only at their default value.
@@ -130,7 +148,10 @@ pub struct Settings {
 }
 
 fn non_empty(ctx: &Context, name: &str) -> Option<String> {
-    ctx.param(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    ctx.param(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// libvirt's shutdown modes by virsh name.
@@ -160,23 +181,31 @@ impl Settings {
         for (name, why) in UNSUPPORTED {
             let set = match ctx.param(name).map(str::trim) {
                 None | Some("") => false,
-                Some(v) if *name == "stateless" || *name == "sync_config_on_stop" => {
-                    !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no" | "n" | "off")
-                }
+                Some(v) if *name == "stateless" || *name == "sync_config_on_stop" => !matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "0" | "false" | "no" | "n" | "off"
+                ),
                 Some(_) => true,
             };
             if set {
-                return Err(OcfError::configured(format!("parameter '{name}' is not supported: {why}")));
+                return Err(OcfError::configured(format!(
+                    "parameter '{name}' is not supported: {why}"
+                )));
             }
         }
         let config = PathBuf::from(ctx.required_param("config")?);
         if !config.is_absolute() {
-            return Err(OcfError::configured(format!("parameter 'config': '{}' is not an absolute path", config.display())));
+            return Err(OcfError::configured(format!(
+                "parameter 'config': '{}' is not an absolute path",
+                config.display()
+            )));
         }
         let snapshot_dir = non_empty(ctx, "snapshot").map(PathBuf::from);
         let force_stop = ctx.param_bool("force_stop")?;
         if force_stop && snapshot_dir.is_some() {
-            return Err(OcfError::configured("parameters 'snapshot' and 'force_stop' cannot be used together"));
+            return Err(OcfError::configured(
+                "parameters 'snapshot' and 'force_stop' cannot be used together",
+            ));
         }
         let shared_storage = non_empty(ctx, "shared_storage")
             .map(|v| v.split_whitespace().map(PathBuf::from).collect())
@@ -216,7 +245,11 @@ mod tests {
     fn ctx(extra: &[(&str, &str)]) -> Context {
         let mut p: Vec<(&str, &str)> = extra.to_vec();
         p.push(("config", "/etc/vm/a.xml"));
-        p.extend(table().iter().filter_map(|s| s.default.map(|d| (s.name, d))));
+        p.extend(
+            table()
+                .iter()
+                .filter_map(|s| s.default.map(|d| (s.name, d))),
+        );
         Context::for_test("start", &p)
     }
 
@@ -225,7 +258,14 @@ mod tests {
         let s = Settings::from_context(&ctx(&[])).expect("defaults are valid");
         assert!(!s.force_stop && s.autoset_cpu && s.autoset_hv_memory && s.autoset_host_memory);
         assert!(!s.unset_cpu && !s.start_resources && !s.save_config_on_stop);
-        assert_eq!((s.migration_downtime_ms, s.migration_speed_mib_s, s.shutdown_flags), (0, 0, 0));
+        assert_eq!(
+            (
+                s.migration_downtime_ms,
+                s.migration_speed_mib_s,
+                s.shutdown_flags
+            ),
+            (0, 0, 0)
+        );
         assert_eq!(s.snapshot_dir, None);
     }
 
@@ -244,21 +284,34 @@ mod tests {
 
     #[test]
     fn unsupported_virtualdomain_parameters_are_rejected_when_set() {
-        for (k, v) in [("monitor_scripts", "/bin/true"), ("stateless", "true"), ("backingfile", "/x.qcow2"), ("sync_config_on_stop", "1")] {
+        for (k, v) in [
+            ("monitor_scripts", "/bin/true"),
+            ("stateless", "true"),
+            ("backingfile", "/x.qcow2"),
+            ("sync_config_on_stop", "1"),
+        ] {
             let e = Settings::from_context(&ctx(&[(k, v)])).unwrap_err();
             assert_eq!(e.status, ocf::OcfStatus::ErrConfigured);
             assert!(e.reason.contains(k), "{}", e.reason);
         }
-        assert!(Settings::from_context(&ctx(&[("stateless", "false"), ("sync_config_on_stop", "0")])).is_ok());
+        assert!(Settings::from_context(&ctx(&[
+            ("stateless", "false"),
+            ("sync_config_on_stop", "0")
+        ]))
+        .is_ok());
     }
 
     #[test]
     fn snapshot_with_force_stop_and_relative_config_are_errors() {
-        let e = Settings::from_context(&ctx(&[("snapshot", "/s"), ("force_stop", "1")])).unwrap_err();
+        let e =
+            Settings::from_context(&ctx(&[("snapshot", "/s"), ("force_stop", "1")])).unwrap_err();
         assert_eq!(e.status, ocf::OcfStatus::ErrConfigured);
         let mut c = ctx(&[]);
         c.params.retain(|(k, _)| k != "config");
         c.params.insert(0, ("config".into(), "vm.xml".into()));
-        assert_eq!(Settings::from_context(&c).unwrap_err().status, ocf::OcfStatus::ErrConfigured);
+        assert_eq!(
+            Settings::from_context(&c).unwrap_err().status,
+            ocf::OcfStatus::ErrConfigured
+        );
     }
 }

@@ -16,14 +16,31 @@ pub struct Mount {
 
 /// Filesystem types whose content is the same on every node.
 pub fn is_shared_fstype(fstype: &str) -> bool {
-    matches!(fstype, "nfs" | "nfs4" | "cifs" | "smb3" | "smbfs" | "glusterfs" | "ceph" | "gfs2" | "ocfs2" | "lustre" | "beegfs" | "gpfs")
-        || fstype.starts_with("fuse.")
+    matches!(
+        fstype,
+        "nfs"
+            | "nfs4"
+            | "cifs"
+            | "smb3"
+            | "smbfs"
+            | "glusterfs"
+            | "ceph"
+            | "gfs2"
+            | "ocfs2"
+            | "lustre"
+            | "beegfs"
+            | "gpfs"
+    ) || fstype.starts_with("fuse.")
 }
 
 /// Block devices that are network storage by nature.
 fn is_network_block_device(dev: &str) -> bool {
     let base = dev.rsplit('/').next().unwrap_or(dev);
-    base.starts_with("rbd") || base.starts_with("nbd") || base.starts_with("drbd") || dev.contains("-iscsi-") || dev.starts_with("/dev/rbd/")
+    base.starts_with("rbd")
+        || base.starts_with("nbd")
+        || base.starts_with("drbd")
+        || dev.contains("-iscsi-")
+        || dev.starts_with("/dev/rbd/")
 }
 
 /// Reads the mount table (mount point, filesystem type) of this process.
@@ -37,7 +54,10 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     let (left, right) = line.split_once(" - ")?;
     let point = left.split(' ').nth(4)?;
     let fstype = right.split(' ').next()?;
-    Some(Mount { point: PathBuf::from(unescape_octal(point)), fstype: fstype.to_string() })
+    Some(Mount {
+        point: PathBuf::from(unescape_octal(point)),
+        fstype: fstype.to_string(),
+    })
 }
 
 /// mountinfo escapes space, tab, newline and backslash as \ooo.
@@ -46,7 +66,10 @@ fn unescape_octal(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -84,7 +107,11 @@ fn under_shared_path(path: &Path, shared: &[PathBuf]) -> bool {
 
 /// Why one disk is not known to be shared, or None when it is.
 pub fn disk_problem(disk: &Disk, shared: &[PathBuf], mounts: &[Mount]) -> Option<String> {
-    let name = if disk.target.is_empty() { "disk" } else { disk.target.as_str() };
+    let name = if disk.target.is_empty() {
+        "disk"
+    } else {
+        disk.target.as_str()
+    };
     let source = disk.source.as_ref()?; // an empty CD-ROM drive holds nothing
     match source {
         DiskSource::Network { .. } => None,
@@ -114,7 +141,10 @@ pub fn disk_problem(disk: &Disk, shared: &[PathBuf], mounts: &[Mount]) -> Option
 
 /// All problems of a domain's disks, empty when every disk is on shared storage.
 pub fn problems(disks: &[Disk], shared: &[PathBuf], mounts: &[Mount]) -> Vec<String> {
-    disks.iter().filter_map(|d| disk_problem(d, shared, mounts)).collect()
+    disks
+        .iter()
+        .filter_map(|d| disk_problem(d, shared, mounts))
+        .collect()
 }
 
 #[cfg(test)]
@@ -123,15 +153,30 @@ mod tests {
 
     fn mounts() -> Vec<Mount> {
         vec![
-            Mount { point: "/".into(), fstype: "ext4".into() },
-            Mount { point: "/srv/nfs".into(), fstype: "nfs4".into() },
-            Mount { point: "/srv/gluster".into(), fstype: "fuse.glusterfs".into() },
-            Mount { point: "/srv/nfs/local".into(), fstype: "xfs".into() },
+            Mount {
+                point: "/".into(),
+                fstype: "ext4".into(),
+            },
+            Mount {
+                point: "/srv/nfs".into(),
+                fstype: "nfs4".into(),
+            },
+            Mount {
+                point: "/srv/gluster".into(),
+                fstype: "fuse.glusterfs".into(),
+            },
+            Mount {
+                point: "/srv/nfs/local".into(),
+                fstype: "xfs".into(),
+            },
         ]
     }
 
     fn file(p: &str) -> Disk {
-        Disk { target: "vda".into(), source: Some(DiskSource::File(p.into())) }
+        Disk {
+            target: "vda".into(),
+            source: Some(DiskSource::File(p.into())),
+        }
     }
 
     #[test]
@@ -139,11 +184,23 @@ mod tests {
         let m = mounts();
         assert_eq!(disk_problem(&file("/srv/nfs/vm.qcow2"), &[], &m), None);
         assert_eq!(disk_problem(&file("/srv/gluster/a/vm.raw"), &[], &m), None);
-        let rbd = Disk { target: "vdb".into(), source: Some(DiskSource::Network { protocol: "rbd".into(), name: "p/i".into() }) };
+        let rbd = Disk {
+            target: "vdb".into(),
+            source: Some(DiskSource::Network {
+                protocol: "rbd".into(),
+                name: "p/i".into(),
+            }),
+        };
         assert_eq!(disk_problem(&rbd, &[], &m), None);
-        let dev = Disk { target: "vdc".into(), source: Some(DiskSource::Block("/dev/rbd0".into())) };
+        let dev = Disk {
+            target: "vdc".into(),
+            source: Some(DiskSource::Block("/dev/rbd0".into())),
+        };
         assert_eq!(disk_problem(&dev, &[], &m), None);
-        let cdrom = Disk { target: "hdc".into(), source: None };
+        let cdrom = Disk {
+            target: "hdc".into(),
+            source: None,
+        };
         assert_eq!(disk_problem(&cdrom, &[], &m), None);
     }
 
@@ -152,19 +209,45 @@ mod tests {
         let m = mounts();
         let p = disk_problem(&file("/var/lib/libvirt/images/vm.qcow2"), &[], &m).expect("local");
         assert!(p.contains("vda") && p.contains("ext4"), "{p}");
-        let p = disk_problem(&file("/srv/nfs/local/vm.qcow2"), &[], &m).expect("nested local mount");
+        let p =
+            disk_problem(&file("/srv/nfs/local/vm.qcow2"), &[], &m).expect("nested local mount");
         assert!(p.contains("xfs"), "{p}");
-        assert_eq!(disk_problem(&file("/var/lib/libvirt/images/vm.qcow2"), &["/var/lib/libvirt".into()], &m), None);
-        let dev = Disk { target: "vdc".into(), source: Some(DiskSource::Block("/dev/sda".into())) };
+        assert_eq!(
+            disk_problem(
+                &file("/var/lib/libvirt/images/vm.qcow2"),
+                &["/var/lib/libvirt".into()],
+                &m
+            ),
+            None
+        );
+        let dev = Disk {
+            target: "vdc".into(),
+            source: Some(DiskSource::Block("/dev/sda".into())),
+        };
         assert!(disk_problem(&dev, &[], &m).is_some());
-        let vol = Disk { target: "vdd".into(), source: Some(DiskSource::Volume { pool: "p".into(), volume: "v".into() }) };
+        let vol = Disk {
+            target: "vdd".into(),
+            source: Some(DiskSource::Volume {
+                pool: "p".into(),
+                volume: "v".into(),
+            }),
+        };
         assert!(disk_problem(&vol, &[], &m).is_some());
     }
 
     #[test]
     fn mountinfo_lines_parse_with_escapes() {
-        let m = parse_mountinfo_line("36 35 0:52 / /mnt/my\\040share rw,relatime shared:1 - nfs4 srv:/x rw").expect("parses");
-        assert_eq!(m, Mount { point: "/mnt/my share".into(), fstype: "nfs4".into() });
+        let m = parse_mountinfo_line(
+            "36 35 0:52 / /mnt/my\\040share rw,relatime shared:1 - nfs4 srv:/x rw",
+        )
+        .expect("parses");
+        assert_eq!(
+            m,
+            Mount {
+                point: "/mnt/my share".into(),
+                fstype: "nfs4".into()
+            }
+        );
         assert!(read_mounts().iter().any(|m| m.point == Path::new("/")));
     }
 }

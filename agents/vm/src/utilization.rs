@@ -24,7 +24,12 @@ pub fn wanted(s: &Settings, size: DomainSize) -> Wanted {
     let mut w: Wanted = Vec::new();
     for (attr, autoset, unset, value) in [
         ("cpu", s.autoset_cpu, s.unset_cpu, size.vcpus.to_string()),
-        ("host_memory", s.autoset_host_memory, s.unset_host_memory, mib.clone()),
+        (
+            "host_memory",
+            s.autoset_host_memory,
+            s.unset_host_memory,
+            mib.clone(),
+        ),
         ("hv_memory", s.autoset_hv_memory, s.unset_hv_memory, mib),
     ] {
         if autoset {
@@ -58,7 +63,10 @@ fn cached(path: &Path) -> Vec<(String, String, Option<u64>)> {
 }
 
 fn now_epoch() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Brings the utilization attributes to `want`, calling crm_resource only for changes.
@@ -72,7 +80,9 @@ pub fn update(instance: &str, state_dir: &Path, want: &Wanted, deadline: Deadlin
         let prev = old.iter().find(|(a, _, _)| a == attr);
         let up_to_date = match prev {
             Some((_, v, None)) => *v == shown,
-            Some((_, v, Some(failed_at))) => *v == shown && now_epoch().saturating_sub(*failed_at) < RETRY_AFTER_FAILURE_SECS,
+            Some((_, v, Some(failed_at))) => {
+                *v == shown && now_epoch().saturating_sub(*failed_at) < RETRY_AFTER_FAILURE_SECS
+            }
             None => false,
         };
         if up_to_date {
@@ -83,12 +93,25 @@ pub fn update(instance: &str, state_dir: &Path, want: &Wanted, deadline: Deadlin
             continue;
         }
         changed = true;
-        let mut args = vec!["--resource".to_string(), instance.to_string(), "--utilization".to_string()];
+        let mut args = vec![
+            "--resource".to_string(),
+            instance.to_string(),
+            "--utilization".to_string(),
+        ];
         match value {
-            Some(v) => args.extend(["--set-parameter".into(), attr.to_string(), "--parameter-value".into(), v.clone()]),
+            Some(v) => args.extend([
+                "--set-parameter".into(),
+                attr.to_string(),
+                "--parameter-value".into(),
+                v.clone(),
+            ]),
             None => args.extend(["--delete-parameter".into(), attr.to_string()]),
         }
-        match run_bounded("crm_resource", &args, deadline.capped(Duration::from_secs(10))) {
+        match run_bounded(
+            "crm_resource",
+            &args,
+            deadline.capped(Duration::from_secs(10)),
+        ) {
             Ok(()) => {
                 tracing::info!("utilization {attr} = {shown}");
                 new_lines.push(format!("{attr} {shown}"));
@@ -124,13 +147,19 @@ pub fn run_bounded(program: &str, args: &[String], deadline: Deadline) -> Result
                 return if status.success() {
                     Ok(())
                 } else {
-                    Err(format!("{program} failed ({status}): {}", err.lines().next().unwrap_or("").trim()))
+                    Err(format!(
+                        "{program} failed ({status}): {}",
+                        err.lines().next().unwrap_or("").trim()
+                    ))
                 };
             }
             Ok(None) if deadline.expired() => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{program} did not finish within {} ms", started.elapsed().as_millis()));
+                return Err(format!(
+                    "{program} did not finish within {} ms",
+                    started.elapsed().as_millis()
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(format!("{program}: {e}")),
@@ -145,11 +174,28 @@ mod tests {
 
     #[test]
     fn wanted_follows_autoset_and_unset() {
-        let mut p = vec![("config", "/c.xml"), ("autoset_utilization_cpu", "true"), ("autoset_utilization_hv_memory", "true")];
+        let mut p = vec![
+            ("config", "/c.xml"),
+            ("autoset_utilization_cpu", "true"),
+            ("autoset_utilization_hv_memory", "true"),
+        ];
         p.push(("unset_utilization_host_memory", "true"));
         let s = Settings::from_context(&Context::for_test("monitor", &p)).expect("valid");
-        let w = wanted(&s, DomainSize { vcpus: 2, max_memory_kib: 98304 });
-        assert_eq!(w, vec![("cpu", Some("2".to_string())), ("host_memory", None), ("hv_memory", Some("96".to_string()))]);
+        let w = wanted(
+            &s,
+            DomainSize {
+                vcpus: 2,
+                max_memory_kib: 98304,
+            },
+        );
+        assert_eq!(
+            w,
+            vec![
+                ("cpu", Some("2".to_string())),
+                ("host_memory", None),
+                ("hv_memory", Some("96".to_string()))
+            ]
+        );
     }
 
     #[test]
@@ -158,11 +204,25 @@ mod tests {
         let path = cache_path(dir.path(), "u1");
         fs::write(&path, "cpu 2\nhv_memory 96\n").expect("write");
         let want: Wanted = vec![("cpu", Some("2".into())), ("hv_memory", Some("96".into()))];
-        update("u1", dir.path(), &want, Deadline::after(Duration::from_secs(5)));
-        assert_eq!(fs::read_to_string(&path).expect("read"), "cpu 2\nhv_memory 96\n", "nothing rewritten");
+        update(
+            "u1",
+            dir.path(),
+            &want,
+            Deadline::after(Duration::from_secs(5)),
+        );
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "cpu 2\nhv_memory 96\n",
+            "nothing rewritten"
+        );
         // A change outside a cluster: crm_resource fails (or is missing); recorded as failed.
         let want: Wanted = vec![("cpu", Some("4".into()))];
-        update("paddock-vm-unit-no-such-rsc", dir.path(), &want, Deadline::after(Duration::from_secs(10)));
+        update(
+            "paddock-vm-unit-no-such-rsc",
+            dir.path(),
+            &want,
+            Deadline::after(Duration::from_secs(10)),
+        );
         let path2 = cache_path(dir.path(), "paddock-vm-unit-no-such-rsc");
         let text = fs::read_to_string(&path2).expect("written");
         assert!(text.starts_with("cpu !4 "), "{text}");
@@ -171,7 +231,12 @@ mod tests {
     #[test]
     fn run_bounded_kills_at_the_deadline() {
         let t = Instant::now();
-        let e = run_bounded("sleep", &["5".into()], Deadline::after(Duration::from_millis(200))).unwrap_err();
+        let e = run_bounded(
+            "sleep",
+            &["5".into()],
+            Deadline::after(Duration::from_millis(200)),
+        )
+        .unwrap_err();
         assert!(e.contains("did not finish"), "{e}");
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(run_bounded("true", &[], Deadline::after(Duration::from_secs(5))).is_ok());

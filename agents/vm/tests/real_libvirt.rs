@@ -29,7 +29,10 @@ fn uri(port: u16) -> String {
 }
 
 fn sh(program: &Path, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     assert!(
         out.status.success(),
         "{} {args:?} failed: {}{}",
@@ -46,7 +49,9 @@ struct Hosts(Vec<&'static str>);
 impl Drop for Hosts {
     fn drop(&mut self) {
         for h in &self.0 {
-            let _ = Command::new(script("libvirt-host.sh")).args(["stop", h]).output();
+            let _ = Command::new(script("libvirt-host.sh"))
+                .args(["stop", h])
+                .output();
         }
     }
 }
@@ -111,7 +116,10 @@ impl Lab {
     }
 
     fn boots(&self, name: &str) -> usize {
-        fs::read_to_string(self.serial(name)).unwrap_or_default().matches("tinyvm: up").count()
+        fs::read_to_string(self.serial(name))
+            .unwrap_or_default()
+            .matches("tinyvm: up")
+            .count()
     }
 
     fn wait_boots(&self, name: &str, n: usize, within: Duration) -> bool {
@@ -129,8 +137,12 @@ impl Lab {
         fs::read_to_string(self.serial(name))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| l.trim().strip_prefix("tinyvm: tick ").and_then(|n| n.trim().parse().ok()))
-            .last()
+            .filter_map(|l| {
+                l.trim()
+                    .strip_prefix("tinyvm: tick ")
+                    .and_then(|n| n.trim().parse().ok())
+            })
+            .next_back()
             .unwrap_or(0)
     }
 }
@@ -142,7 +154,13 @@ struct Outcome {
 }
 
 /// Runs the installed-to-be binary as Pacemaker would.
-fn agent(lab: &Lab, action: &str, instance: &str, params: &[(&str, &str)], meta: &[(&str, &str)]) -> Outcome {
+fn agent(
+    lab: &Lab,
+    action: &str,
+    instance: &str,
+    params: &[(&str, &str)],
+    meta: &[(&str, &str)],
+) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vm"));
     cmd.arg(action)
         .env("OCF_ROOT", "/usr/lib/ocf")
@@ -158,18 +176,32 @@ fn agent(lab: &Lab, action: &str, instance: &str, params: &[(&str, &str)], meta:
     }
     let t = Instant::now();
     let out = cmd.output().expect("run the vm agent");
-    let o = Outcome { rc: out.status.code().unwrap_or(-1), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), elapsed: t.elapsed() };
-    eprintln!("  vm {action} {instance}: rc={} in {} ms", o.rc, o.elapsed.as_millis());
+    let o = Outcome {
+        rc: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: t.elapsed(),
+    };
+    eprintln!(
+        "  vm {action} {instance}: rc={} in {} ms",
+        o.rc,
+        o.elapsed.as_millis()
+    );
     o
 }
 
 fn expect(o: Outcome, rc: i32, what: &str) -> Outcome {
-    assert_eq!(o.rc, rc, "{what}: expected rc {rc}, got {} after {:?}; stderr:\n{}", o.rc, o.elapsed, o.stderr);
+    assert_eq!(
+        o.rc, rc,
+        "{what}: expected rc {rc}, got {} after {:?}; stderr:\n{}",
+        o.rc, o.elapsed, o.stderr
+    );
     o
 }
 
 fn status(hv: &Hypervisor, name: &str) -> Option<DomainStatus> {
-    hv.find(name, None, Deadline::after(Duration::from_secs(10))).expect("libvirt answers").map(|f| f.status)
+    hv.find(name, None, Deadline::after(Duration::from_secs(10)))
+        .expect("libvirt answers")
+        .map(|f| f.status)
 }
 
 /// KVM when the tiny guest boots under it here, else TCG; the answer is cached with the guest.
@@ -183,11 +215,19 @@ fn choose_accel(lab: &Lab, a: &str) -> String {
     }
     let accel = if Path::new("/dev/kvm").exists() {
         let cfg = lab.config("pvm-kvmprobe", 99, None, "kvm");
-        let p = [("config", cfg.to_str().unwrap_or_default()), ("hypervisor", a), ("force_stop", "true")];
+        let p = [
+            ("config", cfg.to_str().unwrap_or_default()),
+            ("hypervisor", a),
+            ("force_stop", "true"),
+        ];
         let started = agent(lab, "start", "kvmprobe", &p, &[]).rc == 0;
         let booted = started && lab.wait_boots("pvm-kvmprobe", 1, Duration::from_secs(8));
         agent(lab, "stop", "kvmprobe", &p, &[]);
-        if booted { "kvm" } else { "qemu" }
+        if booted {
+            "kvm"
+        } else {
+            "qemu"
+        }
     } else {
         "qemu"
     };
@@ -200,47 +240,109 @@ fn choose_accel(lab: &Lab, a: &str) -> String {
 fn real_libvirtd_and_qemu_scenarios() {
     let t0 = Instant::now();
     let kernel_dir = PathBuf::from(sh(&script("build-tinyvm.sh"), &[]));
-    let dir = tempfile::Builder::new().prefix("paddock-vm-test-").tempdir_in("/tmp").expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix("paddock-vm-test-")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
     fs::create_dir_all(dir.path().join("shared")).expect("shared dir");
     std::env::set_var("PADDOCK_VIRT_DIR", dir.path().join("hosts"));
-    let mut lab = Lab { dir, kernel_dir, accel: String::new() };
+    let mut lab = Lab {
+        dir,
+        kernel_dir,
+        accel: String::new(),
+    };
     // Declared after `lab`: dropped (daemons stopped) before the lab directory is removed.
     let _hosts = Hosts(vec!["pvm-a", "pvm-b"]);
-    sh(&script("libvirt-host.sh"), &["start", "pvm-a", &PORT_A.to_string()]);
-    sh(&script("libvirt-host.sh"), &["start", "pvm-b", &PORT_B.to_string()]);
+    sh(
+        &script("libvirt-host.sh"),
+        &["start", "pvm-a", &PORT_A.to_string()],
+    );
+    sh(
+        &script("libvirt-host.sh"),
+        &["start", "pvm-b", &PORT_B.to_string()],
+    );
     let (a, b) = (uri(PORT_A), uri(PORT_B));
     lab.accel = choose_accel(&lab, &a);
     let accel = lab.accel.clone();
-    let hv_a = Hypervisor::connect(Some(&a), Deadline::after(Duration::from_secs(10))).expect("host A");
-    let hv_b = Hypervisor::connect(Some(&b), Deadline::after(Duration::from_secs(10))).expect("host B");
+    let hv_a =
+        Hypervisor::connect(Some(&a), Deadline::after(Duration::from_secs(10))).expect("host A");
+    let hv_b =
+        Hypervisor::connect(Some(&b), Deadline::after(Duration::from_secs(10))).expect("host B");
 
     eprintln!("== start, monitor, graceful stop");
     let cfg = lab.config("pvm1", 1, None, &accel);
-    let p = [("config", cfg.to_str().unwrap_or_default()), ("hypervisor", a.as_str())];
-    expect(agent(&lab, "monitor", "vm1", &p, &[("interval", "0")]), 7, "probe before start");
-    expect(agent(&lab, "validate-all", "vm1", &p, &[]), 0, "validate-all");
+    let p = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("hypervisor", a.as_str()),
+    ];
+    expect(
+        agent(&lab, "monitor", "vm1", &p, &[("interval", "0")]),
+        7,
+        "probe before start",
+    );
+    expect(
+        agent(&lab, "validate-all", "vm1", &p, &[]),
+        0,
+        "validate-all",
+    );
     expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start");
     assert_eq!(status(&hv_a, "pvm1"), Some(DomainStatus::Running));
-    assert!(lab.wait_boots("pvm1", 1, Duration::from_secs(60)), "guest never came up");
+    assert!(
+        lab.wait_boots("pvm1", 1, Duration::from_secs(60)),
+        "guest never came up"
+    );
     let m = expect(agent(&lab, "monitor", "vm1", &p, &[]), 0, "monitor running");
-    assert!(m.elapsed < Duration::from_secs(1), "monitor took {:?}", m.elapsed);
-    expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start when running");
-    expect(agent(&lab, "monitor", "vm1", &p, &[("interval", "0")]), 0, "probe running");
+    assert!(
+        m.elapsed < Duration::from_secs(1),
+        "monitor took {:?}",
+        m.elapsed
+    );
+    expect(
+        agent(&lab, "start", "vm1", &p, &[]),
+        0,
+        "start when running",
+    );
+    expect(
+        agent(&lab, "monitor", "vm1", &p, &[("interval", "0")]),
+        0,
+        "probe running",
+    );
 
     eprintln!("== libvirtd SIGSTOPped: monitor answers within its timeout");
-    let daemon: i32 = sh(&script("libvirt-host.sh"), &["pid", "pvm-a"]).parse().expect("libvirtd pid");
+    let daemon: i32 = sh(&script("libvirt-host.sh"), &["pid", "pvm-a"])
+        .parse()
+        .expect("libvirtd pid");
     let pid = nix::unistd::Pid::from_raw(daemon);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP libvirtd");
     let stalled = agent(&lab, "monitor", "vm1", &p, &[("timeout", "5000")]);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("SIGCONT libvirtd");
-    let stalled = expect(stalled, 0, "monitor with libvirtd stopped (qemu process fallback)");
-    assert!(stalled.elapsed < Duration::from_secs(5), "monitor took {:?} with a 5 s timeout", stalled.elapsed);
-    assert!(stalled.stderr.contains("qemu process"), "{}", stalled.stderr);
+    let stalled = expect(
+        stalled,
+        0,
+        "monitor with libvirtd stopped (qemu process fallback)",
+    );
+    assert!(
+        stalled.elapsed < Duration::from_secs(5),
+        "monitor took {:?} with a 5 s timeout",
+        stalled.elapsed
+    );
+    assert!(
+        stalled.stderr.contains("qemu process"),
+        "{}",
+        stalled.stderr
+    );
 
     let stop = expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "graceful stop");
-    assert!(stop.elapsed < Duration::from_secs(15), "graceful stop took {:?}", stop.elapsed);
+    assert!(
+        stop.elapsed < Duration::from_secs(15),
+        "graceful stop took {:?}",
+        stop.elapsed
+    );
     let serial = fs::read_to_string(lab.serial("pvm1")).unwrap_or_default();
-    assert!(serial.contains("ACPI power button -> poweroff"), "guest did not power off by ACPI:\n{serial}");
+    assert!(
+        serial.contains("ACPI power button -> poweroff"),
+        "guest did not power off by ACPI:\n{serial}"
+    );
     assert_eq!(status(&hv_a, "pvm1"), None);
     expect(agent(&lab, "monitor", "vm1", &p, &[]), 7, "monitor stopped");
     expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop when stopped");
@@ -249,20 +351,35 @@ fn real_libvirtd_and_qemu_scenarios() {
     let snap_dir = lab.dir.path().join("snapshots");
     fs::create_dir_all(&snap_dir).expect("snapshot dir");
     let scfg = lab.config("pvm-snap", 6, None, &accel);
-    let ps = [("config", scfg.to_str().unwrap_or_default()), ("hypervisor", a.as_str()), ("snapshot", snap_dir.to_str().unwrap_or_default())];
+    let ps = [
+        ("config", scfg.to_str().unwrap_or_default()),
+        ("hypervisor", a.as_str()),
+        ("snapshot", snap_dir.to_str().unwrap_or_default()),
+    ];
     expect(agent(&lab, "start", "vmsnap", &ps, &[]), 0, "start");
-    assert!(lab.wait_boots("pvm-snap", 1, Duration::from_secs(60)), "guest never came up");
+    assert!(
+        lab.wait_boots("pvm-snap", 1, Duration::from_secs(60)),
+        "guest never came up"
+    );
     std::thread::sleep(Duration::from_secs(1));
     expect(agent(&lab, "stop", "vmsnap", &ps, &[]), 0, "stop (save)");
     let image = snap_dir.join("pvm-snap.state");
     assert!(image.exists(), "no saved image {}", image.display());
     assert_eq!(status(&hv_a, "pvm-snap"), None);
     let tick_saved = lab.last_tick("pvm-snap");
-    expect(agent(&lab, "start", "vmsnap", &ps, &[]), 0, "start (restore)");
+    expect(
+        agent(&lab, "start", "vmsnap", &ps, &[]),
+        0,
+        "start (restore)",
+    );
     assert!(!image.exists(), "image not removed after restore");
     assert_eq!(status(&hv_a, "pvm-snap"), Some(DomainStatus::Running));
     std::thread::sleep(Duration::from_secs(3));
-    assert!(lab.last_tick("pvm-snap") > tick_saved, "restored guest runs on (ticks {tick_saved} -> {})", lab.last_tick("pvm-snap"));
+    assert!(
+        lab.last_tick("pvm-snap") > tick_saved,
+        "restored guest runs on (ticks {tick_saved} -> {})",
+        lab.last_tick("pvm-snap")
+    );
     assert_eq!(lab.boots("pvm-snap"), 1, "restored, not rebooted");
     let no_snap = [ps[0], ps[1], ("force_stop", "true")];
     expect(agent(&lab, "stop", "vmsnap", &no_snap, &[]), 0, "stop");
@@ -271,25 +388,42 @@ fn real_libvirtd_and_qemu_scenarios() {
     expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start");
     let pids = process_check::qemu_pids("pvm1");
     assert_eq!(pids.len(), 1, "one qemu for pvm1: {pids:?}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pids[0] as i32), nix::sys::signal::Signal::SIGKILL).expect("kill qemu");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pids[0] as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill qemu");
     let t = Instant::now();
     loop {
         let o = agent(&lab, "monitor", "vm1", &p, &[]);
         if o.rc == 7 {
             break;
         }
-        assert!(o.rc == 0 && t.elapsed() < Duration::from_secs(10), "after qemu was killed: rc {}: {}", o.rc, o.stderr);
+        assert!(
+            o.rc == 0 && t.elapsed() < Duration::from_secs(10),
+            "after qemu was killed: rc {}: {}",
+            o.rc,
+            o.stderr
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop after crash");
 
     eprintln!("== paused by user counts as running; stop destroys it at once");
     expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start");
-    hv_a.suspend("pvm1", Deadline::after(Duration::from_secs(10))).expect("suspend");
-    assert_eq!(status(&hv_a, "pvm1"), Some(DomainStatus::Paused(PauseReason::User)));
+    hv_a.suspend("pvm1", Deadline::after(Duration::from_secs(10)))
+        .expect("suspend");
+    assert_eq!(
+        status(&hv_a, "pvm1"),
+        Some(DomainStatus::Paused(PauseReason::User))
+    );
     expect(agent(&lab, "monitor", "vm1", &p, &[]), 0, "paused by user");
     let stop = expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop paused");
-    assert!(stop.elapsed < Duration::from_secs(5), "stop of a paused domain took {:?}", stop.elapsed);
+    assert!(
+        stop.elapsed < Duration::from_secs(5),
+        "stop of a paused domain took {:?}",
+        stop.elapsed
+    );
 
     eprintln!("== paused on an I/O error (disk on a full filesystem) is a failure");
     let full = lab.shared().join("full");
@@ -307,7 +441,10 @@ fn real_libvirtd_and_qemu_scenarios() {
         ],
     );
     let io_cfg = lab.config("pvm-io", 3, Some(&full.join("disk.raw")), &accel);
-    let pio = [("config", io_cfg.to_str().unwrap_or_default()), ("hypervisor", a.as_str())];
+    let pio = [
+        ("config", io_cfg.to_str().unwrap_or_default()),
+        ("hypervisor", a.as_str()),
+    ];
     expect(agent(&lab, "start", "vmio", &pio, &[]), 0, "start");
     let t = Instant::now();
     let failed = loop {
@@ -315,46 +452,137 @@ fn real_libvirtd_and_qemu_scenarios() {
         if o.rc != 0 {
             break o;
         }
-        assert!(t.elapsed() < Duration::from_secs(60), "no I/O error pause within 60 s");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no I/O error pause within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(500));
     };
     let failed = expect(failed, 1, "monitor of a domain paused on an I/O error");
     assert!(failed.stderr.contains("I/O error"), "{}", failed.stderr);
-    assert_eq!(status(&hv_a, "pvm-io"), Some(DomainStatus::Paused(PauseReason::IoError)));
+    assert_eq!(
+        status(&hv_a, "pvm-io"),
+        Some(DomainStatus::Paused(PauseReason::IoError))
+    );
     expect(agent(&lab, "stop", "vmio", &pio, &[]), 0, "stop");
 
     eprintln!("== live migration A -> B, failed migration leaves it where it was");
     let mcfg = lab.config("pvm-mig", 4, None, &accel);
-    let pm_a = [("config", mcfg.to_str().unwrap_or_default()), ("hypervisor", a.as_str()), ("remoteuri", b.as_str()), ("migrate_options", "--unsafe")];
-    let pm_b = [("config", mcfg.to_str().unwrap_or_default()), ("hypervisor", b.as_str()), ("remoteuri", a.as_str()), ("migrate_options", "--unsafe")];
-    let to_b = [("migrate_source", "nodeA"), ("migrate_target", "nodeB"), ("timeout", "60000")];
+    let pm_a = [
+        ("config", mcfg.to_str().unwrap_or_default()),
+        ("hypervisor", a.as_str()),
+        ("remoteuri", b.as_str()),
+        ("migrate_options", "--unsafe"),
+    ];
+    let pm_b = [
+        ("config", mcfg.to_str().unwrap_or_default()),
+        ("hypervisor", b.as_str()),
+        ("remoteuri", a.as_str()),
+        ("migrate_options", "--unsafe"),
+    ];
+    let to_b = [
+        ("migrate_source", "nodeA"),
+        ("migrate_target", "nodeB"),
+        ("timeout", "60000"),
+    ];
     expect(agent(&lab, "start", "vmmig", &pm_a, &[]), 0, "start on A");
-    assert!(lab.wait_boots("pvm-mig", 1, Duration::from_secs(60)), "guest never came up");
+    assert!(
+        lab.wait_boots("pvm-mig", 1, Duration::from_secs(60)),
+        "guest never came up"
+    );
     let tick_before = lab.last_tick("pvm-mig");
-    let mig = expect(agent(&lab, "migrate_to", "vmmig", &pm_a, &to_b), 0, "migrate_to B");
+    let mig = expect(
+        agent(&lab, "migrate_to", "vmmig", &pm_a, &to_b),
+        0,
+        "migrate_to B",
+    );
     assert!(mig.stderr.contains("live migration"), "{}", mig.stderr);
-    expect(agent(&lab, "migrate_from", "vmmig", &pm_b, &to_b), 0, "migrate_from A");
+    expect(
+        agent(&lab, "migrate_from", "vmmig", &pm_b, &to_b),
+        0,
+        "migrate_from A",
+    );
     assert_eq!(status(&hv_a, "pvm-mig"), None, "gone from A");
-    assert_eq!(status(&hv_b, "pvm-mig"), Some(DomainStatus::Running), "running on B");
-    expect(agent(&lab, "monitor", "vmmig", &pm_a, &[]), 7, "monitor on A");
-    expect(agent(&lab, "monitor", "vmmig", &pm_b, &[]), 0, "monitor on B");
+    assert_eq!(
+        status(&hv_b, "pvm-mig"),
+        Some(DomainStatus::Running),
+        "running on B"
+    );
+    expect(
+        agent(&lab, "monitor", "vmmig", &pm_a, &[]),
+        7,
+        "monitor on A",
+    );
+    expect(
+        agent(&lab, "monitor", "vmmig", &pm_b, &[]),
+        0,
+        "monitor on B",
+    );
     std::thread::sleep(Duration::from_secs(2));
-    assert!(lab.last_tick("pvm-mig") > tick_before, "guest kept running (ticks {tick_before} -> {})", lab.last_tick("pvm-mig"));
-    assert_eq!(lab.boots("pvm-mig"), 1, "guest was not rebooted by the migration");
-    let unreachable = [pm_b[0], pm_b[1], ("remoteuri", "qemu+tcp://127.0.0.1:1/system"), pm_b[3]];
-    let to_a = [("migrate_source", "nodeB"), ("migrate_target", "nodeA"), ("timeout", "20000")];
-    let bad = expect(agent(&lab, "migrate_to", "vmmig", &unreachable, &to_a), 1, "migrate_to an unreachable target");
+    assert!(
+        lab.last_tick("pvm-mig") > tick_before,
+        "guest kept running (ticks {tick_before} -> {})",
+        lab.last_tick("pvm-mig")
+    );
+    assert_eq!(
+        lab.boots("pvm-mig"),
+        1,
+        "guest was not rebooted by the migration"
+    );
+    let unreachable = [
+        pm_b[0],
+        pm_b[1],
+        ("remoteuri", "qemu+tcp://127.0.0.1:1/system"),
+        pm_b[3],
+    ];
+    let to_a = [
+        ("migrate_source", "nodeB"),
+        ("migrate_target", "nodeA"),
+        ("timeout", "20000"),
+    ];
+    let bad = expect(
+        agent(&lab, "migrate_to", "vmmig", &unreachable, &to_a),
+        1,
+        "migrate_to an unreachable target",
+    );
     assert!(bad.elapsed < Duration::from_secs(20), "{:?}", bad.elapsed);
-    assert_eq!(status(&hv_b, "pvm-mig"), Some(DomainStatus::Running), "still running on B");
+    assert_eq!(
+        status(&hv_b, "pvm-mig"),
+        Some(DomainStatus::Running),
+        "still running on B"
+    );
     // Bounded: at 1 MiB/s the guest's memory cannot move within the timeout; the migration is
     // abandoned at the deadline and the guest stays on B.
     let slow = [pm_b[0], pm_b[1], pm_b[2], pm_b[3], ("migration_speed", "1")];
-    let to_a_short = [("migrate_source", "nodeB"), ("migrate_target", "nodeA"), ("timeout", "15000")];
-    let cut = expect(agent(&lab, "migrate_to", "vmmig", &slow, &to_a_short), 1, "migrate_to past its deadline");
-    assert!(cut.elapsed < Duration::from_secs(15), "migrate_to took {:?} with a 15 s timeout", cut.elapsed);
-    assert_eq!(status(&hv_b, "pvm-mig"), Some(DomainStatus::Running), "still running on B after the abandoned migration");
-    assert!(!matches!(status(&hv_a, "pvm-mig"), Some(s) if s.is_active()), "no copy left on A");
-    expect(agent(&lab, "monitor", "vmmig", &pm_b, &[]), 0, "monitor on B");
+    let to_a_short = [
+        ("migrate_source", "nodeB"),
+        ("migrate_target", "nodeA"),
+        ("timeout", "15000"),
+    ];
+    let cut = expect(
+        agent(&lab, "migrate_to", "vmmig", &slow, &to_a_short),
+        1,
+        "migrate_to past its deadline",
+    );
+    assert!(
+        cut.elapsed < Duration::from_secs(15),
+        "migrate_to took {:?} with a 15 s timeout",
+        cut.elapsed
+    );
+    assert_eq!(
+        status(&hv_b, "pvm-mig"),
+        Some(DomainStatus::Running),
+        "still running on B after the abandoned migration"
+    );
+    assert!(
+        !matches!(status(&hv_a, "pvm-mig"), Some(s) if s.is_active()),
+        "no copy left on A"
+    );
+    expect(
+        agent(&lab, "monitor", "vmmig", &pm_b, &[]),
+        0,
+        "monitor on B",
+    );
     expect(agent(&lab, "stop", "vmmig", &pm_b, &[]), 0, "stop on B");
 
     eprintln!("== ocf-tester");
@@ -367,7 +595,14 @@ fn real_libvirtd_and_qemu_scenarios() {
         .env("HA_RSCTMP", lab.dir.path().join("rsctmp"))
         .output()
         .expect("ocf-tester must be installed (resource-agents)");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && text.contains("passed all tests"), "ocf-tester:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("passed all tests"),
+        "ocf-tester:\n{text}"
+    );
     eprintln!("all real-libvirt scenarios passed in {:?}", t0.elapsed());
 }

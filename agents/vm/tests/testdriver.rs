@@ -31,7 +31,10 @@ fn domain_xml(name: &str) -> String {
 impl Case {
     fn new() -> Case {
         let keeper = Hypervisor::connect(Some("test:///default"), deadline()).expect("test driver");
-        Case { dir: tempfile::tempdir().expect("tempdir"), keeper }
+        Case {
+            dir: tempfile::tempdir().expect("tempdir"),
+            keeper,
+        }
     }
 
     fn config(&self, name: &str) -> PathBuf {
@@ -58,7 +61,10 @@ impl Case {
     }
 
     fn status(&self, name: &str) -> Option<DomainStatus> {
-        self.keeper.find(name, None, deadline()).expect("find").map(|f| f.status)
+        self.keeper
+            .find(name, None, deadline())
+            .expect("find")
+            .map(|f| f.status)
     }
 }
 
@@ -67,7 +73,11 @@ fn start_monitor_stop_cycle_is_idempotent() {
     let c = Case::new();
     let cfg = c.config("td-cycle");
     let p = [("config", cfg.to_str().unwrap_or_default())];
-    assert_eq!(c.run("monitor", "r-cycle", &p).0, 7, "not running before start");
+    assert_eq!(
+        c.run("monitor", "r-cycle", &p).0,
+        7,
+        "not running before start"
+    );
     let (rc, err) = c.run("start", "r-cycle", &p);
     assert_eq!(rc, 0, "start: {err}");
     assert_eq!(c.status("td-cycle"), Some(DomainStatus::Running));
@@ -76,7 +86,11 @@ fn start_monitor_stop_cycle_is_idempotent() {
     assert_eq!(c.run("start", "r-cycle", &p).0, 0);
     let (rc, err) = c.run("stop", "r-cycle", &p);
     assert_eq!(rc, 0, "stop: {err}");
-    assert_eq!(c.status("td-cycle"), None, "transient domain gone after stop");
+    assert_eq!(
+        c.status("td-cycle"),
+        None,
+        "transient domain gone after stop"
+    );
     assert_eq!(c.run("stop", "r-cycle", &p).0, 0, "stop when stopped");
     assert_eq!(c.run("monitor", "r-cycle", &p).0, 7);
 }
@@ -86,16 +100,28 @@ fn force_stop_and_every_shutdown_mode_stop_the_domain() {
     let c = Case::new();
     let cfg = c.config("td-modes");
     let path = cfg.to_str().unwrap_or_default();
-    for extra in [("force_stop", "true"), ("shutdown_mode", "acpi"), ("shutdown_mode", "default")] {
+    for extra in [
+        ("force_stop", "true"),
+        ("shutdown_mode", "acpi"),
+        ("shutdown_mode", "default"),
+    ] {
         let p = [("config", path), extra];
         assert_eq!(c.run("start", "r-modes", &p).0, 0);
         let t = Instant::now();
         let (rc, err) = c.run("stop", "r-modes", &p);
         assert_eq!(rc, 0, "stop with {extra:?}: {err}");
-        assert!(t.elapsed() < Duration::from_secs(5), "{extra:?} took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{extra:?} took {:?}",
+            t.elapsed()
+        );
         assert_eq!(c.status("td-modes"), None);
     }
-    let (rc, err) = c.run("start", "r-modes", &[("config", path), ("shutdown_mode", "reboot")]);
+    let (rc, err) = c.run(
+        "start",
+        "r-modes",
+        &[("config", path), ("shutdown_mode", "reboot")],
+    );
     assert_eq!(rc, 6, "unknown shutdown_mode: {err}");
     assert!(err.contains("shutdown_mode"), "{err}");
 }
@@ -107,9 +133,16 @@ fn paused_by_user_still_counts_as_running() {
     let p = [("config", cfg.to_str().unwrap_or_default())];
     assert_eq!(c.run("start", "r-pause", &p).0, 0);
     c.keeper.suspend("td-pause", deadline()).expect("suspend");
-    assert_eq!(c.status("td-pause"), Some(DomainStatus::Paused(PauseReason::User)));
+    assert_eq!(
+        c.status("td-pause"),
+        Some(DomainStatus::Paused(PauseReason::User))
+    );
     assert_eq!(c.run("monitor", "r-pause", &p).0, 0);
-    assert_eq!(c.run("stop", "r-pause", &p).0, 0, "a paused domain stops (destroy)");
+    assert_eq!(
+        c.run("stop", "r-pause", &p).0,
+        0,
+        "a paused domain stops (destroy)"
+    );
     assert_eq!(c.status("td-pause"), None);
 }
 
@@ -121,14 +154,23 @@ fn missing_unreadable_and_foreign_configs_are_refused() {
     let (rc, err) = c.run("start", "r-missing", &p);
     assert_eq!(rc, 5, "missing config on start: {err}");
     assert!(err.contains("missing.xml"), "{err}");
-    assert_eq!(c.run("monitor", "r-missing", &[p[0], ("CRM_meta_interval", "0")]).0, 7, "probe");
+    assert_eq!(
+        c.run("monitor", "r-missing", &[p[0], ("CRM_meta_interval", "0")])
+            .0,
+        7,
+        "probe"
+    );
     assert_eq!(c.run("validate-all", "r-missing", &p).0, 5);
     // a directory cannot be read as a file (root reads any mode, so chmod would not do)
     let p = [("config", c.dir.path().to_str().unwrap_or_default())];
     assert_eq!(c.run("start", "r-dir", &p).0, 5);
     let net = c.dir.path().join("net.xml");
     fs::write(&net, "<network><name>default</name></network>").expect("write");
-    let (rc, err) = c.run("validate-all", "r-net", &[("config", net.to_str().unwrap_or_default())]);
+    let (rc, err) = c.run(
+        "validate-all",
+        "r-net",
+        &[("config", net.to_str().unwrap_or_default())],
+    );
     assert_eq!(rc, 6, "{err}");
     assert!(err.contains("not a libvirt domain"), "{err}");
     let relative = [("config", "vm.xml")];
@@ -149,7 +191,11 @@ fn start_refuses_a_stale_definition_when_the_config_vanished() {
     assert_eq!(c.status("td-stale"), None);
     let (rc, err) = c.run("start", "r-stale", &p);
     assert_eq!(rc, 5, "{err}");
-    assert_eq!(c.status("td-stale"), None, "nothing started from a remembered definition");
+    assert_eq!(
+        c.status("td-stale"),
+        None,
+        "nothing started from a remembered definition"
+    );
 }
 
 #[test]
@@ -157,7 +203,10 @@ fn unanswering_hypervisor_fails_fast_and_bounded() {
     let c = Case::new();
     let cfg = c.config("td-unreach");
     let dead = "qemu+tcp://127.0.0.1:1/system";
-    let p = [("config", cfg.to_str().unwrap_or_default()), ("hypervisor", dead)];
+    let p = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("hypervisor", dead),
+    ];
     let t = Instant::now();
     let (rc, err) = c.run("validate-all", "r-unreach", &p);
     assert_eq!(rc, 1, "{err}");
@@ -168,10 +217,21 @@ fn unanswering_hypervisor_fails_fast_and_bounded() {
     // a qemu domain: fallback to /proc, where no qemu of that name runs
     let kvm = c.dir.path().join("kvm.xml");
     fs::write(&kvm, "<domain type='kvm'><name>td-no-such-qemu</name><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>").expect("write");
-    let (rc, err) = c.run("monitor", "r-unreach-kvm", &[("config", kvm.to_str().unwrap_or_default()), ("hypervisor", dead)]);
+    let (rc, err) = c.run(
+        "monitor",
+        "r-unreach-kvm",
+        &[
+            ("config", kvm.to_str().unwrap_or_default()),
+            ("hypervisor", dead),
+        ],
+    );
     assert_eq!(rc, 7, "{err}");
     assert!(err.contains("no qemu process"), "{err}");
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -188,8 +248,16 @@ fn a_domain_running_at_another_uri_is_not_running_here() {
     let cfg = c.config("td-elsewhere");
     let here = [("config", cfg.to_str().unwrap_or_default())];
     let there = [here[0], ("hypervisor", other_uri.as_str())];
-    assert_eq!(c.run("monitor", "r-else", &there).0, 0, "running at the other URI");
-    assert_eq!(c.run("monitor", "r-else", &here).0, 7, "not at test:///default");
+    assert_eq!(
+        c.run("monitor", "r-else", &there).0,
+        0,
+        "running at the other URI"
+    );
+    assert_eq!(
+        c.run("monitor", "r-else", &here).0,
+        7,
+        "not at test:///default"
+    );
     assert_eq!(c.run("start", "r-else", &here).0, 0);
     assert_eq!(c.status("td-elsewhere"), Some(DomainStatus::Running));
     assert_eq!(c.run("stop", "r-else", &here).0, 0);
@@ -200,11 +268,24 @@ fn unsupported_parameters_and_options_are_configuration_errors() {
     let c = Case::new();
     let cfg = c.config("td-unsup");
     let path = cfg.to_str().unwrap_or_default();
-    for bad in [("monitor_scripts", "/bin/true"), ("migrate_options", "--copy-storage-all"), ("stateless", "1"), ("force_stop", "maybe")] {
+    for bad in [
+        ("monitor_scripts", "/bin/true"),
+        ("migrate_options", "--copy-storage-all"),
+        ("stateless", "1"),
+        ("force_stop", "maybe"),
+    ] {
         let (rc, err) = c.run("validate-all", "r-unsup", &[("config", path), bad]);
         assert_eq!(rc, 6, "{bad:?}: {err}");
     }
-    assert_eq!(c.run("validate-all", "r-unsup", &[("config", path), ("stateless", "false")]).0, 0);
+    assert_eq!(
+        c.run(
+            "validate-all",
+            "r-unsup",
+            &[("config", path), ("stateless", "false")]
+        )
+        .0,
+        0
+    );
 }
 
 #[test]
@@ -227,7 +308,11 @@ fn check_level_10_wants_shared_storage() {
     env.set("HA_RSCTMP", c.dir.path().to_string_lossy().to_string());
     let out = ocf::run_captured(&VmAgent, &["validate-all"], &env);
     assert_eq!(out.code, 6, "{}", out.stderr);
-    assert!(out.stderr.contains("vda") && out.stderr.contains("not shared"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("vda") && out.stderr.contains("not shared"),
+        "{}",
+        out.stderr
+    );
     env.set("OCF_RESKEY_shared_storage", "/var/tmp");
     let out = ocf::run_captured(&VmAgent, &["validate-all"], &env);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -237,7 +322,10 @@ fn check_level_10_wants_shared_storage() {
 fn snapshot_directory_must_exist() {
     let c = Case::new();
     let cfg = c.config("td-snap");
-    let p = [("config", cfg.to_str().unwrap_or_default()), ("snapshot", "/nonexistent/paddock-snap")];
+    let p = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("snapshot", "/nonexistent/paddock-snap"),
+    ];
     assert_eq!(c.run("validate-all", "r-snap", &p).0, 6);
 }
 
@@ -247,15 +335,26 @@ fn bin() -> &'static str {
 
 #[test]
 fn metadata_validates_against_the_ocf_schema_and_keeps_virtualdomain_defaults() {
-    let out = Command::new(bin()).arg("meta-data").output().expect("run vm meta-data");
+    let out = Command::new(bin())
+        .arg("meta-data")
+        .output()
+        .expect("run vm meta-data");
     assert_eq!(out.status.code(), Some(0));
     let xml = String::from_utf8_lossy(&out.stdout).to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("vm.xml");
     fs::write(&file, &xml).expect("write");
     let schema = "/usr/share/resource-agents/metadata.rng";
-    let lint = Command::new("xmllint").args(["--noout", "--relaxng", schema]).arg(&file).output().expect("xmllint must be installed");
-    assert!(lint.status.success(), "{}", String::from_utf8_lossy(&lint.stderr));
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--relaxng", schema])
+        .arg(&file)
+        .output()
+        .expect("xmllint must be installed");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
     for needle in [
         r#"name="config""#,
         r#"name="autoset_utilization_cpu""#,
@@ -275,12 +374,22 @@ fn save_config_on_stop_writes_the_current_definition_back() {
     let cfg = c.config("td-save");
     let before = fs::read_to_string(&cfg).expect("read");
     assert!(!before.contains("<uuid>"));
-    let p = [("config", cfg.to_str().unwrap_or_default()), ("save_config_on_stop", "true")];
+    let p = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("save_config_on_stop", "true"),
+    ];
     assert_eq!(c.run("start", "r-save", &p).0, 0);
     let (rc, err) = c.run("stop", "r-save", &p);
     assert_eq!(rc, 0, "{err}");
     let after = fs::read_to_string(&cfg).expect("read");
-    assert!(after.contains("<uuid>") && after.contains("<name>td-save</name>"), "config not rewritten by libvirt's definition:\n{after}");
-    assert_eq!(c.run("start", "r-save", &p).0, 0, "the saved config starts again");
+    assert!(
+        after.contains("<uuid>") && after.contains("<name>td-save</name>"),
+        "config not rewritten by libvirt's definition:\n{after}"
+    );
+    assert_eq!(
+        c.run("start", "r-save", &p).0,
+        0,
+        "the saved config starts again"
+    );
     assert_eq!(c.run("stop", "r-save", &[p[0]]).0, 0);
 }
