@@ -393,3 +393,17 @@ fn save_config_on_stop_writes_the_current_definition_back() {
     );
     assert_eq!(c.run("stop", "r-save", &[p[0]]).0, 0);
 }
+
+#[test]
+fn validate_wants_an_executable_emulator() {
+    let c = Case::new();
+    let cfg = c.dir.path().join("emu.xml");
+    fs::write(&cfg, "<domain type='test'><name>td-emu</name><devices><emulator>/nonexistent/qemu-system-x86_64</emulator></devices></domain>").expect("write");
+    let (rc, err) = c.run(
+        "validate-all",
+        "r-emu",
+        &[("config", cfg.to_str().unwrap_or_default())],
+    );
+    assert_eq!(rc, 5, "{err}");
+    assert!(err.contains("/nonexistent/qemu-system-x86_64"), "{err}");
+}
