@@ -134,7 +134,11 @@ fn run_inner(
                 if e.status == OcfStatus::NotRunning {
                     tracing::info!("{reason}");
                 } else {
-                    tracing::error!("{reason} [{}]", e.status);
+                    if e.status == OcfStatus::Degraded {
+                        tracing::warn!("{reason} [{}]", e.status);
+                    } else {
+                        tracing::error!("{reason} [{}]", e.status);
+                    }
                 }
                 logger.0.raw(&format!("{prefix}{reason}"));
                 i32::from(e.status.code())

@@ -84,7 +84,8 @@ impl Probe {
             });
         }
         Err(format!(
-            "probe '{text}' is not exec:CMD, tcp:HOST:PORT or an http(s):// URL"
+            "probe '{}' is not exec:CMD, tcp:HOST:PORT or an http(s):// URL",
+            redact(text)
         ))
     }
 
@@ -128,7 +129,8 @@ impl Probe {
                 }
                 Err(last)
             }
-            Probe::Http { url } => {
+            Probe::Http { url: full } => {
+                let url = redact(full);
                 let left = deadline.remaining();
                 if left.is_zero() {
                     return Err(format!("probe {url}: timed out"));
@@ -140,7 +142,7 @@ impl Probe {
                     .user_agent("paddock-procwatch")
                     .build()
                     .into();
-                match agent.get(url).call() {
+                match agent.get(full).call() {
                     Ok(resp) => {
                         let code = resp.status().as_u16();
                         if expected.contains(code) {
@@ -161,9 +163,21 @@ impl Probe {
     }
 }
 
+/// The URL for messages: a password in it (`http://user:secret@host/`) is not repeated.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
+        None => url.to_string(),
+    }
+}
+
 /// A URL we can request: scheme, a host, optional port, optional path; no blanks.
 fn check_url(url: &str) -> Result<(), String> {
-    let bad = |why: &str| format!("probe '{url}' is not a valid URL: {why}");
+    let bad = |why: &str| format!("probe '{}' is not a valid URL: {why}", redact(url));
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains blanks"));
     }
@@ -249,6 +263,17 @@ mod tests {
         ] {
             assert!(Probe::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_not_repeated() {
+        assert_eq!(
+            redact("http://admin:s3cret@127.0.0.1:80/x?a=b"),
+            "http://***@127.0.0.1:80/x?a=b"
+        );
+        assert_eq!(redact("https://host/p@th"), "https://host/p@th");
+        let e = Probe::parse("http://admin:s3cret@/x").unwrap_err();
+        assert!(!e.contains("s3cret"), "{e}");
     }
 
     #[test]
