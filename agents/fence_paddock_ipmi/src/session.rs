@@ -165,7 +165,9 @@ impl fmt::Display for SessionError {
 
 enum State {
     Lan15 { auth: AuthType, session_id: u32, seq: u32, password: [u8; 16] },
-    Lanplus { keys: SessionKeys, console_sid: u32, bmc_sid: u32, seq: u32 },
+    /// `inbound_seq`: the highest session sequence number accepted from the BMC; an
+    /// authenticated packet must carry a higher one (a replayed answer is ignored).
+    Lanplus { keys: SessionKeys, console_sid: u32, bmc_sid: u32, seq: u32, inbound_seq: u32 },
 }
 
 /// An open session.
@@ -440,7 +442,7 @@ impl Session {
             Err(e) => return Err(e.into()),
         };
         log(&format!("RMCP+ session established, BMC session 0x{bmc_sid:08x}"));
-        Ok(State::Lanplus { keys, console_sid, bmc_sid, seq: 0 })
+        Ok(State::Lanplus { keys, console_sid, bmc_sid, seq: 0, inbound_seq: 0 })
     }
 
     /// A message outside any session (v1.5 framing, auth type none) and its response.
@@ -572,9 +574,11 @@ impl Session {
         let what = format!("command netfn 0x{:02x} cmd 0x{:02x}", req.netfn, req.cmd);
         let (state, transport) = (&mut self.state, &mut self.transport);
         match state {
-            State::Lanplus { keys, console_sid, bmc_sid, seq } => {
+            State::Lanplus { keys, console_sid, bmc_sid, seq, inbound_seq } => {
                 let (keys, console_sid, bmc_sid) = (keys.clone(), *console_sid, *bmc_sid);
-                transport.exchange(
+                let replay_checked = keys.suite.integ != crypto::IntegAlg::None;
+                let last_inbound = *inbound_seq;
+                let (rsp, rsp_seq) = transport.exchange(
                     &what,
                     deadline,
                     || {
@@ -588,12 +592,21 @@ impl Session {
                         if p.payload_type != rmcpplus::PAYLOAD_IPMI || p.session_id != console_sid {
                             return Accept::Ignore;
                         }
+                        if replay_checked && p.seq <= last_inbound {
+                            return Accept::Ignore;
+                        }
                         match messages::decode_response(&p.payload) {
-                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => Accept::Done(r),
+                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => {
+                                Accept::Done((r, p.seq))
+                            }
                             _ => Accept::Ignore,
                         }
                     },
-                )
+                )?;
+                if replay_checked {
+                    *inbound_seq = rsp_seq;
+                }
+                Ok(rsp)
             }
             State::Lan15 { auth, session_id, seq, password } => {
                 let (auth, session_id, password) = (*auth, *session_id, *password);

@@ -78,5 +78,6 @@ impl Bmc {
 impl Drop for Bmc {
     fn drop(&mut self) {
         let _ = self.script(&["stop", &self.name]);
+        let _ = std::fs::remove_dir_all(self.dir.join(&self.name));
     }
 }
