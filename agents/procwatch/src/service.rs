@@ -503,13 +503,17 @@ fn stop_targets(cfg: &Config, recorded: Option<&State>) -> Vec<Identity> {
     let mut targets: Vec<Identity> = Vec::new();
     let (found, _) = locate(cfg, recorded);
     targets.extend(found.filter(|p| !p.is_zombie()).map(|p| p.identity()));
-    let needs_scan = cfg.matcher.is_some() || recorded.is_some_and(|s| s.session > 0);
-    if needs_scan {
+    // The session id is the pid of the spawn helper, which exited at once. The kernel does not
+    // hand that number out again while the session has members; if a process with that pid
+    // exists, the old session is gone and the id now names somebody else's session.
+    let session = recorded
+        .map(|s| s.session)
+        .filter(|sid| *sid > 0 && procinfo::read(*sid).is_none());
+    if cfg.matcher.is_some() || session.is_some() {
         for p in procinfo::all().into_iter().filter(|p| !p.is_zombie()) {
             let matched = cfg.matcher.as_ref().is_some_and(|m| m.matches(&p));
-            let in_session = recorded.is_some_and(|s| {
-                s.session > 0 && p.session == s.session && p.starttime >= s.identity.starttime
-            });
+            let in_session = recorded
+                .is_some_and(|s| session == Some(p.session) && p.starttime >= s.identity.starttime);
             if (matched || in_session) && !targets.contains(&p.identity()) {
                 targets.push(p.identity());
             }

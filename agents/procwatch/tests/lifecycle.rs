@@ -610,3 +610,23 @@ fn meta_data_is_valid_for_both_schemas() {
         assert!(full.stdout.contains(needle), "{needle}");
     }
 }
+
+#[test]
+fn stop_leaves_nothing_of_the_services_session() {
+    let mut lab = Lab::new("session");
+    // Shell syntax: run by /bin/sh; a background worker plus the main process.
+    let cmd = format!("{} & exec {}", lab.svc("sleep"), lab.svc("sleep"));
+    lab.set("command", &cmd);
+    let r = lab.run("start");
+    assert_eq!(r.code, 0, "{r:?}");
+    wait_until("main process and worker", Duration::from_secs(5), || {
+        lab.own_processes().len() == 2
+    });
+    let r = lab.run("stop");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        lab.own_processes().is_empty(),
+        "the worker in the service's session survived: {:?}",
+        lab.own_processes()
+    );
+}
