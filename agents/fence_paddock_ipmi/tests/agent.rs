@@ -429,3 +429,43 @@ fn metadata_validates_and_keeps_fence_ipmilan_names() {
     assert!(r.stdout.contains(r#"<action name="diag"/>"#));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A peer that refuses every Open Session Request with "no cipher suite match" (as a BMC
+/// without suite 3 would) and records the algorithms asked for.
+#[test]
+fn default_cipher_falls_back_from_3_to_17() {
+    let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    server.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    let port = server.local_addr().expect("addr").port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let peer = std::thread::spawn(move || {
+        let mut asked = Vec::new();
+        let mut buf = [0u8; 512];
+        while !stop2.load(Ordering::SeqCst) {
+            let Ok((n, from)) = server.recv_from(&mut buf) else { continue };
+            let d = &buf[..n];
+            // RMCP+ pre-session packet carrying an Open Session Request (payload type 0x10)
+            if n >= 16 + 32 && d[4] == 0x06 && d[5] == 0x10 {
+                let p = &d[16..];
+                asked.push((p[12], p[20], p[28]));
+                let reply = [6, 0, 0xff, 7, 6, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, p[0], 0x11];
+                let _ = server.send_to(&reply, from);
+            }
+        }
+        asked
+    });
+    let r = agent(port, &["-o", "status", "-v"]);
+    stop.store(true, Ordering::SeqCst);
+    let asked = peer.join().expect("peer");
+    assert_eq!(r.code, 1);
+    assert!(r.elapsed < Duration::from_secs(1), "took {:?}", r.elapsed);
+    assert_eq!(asked, vec![(1, 1, 1), (3, 4, 1)], "suite 3 then suite 17 (auth, integrity, confidentiality)");
+    assert!(r.stderr.contains("trying 17"), "{}", r.stderr);
+    assert!(r.stderr.contains("cipher suite 17: no cipher suite match"), "{}", r.stderr);
+    // An explicit cipher is not replaced.
+    let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let r = agent(server.local_addr().expect("addr").port(), &["-o", "status", "-C", "3", "--login-timeout=1"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("trying 17"), "{}", r.stderr);
+}

@@ -36,21 +36,28 @@ pub struct Bmc {
 
 impl Bmc {
     pub fn start(tag: &str, extra: &[&str]) -> Bmc {
-        let port = free_port();
-        let name = format!("{tag}-{}-{port}", std::process::id());
         let dir = std::env::temp_dir().join("paddock-ipmi-tests");
-        let out = Command::new(bmc_script())
-            .env("IPMI_BMC_DIR", &dir)
-            .args(["start", &name, &port.to_string()])
-            .args(extra)
-            .output()
-            .expect("run tests/lib/ipmi-bmc.sh (bash)");
-        assert!(
-            out.status.success(),
-            "ipmi-bmc.sh start failed (is openipmi installed? run tests/setup.sh): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Bmc { name, port, dir }
+        let mut last_error = String::new();
+        // Another process may take the port between our check and ipmi_sim's bind: try again
+        // on a new one then.
+        for _ in 0..5 {
+            let port = free_port();
+            let name = format!("{tag}-{}-{port}", std::process::id());
+            let out = Command::new(bmc_script())
+                .env("IPMI_BMC_DIR", &dir)
+                .args(["start", &name, &port.to_string()])
+                .args(extra)
+                .output()
+                .expect("run tests/lib/ipmi-bmc.sh (bash)");
+            if out.status.success() {
+                return Bmc { name, port, dir };
+            }
+            last_error = String::from_utf8_lossy(&out.stderr).into_owned();
+            if !last_error.contains("in use") && !last_error.contains("did not bind") {
+                break;
+            }
+        }
+        panic!("ipmi-bmc.sh start failed (is openipmi installed? run tests/setup.sh): {last_error}");
     }
 
     fn script(&self, args: &[&str]) -> std::process::Output {
