@@ -25,6 +25,11 @@ say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 show() { local shown=("$@"); [ "$1" = on ] && shown=("${@:2}"); printf '$ %s\n' "${shown[*]}"; "$@"; }
 on() { "$CLUSTER" exec "$@"; }
 die() { echo "demo: $*" >&2; exit 1; }
+wait_started() { # RESOURCE SECONDS
+    local i
+    for i in $(seq $(($2 * 2))); do on crm_mon -1 | grep -Eq "$1\s.*Started paddock1" && return 0; sleep 0.5; done
+    on crm_mon -1 --inactive; die "$1 not started after $2 s"
+}
 
 teardown() {
     "$CLUSTER" down >/dev/null 2>&1          # graceful: pacemaker stops the VM first
@@ -36,6 +41,11 @@ if [ "${1:-}" = down ]; then teardown; echo "demo stopped"; exit 0; fi
 
 [ "$(id -u)" = 0 ] || die "run as root (make demo)"
 [ -x /usr/sbin/fence_paddock_ipmi ] || die "/usr/sbin/fence_paddock_ipmi not installed (make install)"
+# the cluster is one per machine: wait for a running tests/system/run.sh (same lock)
+mkdir -p /var/tmp/paddock-test
+exec 9>/var/tmp/paddock-test/system.lock
+flock -n 9 || { echo "waiting for a running system test (/var/tmp/paddock-test/system.lock)..."; flock -w 1800 9; } ||
+    die "could not get /var/tmp/paddock-test/system.lock"
 teardown                                     # leftovers of an earlier KEEP=1 demo
 mkdir -p "$DEMO"
 trap 'teardown' EXIT
@@ -55,7 +65,7 @@ show on pcs stonith create fence-demo1 fence_paddock_ipmi ip=127.0.0.1 ipport="$
     username=admin password_script="$DEMO/bmc-password" lanplus=1 pcmk_host_list="$HOST" \
     op monitor interval=30s || die "pcs stonith create failed"
 on crm_attribute --type crm_config --name stonith-enabled --update true
-for _ in $(seq 60); do on crm_mon -1 | grep -Eq 'fence-demo1.*Started' && break; sleep 0.5; done
+wait_started fence-demo1 30
 show on stonith_admin --list "$HOST"
 
 say "Fence $HOST through Pacemaker"
@@ -94,10 +104,21 @@ if [ -x "$OCF_VM" ] && [ -x "$VIRT_HOST" ] && [ -x "$TINYVM" ]; then
 </domain>
 EOF
     show on pcs resource create demo-vm ocf:paddock:vm config="$DEMO/demo-vm.xml" hypervisor="$uri" \
-        op start timeout=60s op stop timeout=60s op monitor interval=10s timeout=30s ||
+        op start timeout=60s op stop timeout=60s op monitor interval=5s timeout=30s ||
         die "pcs resource create failed"
-    for _ in $(seq 120); do on crm_mon -1 | grep -Eq 'demo-vm.*Started' && break; sleep 0.5; done
+    wait_started demo-vm 60
     show virsh -c "$uri" list
+
+    say "Kill the VM behind Pacemaker's back: the monitor notices, Pacemaker recovers it"
+    t0=$(date +%s.%N)
+    show virsh -c "$uri" destroy demo-vm
+    for _ in $(seq 120); do
+        on crm_mon -1 | grep -q 'demo-vm.*monitor on paddock1' && virsh -c "$uri" domstate demo-vm 2>/dev/null | grep -q running && break
+        sleep 0.5
+    done
+    virsh -c "$uri" domstate demo-vm 2>/dev/null | grep -q running || die "demo-vm was not recovered"
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "demo-vm running again %.1f s after it was killed\n", b - a }'
+    show on crm_mon -1 --include=failcounts
 else
     say "VM part not run: needs $OCF_VM (make install), tests/lib/libvirt-host.sh and tests/lib/build-tinyvm.sh"
 fi
