@@ -77,7 +77,7 @@ virsh -q -c "$URI" domstate "$DOM" | grep -q running || fail "$DOM is not runnin
 
 step "pcs resource disable: graceful stop"
 pcs_on resource disable "$RSC" || fail "pcs resource disable failed"
-stopped() { on crm_mon -1 | grep -Eq "$RSC\s+\(ocf:paddock:vm\):\s+Stopped"; }
+stopped() { on crm_resource --resource "$RSC" --locate 2>&1 | grep -q "NOT running"; }
 wait_until 40 stopped
 virsh -q -c "$URI" list --name | grep -qx "$DOM" && fail "$DOM still runs after disable"
 step "pass"
