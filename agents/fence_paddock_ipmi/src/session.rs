@@ -164,7 +164,9 @@ impl fmt::Display for SessionError {
 }
 
 enum State {
-    Lan15 { auth: AuthType, session_id: u32, seq: u32, password: [u8; 16] },
+    /// `inbound_seq`: the last session sequence number accepted from the BMC (it counts up from
+    /// the initial outbound sequence number we gave it); an authenticated answer must be newer.
+    Lan15 { auth: AuthType, session_id: u32, seq: u32, password: [u8; 16], inbound_seq: u32 },
     /// `inbound_seq`: the highest session sequence number accepted from the BMC; an
     /// authenticated packet must carry a higher one (a replayed answer is ignored).
     Lanplus { keys: SessionKeys, console_sid: u32, bmc_sid: u32, seq: u32, inbound_seq: u32 },
@@ -549,6 +551,7 @@ impl Session {
             session_id: activated.session_id,
             seq: activated.initial_inbound_seq.max(1),
             password,
+            inbound_seq: outbound_seq.wrapping_sub(1),
         };
         Ok((state, activated.auth))
     }
@@ -608,9 +611,11 @@ impl Session {
                 }
                 Ok(rsp)
             }
-            State::Lan15 { auth, session_id, seq, password } => {
+            State::Lan15 { auth, session_id, seq, password, inbound_seq } => {
                 let (auth, session_id, password) = (*auth, *session_id, *password);
-                transport.exchange(
+                let replay_checked = auth != AuthType::None;
+                let last_inbound = *inbound_seq;
+                let (rsp, rsp_seq) = transport.exchange(
                     &what,
                     deadline,
                     || {
@@ -623,12 +628,25 @@ impl Session {
                         if p.session_id != session_id {
                             return Accept::Ignore;
                         }
+                        // Newer than the last accepted, modulo 2^32 (it starts at a random value).
+                        // (A BMC with per-message authentication off may answer without an
+                        // AuthCode; IPMI 1.5 cannot protect those, so they are not checked.)
+                        let authenticated = p.auth != AuthType::None;
+                        if replay_checked && authenticated && (p.seq.wrapping_sub(last_inbound) as i32) <= 0 {
+                            return Accept::Ignore;
+                        }
                         match messages::decode_response(&p.message) {
-                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => Accept::Done(r),
+                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => {
+                                Accept::Done((r, authenticated.then_some(p.seq)))
+                            }
                             _ => Accept::Ignore,
                         }
                     },
-                )
+                )?;
+                if let Some(n) = rsp_seq {
+                    *inbound_seq = n;
+                }
+                Ok(rsp)
             }
         }
     }
