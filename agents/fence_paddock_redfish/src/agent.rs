@@ -87,9 +87,9 @@ pub fn option_rows() -> Vec<OptionSpec> {
             "ssl_ca_file",
             &[],
             OptionType::String,
-            "PEM file of the CA(s) that issued the BMC's certificate, trusted instead of the system's roots. \
-             The BMC's certificate must be CA:FALSE and name ip in subjectAltName (a self-signed CA:TRUE \
-             certificate is refused: use ssl_insecure for those)",
+            "PEM file of certificates to trust instead of the system's roots: the CA(s) that issued the \
+             BMC's certificate, or the BMC's own certificate, which is then pinned (the way to verify \
+             the self-signed CA:TRUE certificates many BMCs ship)",
         ),
     ]
 }

@@ -3,11 +3,14 @@
 
 use crate::endpoint::Endpoint;
 use crate::error::{extended_message, one_line, Error};
+use crate::pinning::{CaOrPinned, PinningConnector};
 use crate::tls::Trust;
 use serde_json::Value;
 use std::time::Duration;
 use stonith::{Deadline, Secret};
 use ureq::http::Response;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, TcpConnector};
 use ureq::Body;
 
 /// Biggest body we read; Redfish resources are a few KiB.
@@ -85,8 +88,23 @@ impl Http {
             .tls_config(trust.tls_config()?)
             .build();
         let origin = endpoint.origin();
+        let agent = match trust {
+            // our own TLS connector: CAs from the file, and its certificates pinned
+            Trust::CaFile(path) => {
+                let verifier = CaOrPinned::new(crate::tls::read_ca_file_der(path)?);
+                let tls = PinningConnector::new(verifier).map_err(|e| {
+                    Error::Config(format!("TLS setup: {}", one_line(&e.to_string(), 200)))
+                })?;
+                ureq::Agent::with_parts(
+                    config,
+                    ().chain(TcpConnector::default()).chain(tls),
+                    DefaultResolver::default(),
+                )
+            }
+            Trust::SystemRoots | Trust::Insecure => config.new_agent(),
+        };
         Ok(Http {
-            agent: config.new_agent(),
+            agent,
             endpoint,
             origin,
             auth: Auth::None,
@@ -227,9 +245,9 @@ impl Http {
 fn tls_advice(error: &ureq::Error) -> Option<String> {
     let debug = format!("{error:?}");
     let advice = if debug.contains("CaUsedAsEndEntity") {
-        "TLS: the BMC's certificate is a CA certificate (CA:TRUE) used as a server certificate; \
-         rustls will not trust it even from ssl_ca_file: give the BMC a certificate issued by your CA, \
-         or set ssl_insecure"
+        "TLS: the BMC's certificate is a CA certificate (CA:TRUE) used as a server certificate, \
+         which rustls does not trust through a CA: put that very certificate in ssl_ca_file (it is \
+         then pinned), or set ssl_insecure"
     } else if debug.contains("UnknownIssuer") || debug.contains("BadSignature") {
         "TLS: the BMC's certificate is not trusted (unknown issuer): put the issuing CA in ssl_ca_file, \
          or set ssl_insecure"

@@ -7,6 +7,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod http;
+pub mod pinning;
 pub mod power;
 pub mod session;
 pub mod systems;

@@ -1,12 +1,11 @@
 //! Which certificates we trust: the system's roots (by default), a CA file, or nothing
 //! (`ssl_insecure`), as a ureq TLS configuration (rustls).
 //!
-//! A CA file (`ssl_ca_file`) is PEM with one or more CA certificates (basicConstraints CA:TRUE)
-//! that issued the BMC's certificate; the BMC's certificate itself must be an end-entity
-//! certificate (CA:FALSE) naming the address used in `ip` in its subjectAltName. rustls (webpki)
-//! refuses a server certificate that is itself a CA, so the self-signed CA:TRUE certificates many
-//! BMCs ship cannot be trusted through a CA file: replace them by a certificate from your CA, or
-//! use `ssl_insecure`.
+//! A CA file (`ssl_ca_file`) is PEM with one or more certificates: CA certificates
+//! (basicConstraints CA:TRUE) that issued the BMC's certificate, which must then name the address
+//! used in `ip` in its subjectAltName; or the BMC's own certificate, pinned (see `pinning`): the
+//! way to trust the self-signed CA:TRUE certificates many BMCs ship, which rustls refuses as
+//! trust anchors for themselves.
 
 use crate::error::Error;
 use std::path::{Path, PathBuf};
@@ -58,6 +57,16 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, Error> {
         )));
     }
     Ok(certs)
+}
+
+/// The certificates of a PEM file as rustls wants them.
+pub fn read_ca_file_der(
+    path: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, Error> {
+    Ok(read_ca_file(path)?
+        .iter()
+        .map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+        .collect())
 }
 
 fn certificates_in(pem: &[u8]) -> Vec<Certificate<'static>> {

@@ -272,6 +272,11 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
     ]);
     assert_eq!(by_name.code, 0, "{}", by_name.describe());
 
+    // the server's own (CA:FALSE) certificate instead of the CA: pinned
+    let leaf = bmc.file("server.pem");
+    let pinned = run(&[("ssl_ca_file", leaf.as_str())]);
+    assert_eq!(pinned.code, 0, "{}", pinned.describe());
+
     // default: the system roots, which do not know the test CA
     run(&[]).assert_failed_with("certificate is not trusted (unknown issuer)");
     let insecure = run(&[("ssl_insecure", "1")]);
@@ -284,10 +289,43 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
 }
 
 #[test]
-fn self_signed_ca_leaf_needs_ssl_insecure() {
+fn self_signed_ca_leaf_pinned_through_ssl_ca_file_or_ssl_insecure() {
     let bmc = Bmc::start("selfsigned", "127.0.0.1");
     let port = bmc.port.to_string();
     let leaf = bmc.file("server.pem");
+    // another certificate of the same kind, which this BMC does not have
+    let stranger = tempfile::tempdir().expect("temp dir");
+    let stranger_pem = stranger.path().join("other.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(stranger.path().join("other.key"))
+        .arg("-out")
+        .arg(&stranger_pem)
+        .output()
+        .expect("run openssl");
+    assert!(
+        made.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let stranger_pem = stranger_pem.display().to_string();
     let run = |extra: (&'static str, &str)| {
         run_agent(&[
             ("ip", "127.0.0.1"),
@@ -299,7 +337,17 @@ fn self_signed_ca_leaf_needs_ssl_insecure() {
             extra,
         ])
     };
-    run(("ssl_ca_file", &leaf)).assert_failed_with("certificate is a CA certificate (CA:TRUE)");
+    // the BMC's own certificate in ssl_ca_file: pinned, verified
+    let pinned = run(("ssl_ca_file", &leaf));
+    assert_eq!(
+        (pinned.code, pinned.stdout.as_str()),
+        (2, "Status: OFF\n"),
+        "{}",
+        pinned.describe()
+    );
+    // a certificate that is not the BMC's: refused, with what to do
+    run(("ssl_ca_file", &stranger_pem))
+        .assert_failed_with("certificate is a CA certificate (CA:TRUE)");
     // the system roots do not help either
     run(("ssl", "1")).assert_failed_with("(CA:TRUE)");
     let insecure = run(("ssl_insecure", "1"));

@@ -38,21 +38,31 @@ fn a_bmc_that_accepts_and_never_answers_fails_within_the_deadline() {
         }
     });
     let base = http_options(port);
-    let outcome = run_agent(&with(
-        &base,
-        &[("action", "status"), ("login_timeout", "2")],
-    ));
-    outcome.assert_failed_with("no answer within");
-    assert!(
-        outcome.elapsed < Duration::from_secs(5),
-        "took {:?}",
-        outcome.elapsed
-    );
-    assert!(
-        outcome.elapsed >= Duration::from_millis(1500),
-        "gave up early: {:?}",
-        outcome.elapsed
-    );
+    let ca = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        ca.path(),
+        "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let ca = ca.path().display().to_string();
+    // plain HTTP, and a TLS handshake that never gets an answer (both TLS code paths)
+    for extra in [
+        [("ssl", "0")],
+        [("ssl_insecure", "1")],
+        [("ssl_ca_file", ca.as_str())],
+    ] {
+        let mut options = with(&base, &[("action", "status"), ("login_timeout", "2")]);
+        options.retain(|(name, _)| *name != "ssl");
+        options.extend_from_slice(&extra);
+        let outcome = run_agent(&options);
+        outcome.assert_failed_with("no answer within");
+        let took = outcome.elapsed;
+        assert!(took < Duration::from_secs(5), "{extra:?} took {took:?}");
+        assert!(
+            took >= Duration::from_millis(1500),
+            "{extra:?} gave up early: {took:?}"
+        );
+    }
 }
 
 #[test]
