@@ -80,9 +80,9 @@ pub fn parse_seconds(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(number))
 }
 
-/// fence-agents' boolean words. An empty value (`--lanplus`, a bare `lanplus` line or
-/// `lanplus=` on stdin) means true, as a flag does on the command line. (fence-agents 4.12
-/// instead ignores an empty boolean on stdin with a warning.)
+/// fence-agents' boolean words. No value (`--lanplus`, a bare `lanplus` line on stdin) means
+/// true, as a flag does on the command line; `lanplus=` on stdin is ignored with a warning
+/// before it gets here (see `parse_stdin`), as fence-agents does.
 pub fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "1" | "yes" | "on" | "true" => Some(true),
@@ -312,6 +312,11 @@ pub fn parse_stdin(table: &[OptionSpec], input: &[u8]) -> Result<Invocation, Par
                 || s.deprecated_names.iter().any(|d| normalize_key(d) == normalized)
         });
         match spec {
+            // An empty boolean is ignored, as fence-agents does: `ssl_insecure=` must not
+            // silently turn certificate checks off.
+            Some(spec) if spec.kind == OptionType::Boolean && value.is_some_and(|v| v.trim().is_empty()) => {
+                invocation.warnings.push(format!("Parse error: Ignoring '{key}' without a value"));
+            }
             Some(spec) => {
                 if spec.name == "verbose" {
                     invocation.verbose = 0;
@@ -378,6 +383,15 @@ mod tests {
 
     fn stdin(text: &str) -> Result<Invocation, ParseError> {
         parse_stdin(&table(), text.as_bytes())
+    }
+
+    #[test]
+    fn empty_boolean_on_stdin_is_ignored_with_a_warning() {
+        let inv = parse_stdin(&table(), b"lanplus=0\nlanplus=\n").expect("parses");
+        assert_eq!(inv.options.get("lanplus"), Some("0"), "the empty value must not turn the flag on");
+        assert!(inv.warnings.iter().any(|w| w.contains("'lanplus' without a value")), "{:?}", inv.warnings);
+        let bare = parse_stdin(&table(), b"lanplus\n").expect("parses");
+        assert_eq!(bare.options.get("lanplus"), Some("1"));
     }
 
     #[test]
@@ -513,7 +527,6 @@ mod tests {
             ("lanplus=yes", true),
             ("lanplus=ON", true),
             ("lanplus=true", true),
-            ("lanplus=", true),
             ("lanplus", true),
             ("lanplus=0", false),
             ("lanplus=no", false),
