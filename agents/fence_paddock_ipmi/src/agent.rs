@@ -99,7 +99,10 @@ impl FenceAgent for IpmiAgent {
     }
 
     fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
-        let cfg = config_from_options(options)?;
+        let (cfg, warnings) = config_and_warnings(options)?;
+        for w in warnings {
+            warn(&w);
+        }
         for name in IPMITOOL_ONLY {
             if options.get(name).is_some_and(|v| !v.is_empty() && v != "0") {
                 warn(&format!("option {name} is ignored: this agent does not run ipmitool"));
@@ -124,6 +127,12 @@ impl FenceAgent for IpmiAgent {
 
 /// Build the session configuration, checking what the option table cannot.
 pub fn config_from_options(options: &Options) -> Result<SessionConfig, FenceError> {
+    config_and_warnings(options).map(|(cfg, _)| cfg)
+}
+
+/// The configuration and the remarks about options that do not apply (logged once, by connect).
+fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>), FenceError> {
+    let mut warnings = Vec::new();
     let cfg_err = |m: String| FenceError::Config(m);
     if options.get("target").is_some_and(|t| !t.trim().is_empty()) {
         return Err(cfg_err("target (IPMI bridging) is not supported by this agent; address the BMC directly".into()));
@@ -175,12 +184,12 @@ pub fn config_from_options(options: &Options) -> Result<SessionConfig, FenceErro
     };
     let protocol = if lanplus {
         if auth.is_some() {
-            warn("auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus");
+            warnings.push("auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus".to_string());
         }
         Protocol::Lanplus { cipher }
     } else {
         if cipher.is_some() {
-            warn("cipher applies to lanplus only; ignored with lanplus=0");
+            warnings.push("cipher applies to lanplus only; ignored with lanplus=0".to_string());
         }
         if kg.is_some() {
             return Err(cfg_err("hexadecimal_kg needs lanplus=1 (IPMI 1.5 has no Kg key)".into()));
@@ -208,17 +217,8 @@ pub fn config_from_options(options: &Options) -> Result<SessionConfig, FenceErro
             .map(|v| Duration::from_secs_f64(v).max(Duration::from_millis(50)))
             .ok_or_else(|| cfg_err(format!("ipmitool_timeout '{t}' is not a positive number of seconds")))?,
     };
-    Ok(SessionConfig {
-        host,
-        port,
-        username,
-        password,
-        kg,
-        privilege,
-        protocol,
-        max_rto,
-        log,
-    })
+    let cfg = SessionConfig { host, port, username, password, kg, privilege, protocol, max_rto, log };
+    Ok((cfg, warnings))
 }
 
 /// Map session failures to the framework's error kinds (messages carry no secrets).
