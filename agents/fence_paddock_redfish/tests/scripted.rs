@@ -299,3 +299,39 @@ fn off_times_out_when_powering_off_never_ends() {
     assert!(off.elapsed < Duration::from_secs(8), "{}", off.describe());
     assert_eq!(*state.power.lock().expect("power"), "PoweringOff");
 }
+
+#[test]
+fn sessions_linked_but_refused_fall_back_to_basic() {
+    let bmc = Scripted::start(|request| {
+        let basic = request
+            .headers
+            .get("authorization")
+            .is_some_and(|v| v.starts_with("Basic "));
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/redfish/v1/") => Reply::json(200, root(true)),
+            ("POST", "/redfish/v1/SessionService/Sessions") => Reply::json(405, json!({})),
+            (_, _) if !basic => Reply::json(401, json!({})),
+            ("GET", "/redfish/v1/Systems") => Reply::json(200, collection()),
+            ("GET", SYSTEM) => Reply::json(
+                200,
+                json!({"@odata.id": SYSTEM, "Id": "1", "PowerState": "Off"}),
+            ),
+            _ => Reply::json(404, json!({})),
+        }
+    });
+    let base = http_options(bmc.port);
+    let status = run_agent(&with(&base, &[("action", "status"), ("verbose", "1")]));
+    assert_eq!(status.code, 2, "{}", status.describe());
+    assert!(
+        status.stdout.contains("Status: OFF"),
+        "{}",
+        status.describe()
+    );
+    assert!(
+        status.stderr.contains("Basic auth (no Redfish sessions)"),
+        "{}",
+        status.describe()
+    );
+    // no session to delete
+    assert!(bmc.requests().iter().all(|r| r.method != "DELETE"));
+}
