@@ -42,10 +42,11 @@ if [ "${1:-}" = down ]; then teardown; echo "demo stopped"; exit 0; fi
 [ "$(id -u)" = 0 ] || die "run as root (make demo)"
 [ -x /usr/sbin/fence_paddock_ipmi ] || die "/usr/sbin/fence_paddock_ipmi not installed (make install)"
 # the cluster is one per machine: wait for a running tests/system/run.sh (same lock)
-mkdir -p /var/tmp/paddock-test
-exec 9>/var/tmp/paddock-test/system.lock
-flock -n 9 || { echo "waiting for a running system test (/var/tmp/paddock-test/system.lock)..."; flock -w 1800 9; } ||
-    die "could not get /var/tmp/paddock-test/system.lock"
+LOCK=${PADDOCK_TEST_DIR:-/var/tmp/paddock-test}/system.lock
+mkdir -p "$(dirname "$LOCK")"
+exec 9>>"$LOCK"
+flock -n 9 || { echo "waiting for a running system test ($LOCK)..."; flock -w 1800 9; } || die "could not get $LOCK"
+export PADDOCK_CLUSTER_LOCKED=1
 teardown                                     # leftovers of an earlier KEEP=1 demo
 mkdir -p "$DEMO"
 trap 'teardown' EXIT
@@ -56,7 +57,7 @@ say "A single-node Corosync + Pacemaker cluster on 127.0.0.1 (own PID and mount 
 show on crm_mon -1
 
 say "A simulated IPMI BMC (ipmi_sim) for the fictitious host $HOST, on UDP 127.0.0.1:$BMC_PORT"
-"$BMC" start "$HOST" "$BMC_PORT" || die "BMC did not start"
+"$BMC" start "$HOST" "$BMC_PORT" 9>&- || die "BMC did not start"
 # The password reaches the agent through a script, not through the CIB or a command line.
 printf '#!/bin/sh\necho secret\n' > "$DEMO/bmc-password"; chmod 0700 "$DEMO/bmc-password"
 
@@ -81,7 +82,7 @@ show on stonith_admin --history "$HOST" --verbose
 if [ -x "$OCF_VM" ] && [ -x "$VIRT_HOST" ] && [ -x "$TINYVM" ]; then
     say "A tiny VM managed by ocf:paddock:vm (libvirtd on 127.0.0.1:$VIRT_PORT, qemu)"
     kdir=$("$TINYVM") || die "cannot build the tiny guest"
-    "$VIRT_HOST" start demo "$VIRT_PORT" || die "libvirtd did not start"
+    "$VIRT_HOST" start demo "$VIRT_PORT" 9>&- || die "libvirtd did not start"
     uri=$("$VIRT_HOST" uri demo)
     accel=qemu; [ -w /dev/kvm ] && accel=kvm
     cat > "$DEMO/demo-vm.xml" <<EOF

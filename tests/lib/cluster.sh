@@ -148,8 +148,15 @@ cmd_up() {
     fresh_state_dirs
     : > "$W/log/console"
     # setsid: not in the caller's process group/session (a test's Ctrl-C does not hit it)
-    setsid unshare --pid --fork --kill-child=SIGKILL --mount --propagation private --uts --ipc \
-        --mount-proc "$SELF" _init </dev/null >>"$W/log/console" 2>&1 &
+    # The daemons must not inherit the caller's other fds (a lock held by tests/system/run.sh
+    # would otherwise live as long as corosync).
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done
+        exec setsid unshare --pid --fork --kill-child=SIGKILL --mount --propagation private --uts --ipc \
+            --mount-proc "$SELF" _init
+    ) </dev/null >>"$W/log/console" 2>&1 &
     local upid=$! init=""
     echo "$upid" > "$W/run/unshare.pid"
     for _ in $(seq 50); do
@@ -234,9 +241,20 @@ cmd_logs() {
     done
 }
 
+# tests/system/run.sh and tests/demo.sh hold $LOCK while they use the cluster (and export
+# PADDOCK_CLUSTER_LOCKED=1); a manual up/down meanwhile would pull the cluster from under them.
+LOCK=${PADDOCK_TEST_DIR:-/var/tmp/paddock-test}/system.lock
+not_in_use_by_others() {
+    [ "${PADDOCK_CLUSTER_LOCKED:-0}" = 1 ] && return 0
+    mkdir -p "$(dirname "$LOCK")"
+    exec 8>>"$LOCK"
+    flock -n 8 || die "the cluster is in use by tests/system/run.sh or tests/demo.sh ($LOCK is locked)"
+    exec 8>&-
+}
+
 case "${1:-}" in
-    up)     cmd_up ;;
-    down)   cmd_down ;;
+    up)     not_in_use_by_others; cmd_up ;;
+    down)   not_in_use_by_others; cmd_down ;;
     exec)   shift; cmd_exec "$@" ;;
     status) cmd_status ;;
     logs)   cmd_logs ;;

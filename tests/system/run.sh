@@ -20,11 +20,12 @@ LOGS=$WORK/system-logs
 mkdir -p "$WORK" "$LOGS"
 
 # One system-test run per machine at a time: the cluster uses fixed ports and paths.
-exec 9>"$WORK/system.lock"
+exec 9>>"$WORK/system.lock"
 if ! flock -n 9; then
     echo "another tests/system/run.sh holds $WORK/system.lock; waiting (at most 30 min)..."
     flock -w 1800 9 || { echo "could not get $WORK/system.lock"; echo "0 passed, 1 failed"; exit 1; }
 fi
+export PADDOCK_CLUSTER_LOCKED=1
 
 tests=()
 for t in "$REPO"/tests/system/[0-9][0-9]-*.sh; do
@@ -79,7 +80,7 @@ for t in "${tests[@]}"; do
         echo "$t is not executable" > "$log"; rc=126
     else
         PADDOCK_REPO=$REPO CLUSTER=$CLUSTER TEST_TMP=$tmp TEST_PORT_BASE=$port \
-            timeout --kill-after=10 "$limit" "$t" </dev/null >"$log" 2>&1
+            timeout --kill-after=10 "$limit" "$t" </dev/null >"$log" 2>&1 9>&-
         rc=$?
     fi
     secs=$(( $(date +%s) - t0 ))
