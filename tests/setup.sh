@@ -36,6 +36,22 @@ else
     echo "setup: all ${#PACKAGES[@]} common packages already installed"
 fi
 
+# Package scripts may have started host-wide corosync/pacemaker (no policy-rc.d on the
+# machine): they would own UDP 5405 and pacemaker's IPC names in this network namespace,
+# which tests/lib/cluster.sh needs. Stop only those in our own PID + network namespaces
+# (the test cluster and labs live in child namespaces).
+for svc in pacemaker corosync; do
+    daemon=$svc; [ $svc = pacemaker ] && daemon=pacemakerd
+    for p in $(pgrep -x "$daemon"); do
+        [ "$(readlink /proc/$p/ns/pid)" = "$(readlink /proc/self/ns/pid)" ] &&
+        [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] || continue
+        echo "setup: stopping host-wide $svc started by the package (pid $p)"
+        if [ -x /etc/init.d/$svc ]; then /etc/init.d/$svc stop </dev/null || true; fi
+        kill -0 "$p" 2>/dev/null && kill "$p" 2>/dev/null
+        break
+    done
+done
+
 # Rust toolchain: not installed by us (rustup is not a Debian package); fail clearly.
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v cargo >/dev/null 2>&1 ||

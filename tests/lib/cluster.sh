@@ -144,6 +144,10 @@ cmd_up() {
     if ss -Huln 'sport = :5405' 2>/dev/null | grep -q .; then
         die "UDP port 5405 already in use (another corosync?): $(ss -Hulnp 'sport = :5405' | head -1)"
     fi
+    # pacemaker's IPC names (abstract unix sockets) are per network namespace
+    if grep -q '@cib_rw' /proc/net/unix; then
+        die "a Pacemaker already runs in this network namespace (pacemakerd pid(s): $(pgrep -x pacemakerd | tr '\n' ' ')); stop it first"
+    fi
     mkdir -p "$W/log"
     fresh_state_dirs
     : > "$W/log/console"
