@@ -73,8 +73,11 @@ pub fn parameters() -> Vec<ParameterSpec> {
             reloadable: true,
             ..s("probe_timeout", "Probe timeout (s)", "Seconds one probe may take (never beyond the operation's timeout).")
         },
-        s("pre_start", "Pre-start hook", "Shell command run before the service starts; a failure fails the start. \
-           PROCWATCH_INSTANCE is set."),
+        ParameterSpec {
+            reloadable: true,
+            ..s("pre_start", "Pre-start hook", "Shell command run before the service starts; a failure fails the start. \
+                 PROCWATCH_INSTANCE is set.")
+        },
         ParameterSpec {
             reloadable: true,
             ..s("post_start", "Post-start hook", "Shell command run once the service runs and its probe passes; a failure fails the start. \
