@@ -1,6 +1,6 @@
 //! A small `tracing` subscriber: every line names the agent, the resource instance and the action.
-//! Lines go to stderr (Pacemaker keeps an action's stderr in its log) and, when set, are appended
-//! to `HA_LOGFILE` (info and up) and `HA_DEBUGLOG` (everything enabled). `HA_debug=1` enables debug.
+//! Lines are appended to `HA_LOGFILE` (info and up) and `HA_DEBUGLOG` (everything enabled) when
+//! set; they go to stderr when there is no log file, and warnings and errors always do. `HA_debug=1` enables debug.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -58,7 +58,11 @@ impl AgentLogger {
 
     fn emit(&self, level: &Level, message: &str) {
         let line = format!("{}: {}: {}", self.tag, level_name(level), message);
-        self.raw(&line);
+        // Pacemaker logs an action's stderr and also points HA_LOGFILE at its own log: with a
+        // log file, only warnings and errors go to stderr, so no line is logged twice.
+        if self.logfile.is_none() || *level <= Level::WARN {
+            self.raw(&line);
+        }
         let stamped = format!("{} {}\n", timestamp(), line);
         if *level <= Level::INFO {
             if let Some(path) = &self.logfile {
