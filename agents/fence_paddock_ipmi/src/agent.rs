@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use stonith::{
-    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options, PowerAction, PowerState,
+    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
+    PowerAction, PowerState,
 };
 
 use crate::chassis::{self, Control};
@@ -22,7 +23,17 @@ const fn opt(
     default: Option<&'static str>,
     shortdesc: &'static str,
 ) -> OptionSpec {
-    OptionSpec { name, deprecated_names: &[], long, short, kind, default, required: false, secret: false, shortdesc }
+    OptionSpec {
+        name,
+        deprecated_names: &[],
+        long,
+        short,
+        kind,
+        default,
+        required: false,
+        secret: false,
+        shortdesc,
+    }
 }
 
 /// Options of fence_ipmilan that only made sense with ipmitool: accepted so that existing
@@ -62,15 +73,50 @@ impl FenceAgent for IpmiAgent {
         let mut sudo = opt("use_sudo", "use-sudo", None, OptionType::Boolean, None, "Use sudo (without password) when calling 3rd party software (ignored: no 3rd party software is called)");
         sudo.deprecated_names = &["sudo"];
         // Not required, as in fence_ipmilan: with port_as_ip the plug names the BMC.
-        let mut ip = opt("ip", "ip", Some('a'), OptionType::String, None, "IP address or hostname of fencing device");
+        let mut ip = opt(
+            "ip",
+            "ip",
+            Some('a'),
+            OptionType::String,
+            None,
+            "IP address or hostname of fencing device",
+        );
         ip.deprecated_names = &["ipaddr"];
         vec![
             ip,
-            opt("ipport", "ipport", Some('u'), OptionType::Integer, Some("623"), "TCP/UDP port to use for connection with device"),
-            opt("auth", "auth", Some('A'), OptionType::Select(&["md5", "password", "none"]), None, "IPMI Lan Auth type."),
-            opt("cipher", "cipher", Some('C'), OptionType::String, None, "Ciphersuite to use (same as ipmitool -C parameter)"),
+            opt(
+                "ipport",
+                "ipport",
+                Some('u'),
+                OptionType::Integer,
+                Some("623"),
+                "TCP/UDP port to use for connection with device",
+            ),
+            opt(
+                "auth",
+                "auth",
+                Some('A'),
+                OptionType::Select(&["md5", "password", "none"]),
+                None,
+                "IPMI Lan Auth type.",
+            ),
+            opt(
+                "cipher",
+                "cipher",
+                Some('C'),
+                OptionType::String,
+                None,
+                "Ciphersuite to use (same as ipmitool -C parameter)",
+            ),
             kg,
-            opt("lanplus", "lanplus", Some('P'), OptionType::Boolean, Some("0"), "Use Lanplus to improve security of connection"),
+            opt(
+                "lanplus",
+                "lanplus",
+                Some('P'),
+                OptionType::Boolean,
+                Some("0"),
+                "Use Lanplus to improve security of connection",
+            ),
             opt(
                 "privlvl",
                 "privlvl",
@@ -79,13 +125,55 @@ impl FenceAgent for IpmiAgent {
                 Some("administrator"),
                 "Privilege level on IPMI device",
             ),
-            opt("target", "target", None, OptionType::String, None, "Bridge IPMI requests to the remote target address (not supported)"),
-            opt("port_as_ip", "port-as-ip", None, OptionType::Boolean, None, "Make \"port/plug\" to be an alias to IP address"),
-            opt("power_wait", "power-wait", None, OptionType::Second, Some("2"), "Wait X seconds after issuing ON/OFF"),
-            opt("ipmitool_path", "ipmitool-path", None, OptionType::String, None, "Path to ipmitool binary (ignored: IPMI is spoken natively)"),
-            opt("ipmitool_timeout", "ipmitool-timeout", None, OptionType::String, Some("2"), "Timeout (sec) for IPMI operation: the longest wait before a retransmission"),
+            opt(
+                "target",
+                "target",
+                None,
+                OptionType::String,
+                None,
+                "Bridge IPMI requests to the remote target address (not supported)",
+            ),
+            opt(
+                "port_as_ip",
+                "port-as-ip",
+                None,
+                OptionType::Boolean,
+                None,
+                "Make \"port/plug\" to be an alias to IP address",
+            ),
+            opt(
+                "power_wait",
+                "power-wait",
+                None,
+                OptionType::Second,
+                Some("2"),
+                "Wait X seconds after issuing ON/OFF",
+            ),
+            opt(
+                "ipmitool_path",
+                "ipmitool-path",
+                None,
+                OptionType::String,
+                None,
+                "Path to ipmitool binary (ignored: IPMI is spoken natively)",
+            ),
+            opt(
+                "ipmitool_timeout",
+                "ipmitool-timeout",
+                None,
+                OptionType::String,
+                Some("2"),
+                "Timeout (sec) for IPMI operation: the longest wait before a retransmission",
+            ),
             sudo,
-            opt("sudo_path", "sudo-path", None, OptionType::String, None, "Path to sudo binary (ignored)"),
+            opt(
+                "sudo_path",
+                "sudo-path",
+                None,
+                OptionType::String,
+                None,
+                "Path to sudo binary (ignored)",
+            ),
         ]
     }
 
@@ -98,18 +186,28 @@ impl FenceAgent for IpmiAgent {
         config_from_options(options).map(|_| ())
     }
 
-    fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
+    fn connect(
+        &self,
+        options: &Options,
+        deadline: Deadline,
+    ) -> Result<Box<dyn FenceDevice>, FenceError> {
         let (cfg, warnings) = config_and_warnings(options)?;
         for w in warnings {
             warn(&w);
         }
         for name in IPMITOOL_ONLY {
             if options.get(name).is_some_and(|v| !v.is_empty() && v != "0") {
-                warn(&format!("option {name} is ignored: this agent does not run ipmitool"));
+                warn(&format!(
+                    "option {name} is ignored: this agent does not run ipmitool"
+                ));
             }
         }
-        let login = options.seconds("login_timeout").unwrap_or(Duration::from_secs(5));
-        let command_timeout = options.seconds("shell_timeout").unwrap_or(Duration::from_secs(3));
+        let login = options
+            .seconds("login_timeout")
+            .unwrap_or(Duration::from_secs(5));
+        let command_timeout = options
+            .seconds("shell_timeout")
+            .unwrap_or(Duration::from_secs(3));
         let session = Session::open(&cfg, deadline.capped(login)).map_err(to_fence_error)?;
         log(&format!(
             "session open to {}:{} ({})",
@@ -121,7 +219,10 @@ impl FenceAgent for IpmiAgent {
                 _ => "?".into(),
             }
         ));
-        Ok(Box::new(IpmiDevice { session, command_timeout }))
+        Ok(Box::new(IpmiDevice {
+            session,
+            command_timeout,
+        }))
     }
 }
 
@@ -135,7 +236,10 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
     let mut warnings = Vec::new();
     let cfg_err = |m: String| FenceError::Config(m);
     if options.get("target").is_some_and(|t| !t.trim().is_empty()) {
-        return Err(cfg_err("target (IPMI bridging) is not supported by this agent; address the BMC directly".into()));
+        return Err(cfg_err(
+            "target (IPMI bridging) is not supported by this agent; address the BMC directly"
+                .into(),
+        ));
     }
     let mut host = options.get("ip").unwrap_or("").trim().to_string();
     if options.flag("port_as_ip") {
@@ -144,27 +248,54 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
         }
     }
     if host.is_empty() {
-        return Err(cfg_err("no BMC address: set ip (or plug with port_as_ip)".into()));
+        return Err(cfg_err(
+            "no BMC address: set ip (or plug with port_as_ip)".into(),
+        ));
     }
-    let port = match options.get("ipport").map(str::trim).filter(|p| !p.is_empty()) {
+    let port = match options
+        .get("ipport")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => 623,
-        Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| cfg_err(format!("ipport '{p}' is not a UDP port number")))?,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| cfg_err(format!("ipport '{p}' is not a UDP port number")))?,
     };
-    let privilege = match options.get("privlvl").map(str::trim).filter(|p| !p.is_empty()) {
+    let privilege = match options
+        .get("privlvl")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => Privilege::Administrator,
-        Some(p) => Privilege::parse(p)
-            .ok_or_else(|| cfg_err(format!("privlvl '{p}' is not one of callback, user, operator, administrator")))?,
+        Some(p) => Privilege::parse(p).ok_or_else(|| {
+            cfg_err(format!(
+                "privlvl '{p}' is not one of callback, user, operator, administrator"
+            ))
+        })?,
     };
     let lanplus = options.flag("lanplus");
-    let cipher = match options.get("cipher").map(str::trim).filter(|c| !c.is_empty()) {
+    let cipher = match options
+        .get("cipher")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         None => None,
         Some(c) => {
-            let supported: Vec<String> = SUPPORTED_SUITES.iter().map(|s| s.id.to_string()).collect();
+            let supported: Vec<String> =
+                SUPPORTED_SUITES.iter().map(|s| s.id.to_string()).collect();
             let id = c
                 .parse::<u8>()
                 .ok()
                 .filter(|id| SUPPORTED_SUITES.iter().any(|s| s.id == *id))
-                .ok_or_else(|| cfg_err(format!("cipher '{c}' is not a supported cipher suite ({})", supported.join(", "))))?;
+                .ok_or_else(|| {
+                    cfg_err(format!(
+                        "cipher '{c}' is not a supported cipher suite ({})",
+                        supported.join(", ")
+                    ))
+                })?;
             Some(id)
         }
     };
@@ -174,7 +305,11 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
             "md5" => AuthType::Md5,
             "password" | "straight" => AuthType::Password,
             "none" => AuthType::None,
-            _ => return Err(cfg_err(format!("auth '{a}' is not one of md5, password, none"))),
+            _ => {
+                return Err(cfg_err(format!(
+                    "auth '{a}' is not one of md5, password, none"
+                )))
+            }
         }),
     };
     let kg = match options.secret("hexadecimal_kg").filter(|k| !k.is_empty()) {
@@ -184,7 +319,9 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
     };
     let protocol = if lanplus {
         if auth.is_some() {
-            warnings.push("auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus".to_string());
+            warnings.push(
+                "auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus".to_string(),
+            );
         }
         Protocol::Lanplus { cipher }
     } else {
@@ -192,7 +329,9 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
             warnings.push("cipher applies to lanplus only; ignored with lanplus=0".to_string());
         }
         if kg.is_some() {
-            return Err(cfg_err("hexadecimal_kg needs lanplus=1 (IPMI 1.5 has no Kg key)".into()));
+            return Err(cfg_err(
+                "hexadecimal_kg needs lanplus=1 (IPMI 1.5 has no Kg key)".into(),
+            ));
         }
         Protocol::Lan15 { auth }
     };
@@ -200,7 +339,10 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
     if username.len() > 16 {
         return Err(cfg_err("username is longer than IPMI's 16 bytes".into()));
     }
-    let password = options.secret("password").map(|s| s.expose().as_bytes().to_vec()).unwrap_or_default();
+    let password = options
+        .secret("password")
+        .map(|s| s.expose().as_bytes().to_vec())
+        .unwrap_or_default();
     if password.len() > 20 || (!lanplus && password.len() > 16) {
         return Err(cfg_err(format!(
             "password is longer than IPMI {}'s {} bytes",
@@ -208,16 +350,34 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
             if lanplus { 20 } else { 16 }
         )));
     }
-    let max_rto = match options.get("ipmitool_timeout").map(str::trim).filter(|t| !t.is_empty()) {
+    let max_rto = match options
+        .get("ipmitool_timeout")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         None => Duration::from_secs(2),
         Some(t) => t
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite() && *v > 0.0)
             .map(|v| Duration::from_secs_f64(v).max(Duration::from_millis(50)))
-            .ok_or_else(|| cfg_err(format!("ipmitool_timeout '{t}' is not a positive number of seconds")))?,
+            .ok_or_else(|| {
+                cfg_err(format!(
+                    "ipmitool_timeout '{t}' is not a positive number of seconds"
+                ))
+            })?,
     };
-    let cfg = SessionConfig { host, port, username, password, kg, privilege, protocol, max_rto, log };
+    let cfg = SessionConfig {
+        host,
+        port,
+        username,
+        password,
+        kg,
+        privilege,
+        protocol,
+        max_rto,
+        log,
+    };
     Ok((cfg, warnings))
 }
 
@@ -227,7 +387,9 @@ pub fn to_fence_error(e: SessionError) -> FenceError {
         SessionError::Timeout(m) => FenceError::Timeout(m),
         SessionError::Auth(m) => FenceError::Auth(m),
         SessionError::Io(m) => FenceError::Config(m),
-        e @ (SessionError::Protocol(_) | SessionError::Completion { .. }) => FenceError::Device(e.to_string()),
+        e @ (SessionError::Protocol(_) | SessionError::Completion { .. }) => {
+            FenceError::Device(e.to_string())
+        }
     }
 }
 
@@ -238,12 +400,22 @@ pub struct IpmiDevice {
 }
 
 impl FenceDevice for IpmiDevice {
-    fn power_status(&mut self, _plug: Option<&str>, deadline: Deadline) -> Result<PowerState, FenceError> {
-        let on = chassis::get_power_on(&mut self.session, deadline.capped(self.command_timeout)).map_err(to_fence_error)?;
+    fn power_status(
+        &mut self,
+        _plug: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<PowerState, FenceError> {
+        let on = chassis::get_power_on(&mut self.session, deadline.capped(self.command_timeout))
+            .map_err(to_fence_error)?;
         Ok(if on { PowerState::On } else { PowerState::Off })
     }
 
-    fn set_power(&mut self, _plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<(), FenceError> {
+    fn set_power(
+        &mut self,
+        _plug: Option<&str>,
+        action: PowerAction,
+        deadline: Deadline,
+    ) -> Result<(), FenceError> {
         let op = match action {
             PowerAction::On => Control::PowerUp,
             PowerAction::Off => Control::PowerDown,
@@ -252,7 +424,8 @@ impl FenceDevice for IpmiDevice {
             PowerAction::Diag => Control::DiagnosticInterrupt,
         };
         log(&format!("Chassis Control: {op:?}"));
-        chassis::control(&mut self.session, op, deadline.capped(self.command_timeout)).map_err(to_fence_error)
+        chassis::control(&mut self.session, op, deadline.capped(self.command_timeout))
+            .map_err(to_fence_error)
     }
 
     fn close(&mut self, deadline: Deadline) {
@@ -281,28 +454,52 @@ mod tests {
         assert_eq!(cfg.protocol, Protocol::Lan15 { auth: None });
         let mut o = base();
         o.set("lanplus", "1");
-        assert_eq!(config_from_options(&o).expect("valid").protocol, Protocol::Lanplus { cipher: None });
+        assert_eq!(
+            config_from_options(&o).expect("valid").protocol,
+            Protocol::Lanplus { cipher: None }
+        );
     }
 
     #[test]
     fn bad_values_are_config_errors_without_secrets() {
-        for (k, v) in [("cipher", "4"), ("cipher", "x"), ("privlvl", "root"), ("ipport", "70000"), ("target", "0x72"), ("auth", "md2")] {
+        for (k, v) in [
+            ("cipher", "4"),
+            ("cipher", "x"),
+            ("privlvl", "root"),
+            ("ipport", "70000"),
+            ("target", "0x72"),
+            ("auth", "md2"),
+        ] {
             let mut o = base();
             o.set("lanplus", "1");
             o.set(k, v);
-            assert!(matches!(config_from_options(&o), Err(FenceError::Config(_))), "{k}={v} accepted");
+            assert!(
+                matches!(config_from_options(&o), Err(FenceError::Config(_))),
+                "{k}={v} accepted"
+            );
         }
         let mut o = base();
         o.set("lanplus", "1");
         o.set_secret("hexadecimal_kg", Secret::new("zz-not-hex-secretvalue"));
-        let err = config_from_options(&o).err().expect("bad kg refused").to_string();
+        let err = config_from_options(&o)
+            .err()
+            .expect("bad kg refused")
+            .to_string();
         assert!(!err.contains("secretvalue"), "{err}");
     }
 
     #[test]
     fn option_table_is_consistent() {
         let names: Vec<&str> = IpmiAgent.options().iter().map(|o| o.name).collect();
-        for n in ["lanplus", "cipher", "privlvl", "hexadecimal_kg", "auth", "target", "ipport"] {
+        for n in [
+            "lanplus",
+            "cipher",
+            "privlvl",
+            "hexadecimal_kg",
+            "auth",
+            "target",
+            "ipport",
+        ] {
             assert!(names.contains(&n), "{n} missing");
         }
     }

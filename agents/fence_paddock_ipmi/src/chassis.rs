@@ -31,13 +31,21 @@ pub fn power_on_from_status(data: &[u8]) -> Result<bool, SessionError> {
 }
 
 pub fn get_power_on(session: &mut Session, deadline: Deadline) -> Result<bool, SessionError> {
-    let data = session.command("Get Chassis Status", &Request::new(NETFN_CHASSIS, CMD_GET_CHASSIS_STATUS, vec![]), deadline)?;
+    let data = session.command(
+        "Get Chassis Status",
+        &Request::new(NETFN_CHASSIS, CMD_GET_CHASSIS_STATUS, vec![]),
+        deadline,
+    )?;
     power_on_from_status(&data)
 }
 
 pub fn control(session: &mut Session, op: Control, deadline: Deadline) -> Result<(), SessionError> {
     session
-        .command("Chassis Control", &Request::new(NETFN_CHASSIS, CMD_CHASSIS_CONTROL, vec![op as u8]), deadline)
+        .command(
+            "Chassis Control",
+            &Request::new(NETFN_CHASSIS, CMD_CHASSIS_CONTROL, vec![op as u8]),
+            deadline,
+        )
         .map(|_| ())
 }
 

@@ -42,13 +42,48 @@ pub struct CipherSuite {
 
 /// The supported suites: 0–3 (SHA1 family) and 15–17 (SHA256 family).
 pub const SUPPORTED_SUITES: &[CipherSuite] = &[
-    CipherSuite { id: 0, auth: AuthAlg::None, integ: IntegAlg::None, conf: ConfAlg::None },
-    CipherSuite { id: 1, auth: AuthAlg::HmacSha1, integ: IntegAlg::None, conf: ConfAlg::None },
-    CipherSuite { id: 2, auth: AuthAlg::HmacSha1, integ: IntegAlg::HmacSha1_96, conf: ConfAlg::None },
-    CipherSuite { id: 3, auth: AuthAlg::HmacSha1, integ: IntegAlg::HmacSha1_96, conf: ConfAlg::AesCbc128 },
-    CipherSuite { id: 15, auth: AuthAlg::HmacSha256, integ: IntegAlg::None, conf: ConfAlg::None },
-    CipherSuite { id: 16, auth: AuthAlg::HmacSha256, integ: IntegAlg::HmacSha256_128, conf: ConfAlg::None },
-    CipherSuite { id: 17, auth: AuthAlg::HmacSha256, integ: IntegAlg::HmacSha256_128, conf: ConfAlg::AesCbc128 },
+    CipherSuite {
+        id: 0,
+        auth: AuthAlg::None,
+        integ: IntegAlg::None,
+        conf: ConfAlg::None,
+    },
+    CipherSuite {
+        id: 1,
+        auth: AuthAlg::HmacSha1,
+        integ: IntegAlg::None,
+        conf: ConfAlg::None,
+    },
+    CipherSuite {
+        id: 2,
+        auth: AuthAlg::HmacSha1,
+        integ: IntegAlg::HmacSha1_96,
+        conf: ConfAlg::None,
+    },
+    CipherSuite {
+        id: 3,
+        auth: AuthAlg::HmacSha1,
+        integ: IntegAlg::HmacSha1_96,
+        conf: ConfAlg::AesCbc128,
+    },
+    CipherSuite {
+        id: 15,
+        auth: AuthAlg::HmacSha256,
+        integ: IntegAlg::None,
+        conf: ConfAlg::None,
+    },
+    CipherSuite {
+        id: 16,
+        auth: AuthAlg::HmacSha256,
+        integ: IntegAlg::HmacSha256_128,
+        conf: ConfAlg::None,
+    },
+    CipherSuite {
+        id: 17,
+        auth: AuthAlg::HmacSha256,
+        integ: IntegAlg::HmacSha256_128,
+        conf: ConfAlg::AesCbc128,
+    },
 ];
 
 impl CipherSuite {
@@ -67,7 +102,9 @@ pub fn key20(bytes: &[u8]) -> [u8; 20] {
 
 fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     // HMAC accepts keys of any length, so new_from_slice cannot fail here.
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else { return Vec::new() };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else {
+        return Vec::new();
+    };
     for p in parts {
         mac.update(p);
     }
@@ -75,7 +112,9 @@ fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return Vec::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return Vec::new();
+    };
     for p in parts {
         mac.update(p);
     }
@@ -127,7 +166,12 @@ pub fn rakp3_auth_code(alg: AuthAlg, kuid: &[u8], p: &RakpParams) -> Vec<u8> {
     auth_hmac(
         alg,
         kuid,
-        &[&p.bmc_random, &p.console_sid.to_le_bytes(), &[p.role, p.username.len() as u8], p.username],
+        &[
+            &p.bmc_random,
+            &p.console_sid.to_le_bytes(),
+            &[p.role, p.username.len() as u8],
+            p.username,
+        ],
     )
 }
 
@@ -136,7 +180,12 @@ pub fn session_integrity_key(alg: AuthAlg, kg: &[u8], p: &RakpParams) -> Vec<u8>
     auth_hmac(
         alg,
         kg,
-        &[&p.console_random, &p.bmc_random, &[p.role, p.username.len() as u8], p.username],
+        &[
+            &p.console_random,
+            &p.bmc_random,
+            &[p.role, p.username.len() as u8],
+            p.username,
+        ],
     )
 }
 
@@ -151,7 +200,11 @@ pub fn rakp4_icv_len(alg: AuthAlg) -> usize {
 
 /// RAKP 4 integrity check value, HMAC_SIK(Rm, SIDc, GUIDc) truncated.
 pub fn rakp4_icv(alg: AuthAlg, sik: &[u8], p: &RakpParams) -> Vec<u8> {
-    let mut mac = auth_hmac(alg, sik, &[&p.console_random, &p.bmc_sid.to_le_bytes(), &p.bmc_guid]);
+    let mut mac = auth_hmac(
+        alg,
+        sik,
+        &[&p.console_random, &p.bmc_sid.to_le_bytes(), &p.bmc_guid],
+    );
     mac.truncate(rakp4_icv_len(alg));
     mac
 }
@@ -218,7 +271,11 @@ pub fn aes_cbc_decrypt(k2: &[u8], iv: &[u8; 16], ciphertext: &[u8]) -> Option<Ve
         return None;
     }
     let body_len = plain.len() - 1 - pad_len;
-    if plain[body_len..plain.len() - 1].iter().enumerate().any(|(i, &b)| b as usize != i + 1) {
+    if plain[body_len..plain.len() - 1]
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b as usize != i + 1)
+    {
         return None;
     }
     plain.truncate(body_len);
@@ -249,7 +306,10 @@ pub fn md5_authcode(password16: &[u8; 16], session_id: u32, msg: &[u8], seq: u32
 /// zero-padded on the right. An optional 0x prefix is accepted.
 pub fn parse_hex_kg(text: &str) -> Result<[u8; 20], String> {
     let t = text.trim();
-    let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     if t.is_empty() {
         return Err("hexadecimal_kg is empty".into());
     }
@@ -261,8 +321,10 @@ pub fn parse_hex_kg(text: &str) -> Result<[u8; 20], String> {
     }
     let mut key = [0u8; 20];
     for (i, pair) in t.as_bytes().chunks(2).enumerate() {
-        let s = std::str::from_utf8(pair).map_err(|_| "hexadecimal_kg is not hexadecimal".to_string())?;
-        key[i] = u8::from_str_radix(s, 16).map_err(|_| "hexadecimal_kg is not hexadecimal".to_string())?;
+        let s = std::str::from_utf8(pair)
+            .map_err(|_| "hexadecimal_kg is not hexadecimal".to_string())?;
+        key[i] = u8::from_str_radix(s, 16)
+            .map_err(|_| "hexadecimal_kg is not hexadecimal".to_string())?;
     }
     Ok(key)
 }

@@ -46,7 +46,13 @@ pub fn password16(password: &[u8]) -> [u8; 16] {
     p
 }
 
-fn authcode(auth: AuthType, password: &[u8; 16], sid: u32, msg: &[u8], seq: u32) -> Option<[u8; 16]> {
+fn authcode(
+    auth: AuthType,
+    password: &[u8; 16],
+    sid: u32,
+    msg: &[u8],
+    seq: u32,
+) -> Option<[u8; 16]> {
     match auth {
         AuthType::None => None,
         AuthType::Password => Some(*password),
@@ -55,7 +61,13 @@ fn authcode(auth: AuthType, password: &[u8; 16], sid: u32, msg: &[u8], seq: u32)
 }
 
 /// A v1.5 session packet around one IPMI message.
-pub fn encode(auth: AuthType, seq: u32, session_id: u32, password: &[u8; 16], msg: &[u8]) -> Vec<u8> {
+pub fn encode(
+    auth: AuthType,
+    seq: u32,
+    session_id: u32,
+    password: &[u8; 16],
+    msg: &[u8],
+) -> Vec<u8> {
     let mut p = Vec::with_capacity(30 + msg.len());
     p.extend_from_slice(&rmcp::IPMI_HEADER);
     p.push(auth as u8);
@@ -109,7 +121,12 @@ pub fn decode(datagram: &[u8], password: Option<&[u8; 16]>) -> Option<Packet> {
             return None;
         }
     }
-    Some(Packet { auth, seq, session_id, message })
+    Some(Packet {
+        auth,
+        seq,
+        session_id,
+        message,
+    })
 }
 
 /// Get Channel Authentication Capabilities data: current channel, requested privilege.
@@ -152,13 +169,18 @@ pub fn choose_auth(caps: &AuthCaps, wanted: Option<AuthType>) -> Result<AuthType
             if ok {
                 Ok(a)
             } else {
-                Err(format!("the BMC does not offer IPMI 1.5 auth type {} at this privilege level", a.name()))
+                Err(format!(
+                    "the BMC does not offer IPMI 1.5 auth type {} at this privilege level",
+                    a.name()
+                ))
             }
         }
         None if caps.md5 => Ok(AuthType::Md5),
         None if caps.password => Ok(AuthType::Password),
         None if caps.none => Ok(AuthType::None),
-        None => Err("the BMC offers no IPMI 1.5 auth type this agent speaks (none, password, md5)".into()),
+        None => Err(
+            "the BMC offers no IPMI 1.5 auth type this agent speaks (none, password, md5)".into(),
+        ),
     }
 }
 
@@ -176,11 +198,19 @@ pub fn parse_session_challenge(data: &[u8]) -> Option<(u32, [u8; 16])> {
     }
     let mut challenge = [0u8; 16];
     challenge.copy_from_slice(&data[4..20]);
-    Some((u32::from_le_bytes([data[0], data[1], data[2], data[3]]), challenge))
+    Some((
+        u32::from_le_bytes([data[0], data[1], data[2], data[3]]),
+        challenge,
+    ))
 }
 
 /// Activate Session data: auth type, max privilege, challenge, our initial outbound sequence.
-pub fn activate_session_request(auth: AuthType, privilege: u8, challenge: &[u8; 16], initial_outbound_seq: u32) -> Vec<u8> {
+pub fn activate_session_request(
+    auth: AuthType,
+    privilege: u8,
+    challenge: &[u8; 16],
+    initial_outbound_seq: u32,
+) -> Vec<u8> {
     let mut d = vec![auth as u8, privilege & 0x0f];
     d.extend_from_slice(challenge);
     d.extend_from_slice(&initial_outbound_seq.to_le_bytes());
@@ -219,7 +249,10 @@ mod tests {
         for auth in [AuthType::None, AuthType::Password, AuthType::Md5] {
             let pkt = encode(auth, 5, 0x01020304, &pw, &[1, 2, 3]);
             let d = decode(&pkt, Some(&pw)).expect("decodes");
-            assert_eq!((d.auth, d.seq, d.session_id, d.message.as_slice()), (auth, 5, 0x01020304, &[1u8, 2, 3][..]));
+            assert_eq!(
+                (d.auth, d.seq, d.session_id, d.message.as_slice()),
+                (auth, 5, 0x01020304, &[1u8, 2, 3][..])
+            );
         }
     }
 
@@ -235,7 +268,12 @@ mod tests {
 
     #[test]
     fn auth_choice() {
-        let caps = AuthCaps { none: true, md5: true, password: true, ipmi20: true };
+        let caps = AuthCaps {
+            none: true,
+            md5: true,
+            password: true,
+            ipmi20: true,
+        };
         assert_eq!(choose_auth(&caps, None), Ok(AuthType::Md5));
         let only_pw = AuthCaps { md5: false, ..caps };
         assert_eq!(choose_auth(&only_pw, None), Ok(AuthType::Password));

@@ -20,7 +20,11 @@ pub struct Request {
 
 impl Request {
     pub fn new(netfn: u8, cmd: u8, data: impl Into<Vec<u8>>) -> Self {
-        Request { netfn, cmd, data: data.into() }
+        Request {
+            netfn,
+            cmd,
+            data: data.into(),
+        }
     }
 }
 
@@ -37,7 +41,10 @@ pub struct Response {
 
 /// Two's-complement checksum: the covered bytes plus it sum to zero.
 pub fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b)).wrapping_neg()
+    bytes
+        .iter()
+        .fold(0u8, |acc, b| acc.wrapping_add(*b))
+        .wrapping_neg()
 }
 
 /// Frame a request for the BMC (LUN 0) with sequence number `rq_seq` (6 bits).
@@ -165,7 +172,10 @@ mod tests {
 
     #[test]
     fn completion_names() {
-        assert_eq!(CompletionCode(0xd4).to_string(), "0xd4 (insufficient privilege level)");
+        assert_eq!(
+            CompletionCode(0xd4).to_string(),
+            "0xd4 (insufficient privilege level)"
+        );
         assert_eq!(completion_code_name(0xcc), "invalid data field in request");
     }
 }

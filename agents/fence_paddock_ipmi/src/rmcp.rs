@@ -44,7 +44,10 @@ pub fn parse_pong(datagram: &[u8]) -> Option<Pong> {
         [RMCP_VERSION_1_0, 0x00, _, CLASS_ASF, i0, i1, i2, i3, ASF_PONG, tag, _, len, data @ ..]
             if [*i0, *i1, *i2, *i3] == ASF_IANA && *len as usize >= 16 && data.len() >= 16 =>
         {
-            Some(Pong { tag: *tag, ipmi_supported: data[8] & 0x80 != 0 })
+            Some(Pong {
+                tag: *tag,
+                ipmi_supported: data[8] & 0x80 != 0,
+            })
         }
         _ => None,
     }
@@ -56,14 +59,23 @@ mod tests {
 
     #[test]
     fn ping_layout() {
-        assert_eq!(presence_ping(7), [6, 0, 0xff, 6, 0, 0, 0x11, 0xbe, 0x80, 7, 0, 0]);
+        assert_eq!(
+            presence_ping(7),
+            [6, 0, 0xff, 6, 0, 0, 0x11, 0xbe, 0x80, 7, 0, 0]
+        );
     }
 
     #[test]
     fn pong_parsed_and_garbage_rejected() {
         let mut pong = vec![6, 0, 0xff, 6, 0, 0, 0x11, 0xbe, 0x40, 9, 0, 16];
         pong.extend_from_slice(&[0, 0, 0x11, 0xbe, 0, 0, 0, 0, 0x81, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(parse_pong(&pong), Some(Pong { tag: 9, ipmi_supported: true }));
+        assert_eq!(
+            parse_pong(&pong),
+            Some(Pong {
+                tag: 9,
+                ipmi_supported: true
+            })
+        );
         assert_eq!(parse_pong(&pong[..20]), None);
         assert_eq!(parse_pong(&[]), None);
         assert_eq!(ipmi_body(&pong), None);

@@ -65,7 +65,9 @@ impl std::fmt::Display for PacketError {
             PacketError::Truncated => f.write_str("truncated RMCP+ packet"),
             PacketError::BadIntegrity => f.write_str("RMCP+ integrity check failed"),
             PacketError::BadPadding => f.write_str("RMCP+ confidentiality padding invalid"),
-            PacketError::Unprotected => f.write_str("RMCP+ packet lacks the session's integrity/encryption"),
+            PacketError::Unprotected => {
+                f.write_str("RMCP+ packet lacks the session's integrity/encryption")
+            }
         }
     }
 }
@@ -85,7 +87,13 @@ pub fn encode_presession(payload_type: u8, payload: &[u8]) -> Vec<u8> {
 
 /// An in-session IPMI packet, encrypted and authenticated as the suite requires.
 /// `iv` is only used with AES (the caller draws it at random for every packet).
-pub fn encode_session(keys: &SessionKeys, bmc_session_id: u32, seq: u32, message: &[u8], iv: [u8; 16]) -> Vec<u8> {
+pub fn encode_session(
+    keys: &SessionKeys,
+    bmc_session_id: u32,
+    seq: u32,
+    message: &[u8],
+    iv: [u8; 16],
+) -> Vec<u8> {
     let encrypted = keys.suite.conf == ConfAlg::AesCbc128;
     let authenticated = keys.suite.integ != IntegAlg::None;
     let payload = if encrypted {
@@ -189,11 +197,20 @@ pub fn decode(datagram: &[u8], keys: Option<&SessionKeys>) -> Result<Packet, Pac
     // Inside a session every payload must carry the suite's protection: stripping the flags
     // must not turn a forged packet into an acceptable one.
     if let Some(k) = keys {
-        if (k.suite.integ != IntegAlg::None && !authenticated) || (k.suite.conf != ConfAlg::None && !encrypted) {
+        if (k.suite.integ != IntegAlg::None && !authenticated)
+            || (k.suite.conf != ConfAlg::None && !encrypted)
+        {
             return Err(PacketError::Unprotected);
         }
     }
-    Ok(Packet { payload_type, session_id, seq, authenticated, encrypted, payload })
+    Ok(Packet {
+        payload_type,
+        session_id,
+        seq,
+        authenticated,
+        encrypted,
+        payload,
+    })
 }
 
 /// RMCP+ status codes of session establishment (spec table 13-15).
@@ -223,10 +240,19 @@ pub fn status_code_name(code: u8) -> &'static str {
 }
 
 /// Open Session Request payload (spec table 13-9).
-pub fn open_session_request(tag: u8, max_privilege: u8, console_sid: u32, suite: &CipherSuite) -> Vec<u8> {
+pub fn open_session_request(
+    tag: u8,
+    max_privilege: u8,
+    console_sid: u32,
+    suite: &CipherSuite,
+) -> Vec<u8> {
     let mut p = vec![tag, max_privilege & 0x0f, 0, 0];
     p.extend_from_slice(&console_sid.to_le_bytes());
-    for (kind, alg) in [(0u8, suite.auth as u8), (1, suite.integ as u8), (2, suite.conf as u8)] {
+    for (kind, alg) in [
+        (0u8, suite.auth as u8),
+        (1, suite.integ as u8),
+        (2, suite.conf as u8),
+    ] {
         p.extend_from_slice(&[kind, 0, 0, 8, alg, 0, 0, 0]);
     }
     p
@@ -247,7 +273,9 @@ pub struct OpenSessionResponse {
 
 /// Console session ID of a handshake message, 0 when the message stops before it.
 fn console_sid_at4(p: &[u8]) -> u32 {
-    p.get(4..8).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+    p.get(4..8)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .unwrap_or(0)
 }
 
 /// Parse an Open Session Response. Error responses may be as short as tag + status
@@ -259,7 +287,14 @@ pub fn parse_open_session_response(p: &[u8]) -> Option<OpenSessionResponse> {
     let console_sid = console_sid_at4(p);
     if p[1] != 0 {
         return Some(OpenSessionResponse {
-            tag: p[0], status: p[1], max_privilege: 0, console_sid, bmc_sid: 0, auth: 0, integ: 0, conf: 0,
+            tag: p[0],
+            status: p[1],
+            max_privilege: 0,
+            console_sid,
+            bmc_sid: 0,
+            auth: 0,
+            integ: 0,
+            conf: 0,
         });
     }
     if p.len() < 36 || p[12] != 0 || p[20] != 1 || p[28] != 2 {
@@ -278,7 +313,13 @@ pub fn parse_open_session_response(p: &[u8]) -> Option<OpenSessionResponse> {
 }
 
 /// RAKP Message 1 (spec table 13-11).
-pub fn rakp1(tag: u8, bmc_sid: u32, console_random: &[u8; 16], role: u8, username: &[u8]) -> Vec<u8> {
+pub fn rakp1(
+    tag: u8,
+    bmc_sid: u32,
+    console_random: &[u8; 16],
+    role: u8,
+    username: &[u8],
+) -> Vec<u8> {
     let mut p = vec![tag, 0, 0, 0];
     p.extend_from_slice(&bmc_sid.to_le_bytes());
     p.extend_from_slice(console_random);
@@ -304,7 +345,14 @@ pub fn parse_rakp2(p: &[u8]) -> Option<Rakp2> {
     }
     let console_sid = console_sid_at4(p);
     if p[1] != 0 {
-        return Some(Rakp2 { tag: p[0], status: p[1], console_sid, bmc_random: [0; 16], bmc_guid: [0; 16], auth_code: vec![] });
+        return Some(Rakp2 {
+            tag: p[0],
+            status: p[1],
+            console_sid,
+            bmc_random: [0; 16],
+            bmc_guid: [0; 16],
+            auth_code: vec![],
+        });
     }
     if p.len() < 40 {
         return None;
@@ -313,7 +361,14 @@ pub fn parse_rakp2(p: &[u8]) -> Option<Rakp2> {
     bmc_random.copy_from_slice(&p[8..24]);
     let mut bmc_guid = [0u8; 16];
     bmc_guid.copy_from_slice(&p[24..40]);
-    Some(Rakp2 { tag: p[0], status: 0, console_sid, bmc_random, bmc_guid, auth_code: p[40..].to_vec() })
+    Some(Rakp2 {
+        tag: p[0],
+        status: 0,
+        console_sid,
+        bmc_random,
+        bmc_guid,
+        auth_code: p[40..].to_vec(),
+    })
 }
 
 /// RAKP Message 3 (spec table 13-13). A non-zero `status` tells the BMC we give up.
@@ -337,7 +392,12 @@ pub fn parse_rakp4(p: &[u8]) -> Option<Rakp4> {
     if p.len() < 2 || (p[1] == 0 && p.len() < 8) {
         return None;
     }
-    Some(Rakp4 { tag: p[0], status: p[1], console_sid: console_sid_at4(p), icv: p.get(8..).unwrap_or(&[]).to_vec() })
+    Some(Rakp4 {
+        tag: p[0],
+        status: p[1],
+        console_sid: console_sid_at4(p),
+        icv: p.get(8..).unwrap_or(&[]).to_vec(),
+    })
 }
 
 /// The outcome of checking RAKP 2: who is wrong.
@@ -351,7 +411,12 @@ pub enum RakpCheck {
 }
 
 /// Verify RAKP 2's code; returns the code for RAKP 3 on success.
-pub fn check_rakp2(alg: AuthAlg, kuid: &[u8], params: &RakpParams, rakp2: &Rakp2) -> Result<Vec<u8>, RakpCheck> {
+pub fn check_rakp2(
+    alg: AuthAlg,
+    kuid: &[u8],
+    params: &RakpParams,
+    rakp2: &Rakp2,
+) -> Result<Vec<u8>, RakpCheck> {
     let expected = crypto::rakp2_auth_code(alg, kuid, params);
     if !crypto::codes_equal(&expected, &rakp2.auth_code) {
         return Err(RakpCheck::WrongPassword);
@@ -361,7 +426,11 @@ pub fn check_rakp2(alg: AuthAlg, kuid: &[u8], params: &RakpParams, rakp2: &Rakp2
 
 /// The session keys the RAKP exchange described by `params` yields, and the RAKP 4 check
 /// value the BMC must send for it.
-pub fn derive_session_keys(suite: CipherSuite, kg: &[u8], params: &RakpParams) -> (SessionKeys, Vec<u8>) {
+pub fn derive_session_keys(
+    suite: CipherSuite,
+    kg: &[u8],
+    params: &RakpParams,
+) -> (SessionKeys, Vec<u8>) {
     let sik = crypto::session_integrity_key(suite.auth, kg, params);
     let icv = crypto::rakp4_icv(suite.auth, &sik, params);
     let keys = SessionKeys {
@@ -373,7 +442,12 @@ pub fn derive_session_keys(suite: CipherSuite, kg: &[u8], params: &RakpParams) -
 }
 
 /// Derive the session keys and verify RAKP 4 against them.
-pub fn finish_rakp4(suite: CipherSuite, kg: &[u8], params: &RakpParams, rakp4: &Rakp4) -> Result<SessionKeys, RakpCheck> {
+pub fn finish_rakp4(
+    suite: CipherSuite,
+    kg: &[u8],
+    params: &RakpParams,
+    rakp4: &Rakp4,
+) -> Result<SessionKeys, RakpCheck> {
     let (keys, icv) = derive_session_keys(suite, kg, params);
     if !crypto::codes_equal(&icv, &rakp4.icv) {
         return Err(RakpCheck::WrongKg);
@@ -386,7 +460,11 @@ mod tests {
     use super::*;
 
     fn keys(id: u8) -> SessionKeys {
-        SessionKeys { suite: CipherSuite::by_id(id).expect("suite"), k1: vec![0x11; 32], k2: vec![0x22; 32] }
+        SessionKeys {
+            suite: CipherSuite::by_id(id).expect("suite"),
+            k1: vec![0x11; 32],
+            k2: vec![0x22; 32],
+        }
     }
 
     #[test]
@@ -400,7 +478,10 @@ mod tests {
                 assert_eq!(d.payload, msg, "suite {id} len {len}");
                 assert_eq!((d.session_id, d.seq), (0x1234_5678, 9));
                 if k.suite.integ != IntegAlg::None {
-                    assert_eq!((pkt.len() - 4 - crypto::integrity_len(k.suite.integ)) % 4, 0);
+                    assert_eq!(
+                        (pkt.len() - 4 - crypto::integrity_len(k.suite.integ)) % 4,
+                        0
+                    );
                 }
             }
         }
@@ -419,7 +500,10 @@ mod tests {
         assert_eq!(decode(&plain, Some(&k)), Err(PacketError::Unprotected));
         let mut other_k1 = k.clone();
         other_k1.k1 = vec![0x99; 20];
-        assert_eq!(decode(&pkt, Some(&other_k1)), Err(PacketError::BadIntegrity));
+        assert_eq!(
+            decode(&pkt, Some(&other_k1)),
+            Err(PacketError::BadIntegrity)
+        );
     }
 
     #[test]
@@ -428,7 +512,10 @@ mod tests {
         let p = open_session_request(5, 4, 0xa0b0c0d0, &suite);
         assert_eq!(
             p,
-            [5, 4, 0, 0, 0xd0, 0xc0, 0xb0, 0xa0, 0, 0, 0, 8, 1, 0, 0, 0, 1, 0, 0, 8, 1, 0, 0, 0, 2, 0, 0, 8, 1, 0, 0, 0]
+            [
+                5, 4, 0, 0, 0xd0, 0xc0, 0xb0, 0xa0, 0, 0, 0, 8, 1, 0, 0, 0, 1, 0, 0, 8, 1, 0, 0, 0,
+                2, 0, 0, 8, 1, 0, 0, 0
+            ]
         );
     }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use rand::RngCore;
 use stonith::Deadline;
 
-use crate::crypto::{self, CipherSuite, RakpParams};
+use crate::crypto::{self, CipherSuite};
+use crate::handshake;
 use crate::lan15::{self, AuthType};
 use crate::messages::{self, CompletionCode, Request, Response, NETFN_APP};
 use crate::rmcpplus::{self, SessionKeys};
@@ -17,37 +18,6 @@ use crate::transport::{Accept, Transport};
 
 const CMD_SET_SESSION_PRIVILEGE: u8 = 0x3b;
 const CMD_CLOSE_SESSION: u8 = 0x3c;
-/// RMCP+ status "no cipher suite match with proposed security algorithms" and its relatives:
-/// the BMC does not speak the suite we proposed.
-const SUITE_REJECTED: &[u8] = &[0x04, 0x05, 0x06, 0x07, 0x10, 0x11];
-/// How long a v1.5 Activate Session may stay unanswered before we conclude the password is wrong.
-const ACTIVATE_WAIT: Duration = Duration::from_secs(2);
-/// Attempts at the whole RMCP+ handshake when the BMC lost track of it (RAKP 4 with an error
-/// status after retransmissions crossed).
-const HANDSHAKE_ATTEMPTS: u32 = 3;
-
-/// How an RMCP+ handshake attempt failed, for `open` to decide what to do next.
-enum OpenError {
-    Failed(SessionError),
-    /// The BMC does not speak the proposed cipher suite.
-    SuiteRejected(SessionError),
-    /// The BMC's handshake state and ours diverged; a new handshake may succeed.
-    Restart(SessionError),
-}
-
-impl From<SessionError> for OpenError {
-    fn from(e: SessionError) -> Self {
-        OpenError::Failed(e)
-    }
-}
-
-impl OpenError {
-    fn into_inner(self) -> SessionError {
-        match self {
-            OpenError::Failed(e) | OpenError::SuiteRejected(e) | OpenError::Restart(e) => e,
-        }
-    }
-}
 
 /// IPMI privilege levels (spec table 6-1 / 22-29).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,23 +123,40 @@ pub enum SessionError {
 impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SessionError::Timeout(m) | SessionError::Auth(m) | SessionError::Protocol(m) | SessionError::Io(m) => {
-                f.write_str(m)
-            }
+            SessionError::Timeout(m)
+            | SessionError::Auth(m)
+            | SessionError::Protocol(m)
+            | SessionError::Io(m) => f.write_str(m),
             SessionError::Completion { command, code } => {
-                write!(f, "{command} failed: completion code {}", CompletionCode(*code))
+                write!(
+                    f,
+                    "{command} failed: completion code {}",
+                    CompletionCode(*code)
+                )
             }
         }
     }
 }
 
-enum State {
+pub(crate) enum State {
     /// `inbound_seq`: the last session sequence number accepted from the BMC (it counts up from
     /// the initial outbound sequence number we gave it); an authenticated answer must be newer.
-    Lan15 { auth: AuthType, session_id: u32, seq: u32, password: [u8; 16], inbound_seq: u32 },
+    Lan15 {
+        auth: AuthType,
+        session_id: u32,
+        seq: u32,
+        password: [u8; 16],
+        inbound_seq: u32,
+    },
     /// `inbound_seq`: the highest session sequence number accepted from the BMC; an
     /// authenticated packet must carry a higher one (a replayed answer is ignored).
-    Lanplus { keys: SessionKeys, console_sid: u32, bmc_sid: u32, seq: u32, inbound_seq: u32 },
+    Lanplus {
+        keys: SessionKeys,
+        console_sid: u32,
+        bmc_sid: u32,
+        seq: u32,
+        inbound_seq: u32,
+    },
 }
 
 /// An open session.
@@ -189,16 +176,9 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, SessionError> {
     let mut addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| SessionError::Io(format!("cannot resolve BMC address '{host}': {e}")))?;
-    addrs.next().ok_or_else(|| SessionError::Io(format!("BMC address '{host}' resolves to nothing")))
-}
-
-fn random_nonzero_u32() -> u32 {
-    loop {
-        let v = rand::thread_rng().next_u32();
-        if v != 0 {
-            return v;
-        }
-    }
+    addrs
+        .next()
+        .ok_or_else(|| SessionError::Io(format!("BMC address '{host}' resolves to nothing")))
 }
 
 impl Session {
@@ -208,356 +188,61 @@ impl Session {
         let mut transport = Transport::connect(peer, cfg.max_rto, cfg.log)?;
         let (state, cipher_suite, auth_type) = match cfg.protocol {
             Protocol::Lanplus { cipher: Some(id) } => {
-                let suite = CipherSuite::by_id(id)
-                    .ok_or_else(|| SessionError::Auth(format!("cipher suite {id} is not supported by this agent")))?;
-                let state = Self::open_lanplus_retrying(&mut transport, cfg, suite, deadline).map_err(OpenError::into_inner)?;
+                let suite = CipherSuite::by_id(id).ok_or_else(|| {
+                    SessionError::Auth(format!("cipher suite {id} is not supported by this agent"))
+                })?;
+                let state = handshake::open_lanplus_retrying(&mut transport, cfg, suite, deadline)
+                    .map_err(handshake::OpenError::into_inner)?;
                 (state, Some(id), None)
             }
             Protocol::Lanplus { cipher: None } => {
-                let preferred = CipherSuite::by_id(3).ok_or_else(|| SessionError::Io("suite table".into()))?;
-                match Self::open_lanplus_retrying(&mut transport, cfg, preferred, deadline) {
+                let preferred =
+                    CipherSuite::by_id(3).ok_or_else(|| SessionError::Io("suite table".into()))?;
+                match handshake::open_lanplus_retrying(&mut transport, cfg, preferred, deadline) {
                     Ok(state) => (state, Some(3), None),
-                    Err(OpenError::SuiteRejected(_)) => {
+                    Err(handshake::OpenError::SuiteRejected(_)) => {
                         (cfg.log)("the BMC rejected cipher suite 3, trying 17 (HMAC-SHA256, AES)");
-                        let fallback = CipherSuite::by_id(17).ok_or_else(|| SessionError::Io("suite table".into()))?;
-                        let state = Self::open_lanplus_retrying(&mut transport, cfg, fallback, deadline)
-                            .map_err(OpenError::into_inner)?;
+                        let fallback = CipherSuite::by_id(17)
+                            .ok_or_else(|| SessionError::Io("suite table".into()))?;
+                        let state = handshake::open_lanplus_retrying(
+                            &mut transport,
+                            cfg,
+                            fallback,
+                            deadline,
+                        )
+                        .map_err(handshake::OpenError::into_inner)?;
                         (state, Some(17), None)
                     }
                     Err(e) => return Err(e.into_inner()),
                 }
             }
             Protocol::Lan15 { auth } => {
-                let (state, auth) = Self::open_lan15(&mut transport, cfg, auth, deadline)?;
+                let (state, auth) = handshake::open_lan15(&mut transport, cfg, auth, deadline)?;
                 (state, None, Some(auth))
             }
         };
-        let mut session = Session { transport, state, rq_seq: 0, closed: false, log: cfg.log, cipher_suite, auth_type };
+        let mut session = Session {
+            transport,
+            state,
+            rq_seq: 0,
+            closed: false,
+            log: cfg.log,
+            cipher_suite,
+            auth_type,
+        };
         session.set_privilege(cfg.privilege, deadline)?;
         Ok(session)
     }
 
-    fn open_lanplus_retrying(
-        transport: &mut Transport,
-        cfg: &SessionConfig,
-        suite: CipherSuite,
+    fn set_privilege(
+        &mut self,
+        privilege: Privilege,
         deadline: Deadline,
-    ) -> Result<State, OpenError> {
-        let mut attempt = 1;
-        loop {
-            match Self::open_lanplus(transport, cfg, suite, deadline) {
-                Err(OpenError::Restart(e)) if attempt < HANDSHAKE_ATTEMPTS && !deadline.expired() => {
-                    (cfg.log)(&format!("{e}; starting the RMCP+ handshake again"));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    fn open_lanplus(
-        transport: &mut Transport,
-        cfg: &SessionConfig,
-        suite: CipherSuite,
-        deadline: Deadline,
-    ) -> Result<State, OpenError> {
-        let log = cfg.log;
-        let suite_rejected = std::cell::Cell::new(false);
-        let restart = std::cell::Cell::new(false);
-        let console_sid = random_nonzero_u32();
-        let tag = (console_sid & 0x3f) as u8;
-        log(&format!("RMCP+ open session, cipher suite {}, console session 0x{console_sid:08x}", suite.id));
-
-        let request = rmcpplus::open_session_request(tag, cfg.privilege as u8, console_sid, &suite);
-        let open = transport.exchange(
-            "RMCP+ Open Session Request",
+    ) -> Result<(), SessionError> {
+        let rsp = self.request(
+            &Request::new(NETFN_APP, CMD_SET_SESSION_PRIVILEGE, vec![privilege as u8]),
             deadline,
-            || rmcpplus::encode_presession(rmcpplus::PAYLOAD_OPEN_SESSION_REQUEST, &request),
-            |dg| {
-                let Ok(p) = rmcpplus::decode(dg, None) else { return Accept::Ignore };
-                if p.payload_type != rmcpplus::PAYLOAD_OPEN_SESSION_RESPONSE {
-                    return Accept::Ignore;
-                }
-                match rmcpplus::parse_open_session_response(&p.payload) {
-                    Some(r) if r.tag == tag && (r.console_sid == console_sid || (r.status != 0 && r.console_sid == 0)) => {
-                        if r.status == 0 {
-                            Accept::Done(r)
-                        } else {
-                            suite_rejected.set(SUITE_REJECTED.contains(&r.status));
-                            Accept::Fail(SessionError::Auth(format!(
-                                "BMC refused the RMCP+ session with cipher suite {}: {}",
-                                suite.id,
-                                rmcpplus::status_code_name(r.status)
-                            )))
-                        }
-                    }
-                    _ => Accept::Ignore,
-                }
-            },
-        );
-        let open = match open {
-            Ok(o) => o,
-            Err(e) if suite_rejected.get() => return Err(OpenError::SuiteRejected(e)),
-            Err(e) => return Err(e.into()),
-        };
-        if (open.auth, open.integ, open.conf) != (suite.auth as u8, suite.integ as u8, suite.conf as u8) {
-            return Err(SessionError::Protocol(format!(
-                "BMC answered cipher suite {} with other algorithms (auth {}, integrity {}, confidentiality {})",
-                suite.id, open.auth, open.integ, open.conf
-            ))
-            .into());
-        }
-        let bmc_sid = open.bmc_sid;
-
-        let mut console_random = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut console_random);
-        // Role: requested privilege, name-only lookup (bit 4), as ipmitool does.
-        let role = cfg.privilege as u8 | 0x10;
-        let username = cfg.username.as_bytes();
-        if username.len() > 16 {
-            return Err(SessionError::Auth("user name longer than 16 bytes".into()).into());
-        }
-        let kuid = crypto::key20(&cfg.password);
-        let rakp1 = rmcpplus::rakp1(tag, bmc_sid, &console_random, role, username);
-        let mut params = RakpParams {
-            console_sid,
-            bmc_sid,
-            console_random,
-            bmc_random: [0; 16],
-            bmc_guid: [0; 16],
-            role,
-            username,
-        };
-        let rakp3_code = transport.exchange(
-            "RAKP Message 1",
-            deadline,
-            || rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP1, &rakp1),
-            |dg| {
-                let Ok(p) = rmcpplus::decode(dg, None) else { return Accept::Ignore };
-                if p.payload_type != rmcpplus::PAYLOAD_RAKP2 {
-                    return Accept::Ignore;
-                }
-                let Some(r2) = rmcpplus::parse_rakp2(&p.payload) else { return Accept::Ignore };
-                if r2.tag != tag || !(r2.console_sid == console_sid || (r2.status != 0 && r2.console_sid == 0)) {
-                    return Accept::Ignore;
-                }
-                if r2.status != 0 {
-                    return Accept::Fail(SessionError::Auth(format!(
-                        "BMC refused user '{}': {}",
-                        cfg.username,
-                        rmcpplus::status_code_name(r2.status)
-                    )));
-                }
-                params.bmc_random = r2.bmc_random;
-                params.bmc_guid = r2.bmc_guid;
-                match rmcpplus::check_rakp2(suite.auth, &kuid, &params, &r2) {
-                    Ok(code) => Accept::Done(code),
-                    Err(_) => Accept::Fail(SessionError::Auth(format!(
-                        "authentication failed for user '{}': wrong password (RAKP 2 code mismatch)",
-                        cfg.username
-                    ))),
-                }
-            },
-        );
-        let rakp3_code = match rakp3_code {
-            Ok(c) => c,
-            Err(e) => {
-                if matches!(e, SessionError::Auth(_)) {
-                    // Tell the BMC to drop the half-open session now rather than at its timeout.
-                    let abort = rmcpplus::rakp3(tag, 0x0f, bmc_sid, &[]);
-                    transport.send_only(&rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP3, &abort));
-                }
-                return Err(e.into());
-            }
-        };
-
-        let kg: Vec<u8> = match cfg.kg {
-            Some(k) if k.iter().any(|&b| b != 0) => k.to_vec(),
-            _ => kuid.to_vec(),
-        };
-        // If the BMC answered a retransmitted RAKP 1 too, it now holds a new random number and
-        // a RAKP 2 for it may arrive while we wait for RAKP 4: follow it (it must verify) and
-        // resend RAKP 3 with the code for the BMC's current state.
-        let current = std::cell::RefCell::new((params.clone(), rmcpplus::rakp3(tag, 0, bmc_sid, &rakp3_code)));
-        let keys = transport.exchange(
-            "RAKP Message 3",
-            deadline,
-            || rmcpplus::encode_presession(rmcpplus::PAYLOAD_RAKP3, &current.borrow().1),
-            |dg| {
-                // ipmi_sim answers a repeated RAKP 3 (after its first RAKP 4 was lost) with a
-                // RAKP 4 protected by the new session's keys: try those when plain decoding fails.
-                let p = match rmcpplus::decode(dg, None) {
-                    Ok(p) => p,
-                    Err(_) => {
-                        let (keys, _) = rmcpplus::derive_session_keys(suite, &kg, &current.borrow().0);
-                        match rmcpplus::decode(dg, Some(&keys)) {
-                            Ok(p) if p.payload_type == rmcpplus::PAYLOAD_RAKP4 => p,
-                            _ => return Accept::Ignore,
-                        }
-                    }
-                };
-                if p.payload_type == rmcpplus::PAYLOAD_RAKP2 {
-                    let Some(r2) = rmcpplus::parse_rakp2(&p.payload) else { return Accept::Ignore };
-                    let mut cur = current.borrow_mut();
-                    if r2.tag != tag || r2.console_sid != console_sid || r2.status != 0 || r2.bmc_random == cur.0.bmc_random {
-                        return Accept::Ignore;
-                    }
-                    let mut newer = cur.0.clone();
-                    newer.bmc_random = r2.bmc_random;
-                    newer.bmc_guid = r2.bmc_guid;
-                    return match rmcpplus::check_rakp2(suite.auth, &kuid, &newer, &r2) {
-                        Ok(code) => {
-                            log("the BMC answered a repeated RAKP 1; following its newer RAKP 2");
-                            *cur = (newer, rmcpplus::rakp3(tag, 0, bmc_sid, &code));
-                            Accept::Resend
-                        }
-                        Err(_) => Accept::Ignore,
-                    };
-                }
-                if p.payload_type != rmcpplus::PAYLOAD_RAKP4 {
-                    return Accept::Ignore;
-                }
-                let Some(r4) = rmcpplus::parse_rakp4(&p.payload) else { return Accept::Ignore };
-                if r4.tag != tag || !(r4.console_sid == console_sid || (r4.status != 0 && r4.console_sid == 0)) {
-                    return Accept::Ignore;
-                }
-                if r4.status != 0 {
-                    restart.set(true);
-                    return Accept::Fail(SessionError::Auth(format!(
-                        "BMC refused the RAKP exchange for user '{}': {}",
-                        cfg.username,
-                        rmcpplus::status_code_name(r4.status)
-                    )));
-                }
-                match rmcpplus::finish_rakp4(suite, &kg, &current.borrow().0, &r4) {
-                    Ok(keys) => Accept::Done(keys),
-                    Err(_) => Accept::Fail(SessionError::Auth(
-                        "RMCP+ session keys do not match the BMC's (RAKP 4 check failed): wrong or missing Kg key (hexadecimal_kg)"
-                            .into(),
-                    )),
-                }
-            },
-        );
-        let keys = match keys {
-            Ok(k) => k,
-            Err(e) if restart.get() => return Err(OpenError::Restart(e)),
-            Err(e) => return Err(e.into()),
-        };
-        log(&format!("RMCP+ session established, BMC session 0x{bmc_sid:08x}"));
-        Ok(State::Lanplus { keys, console_sid, bmc_sid, seq: 0, inbound_seq: 0 })
-    }
-
-    /// A message outside any session (v1.5 framing, auth type none) and its response.
-    fn presession_v15(
-        transport: &mut Transport,
-        what: &'static str,
-        req: &Request,
-        deadline: Deadline,
-    ) -> Result<Response, SessionError> {
-        let msg = messages::encode_request(req, 0);
-        let none_pw = [0u8; 16];
-        transport.exchange(
-            what,
-            deadline,
-            || lan15::encode(AuthType::None, 0, 0, &none_pw, &msg),
-            |dg| match lan15::decode(dg, None).and_then(|p| messages::decode_response(&p.message).ok()) {
-                Some(r) if r.cmd == req.cmd && r.netfn == req.netfn + 1 => Accept::Done(r),
-                _ => Accept::Ignore,
-            },
-        )
-    }
-
-    fn open_lan15(
-        transport: &mut Transport,
-        cfg: &SessionConfig,
-        wanted: Option<AuthType>,
-        deadline: Deadline,
-    ) -> Result<(State, AuthType), SessionError> {
-        let log = cfg.log;
-        let caps_req = Request::new(NETFN_APP, lan15::CMD_GET_CHANNEL_AUTH_CAPS, lan15::channel_auth_caps_request(cfg.privilege as u8, false));
-        let caps = Self::presession_v15(transport, "Get Channel Authentication Capabilities", &caps_req, deadline)?;
-        if caps.completion != 0 {
-            return Err(SessionError::Completion { command: "Get Channel Authentication Capabilities", code: caps.completion });
-        }
-        let caps = lan15::parse_channel_auth_caps(&caps.data)
-            .ok_or_else(|| SessionError::Protocol("short Get Channel Authentication Capabilities response".into()))?;
-        let auth = lan15::choose_auth(&caps, wanted).map_err(SessionError::Auth)?;
-        log(&format!("IPMI 1.5 session, auth type {}", auth.name()));
-
-        if cfg.username.len() > 16 {
-            return Err(SessionError::Auth("user name longer than 16 bytes".into()));
-        }
-        let chal_req = Request::new(NETFN_APP, lan15::CMD_GET_SESSION_CHALLENGE, lan15::session_challenge_request(auth, cfg.username.as_bytes()));
-        let chal = Self::presession_v15(transport, "Get Session Challenge", &chal_req, deadline)?;
-        match chal.completion {
-            0 => {}
-            0x81 | 0x82 => {
-                return Err(SessionError::Auth(format!("BMC refused user '{}' (Get Session Challenge: {})", cfg.username,
-                    if chal.completion == 0x81 { "invalid user name" } else { "null user name not enabled" })))
-            }
-            code => return Err(SessionError::Completion { command: "Get Session Challenge", code }),
-        }
-        let (temp_sid, challenge) = lan15::parse_session_challenge(&chal.data)
-            .ok_or_else(|| SessionError::Protocol("short Get Session Challenge response".into()))?;
-
-        let password = lan15::password16(&cfg.password);
-        let outbound_seq = random_nonzero_u32();
-        let act_req = Request::new(
-            NETFN_APP,
-            lan15::CMD_ACTIVATE_SESSION,
-            lan15::activate_session_request(auth, cfg.privilege as u8, &challenge, outbound_seq),
-        );
-        let act_msg = messages::encode_request(&act_req, 1);
-        // A BMC drops an Activate Session whose AuthCode does not verify, silently. It has just
-        // answered Get Session Challenge, so a long silence now means "wrong password": give it
-        // a few retransmissions, not the whole login time.
-        let activated = transport.exchange(
-            "Activate Session",
-            deadline.capped(ACTIVATE_WAIT),
-            || lan15::encode(auth, 0, temp_sid, &password, &act_msg),
-            |dg| {
-                let Some(p) = lan15::decode(dg, Some(&password)) else { return Accept::Ignore };
-                let Ok(r) = messages::decode_response(&p.message) else { return Accept::Ignore };
-                if r.cmd != lan15::CMD_ACTIVATE_SESSION || r.netfn != NETFN_APP + 1 {
-                    return Accept::Ignore;
-                }
-                match r.completion {
-                    0 => match lan15::parse_activate_session(&r.data) {
-                        Some(a) => Accept::Done(a),
-                        None => Accept::Fail(SessionError::Protocol("short Activate Session response".into())),
-                    },
-                    0x81..=0x86 => Accept::Fail(SessionError::Auth(format!(
-                        "BMC refused to activate the session for user '{}': completion code 0x{:02x} (no session slot, bad challenge or privilege)",
-                        cfg.username, r.completion
-                    ))),
-                    code => Accept::Fail(SessionError::Completion { command: "Activate Session", code }),
-                }
-            },
-        );
-        let activated = match activated {
-            Ok(a) => a,
-            Err(SessionError::Timeout(m)) if auth != AuthType::None && !deadline.expired() => {
-                return Err(SessionError::Auth(format!(
-                    "authentication failed for user '{}' (auth type {}): wrong password? ({m})",
-                    cfg.username,
-                    auth.name()
-                )))
-            }
-            Err(e) => return Err(e),
-        };
-        log(&format!("IPMI 1.5 session 0x{:08x} active", activated.session_id));
-        let state = State::Lan15 {
-            auth: activated.auth,
-            session_id: activated.session_id,
-            seq: activated.initial_inbound_seq.max(1),
-            password,
-            inbound_seq: outbound_seq.wrapping_sub(1),
-        };
-        Ok((state, activated.auth))
-    }
-
-    fn set_privilege(&mut self, privilege: Privilege, deadline: Deadline) -> Result<(), SessionError> {
-        let rsp = self.request(&Request::new(NETFN_APP, CMD_SET_SESSION_PRIVILEGE, vec![privilege as u8]), deadline)?;
+        )?;
         match rsp.completion {
             0 => Ok(()),
             0x80..=0x81 => Err(SessionError::Auth(format!(
@@ -577,7 +262,13 @@ impl Session {
         let what = format!("command netfn 0x{:02x} cmd 0x{:02x}", req.netfn, req.cmd);
         let (state, transport) = (&mut self.state, &mut self.transport);
         match state {
-            State::Lanplus { keys, console_sid, bmc_sid, seq, inbound_seq } => {
+            State::Lanplus {
+                keys,
+                console_sid,
+                bmc_sid,
+                seq,
+                inbound_seq,
+            } => {
                 let (keys, console_sid, bmc_sid) = (keys.clone(), *console_sid, *bmc_sid);
                 let replay_checked = keys.suite.integ != crypto::IntegAlg::None;
                 let last_inbound = *inbound_seq;
@@ -591,7 +282,9 @@ impl Session {
                         rmcpplus::encode_session(&keys, bmc_sid, *seq, &msg, iv)
                     },
                     |dg| {
-                        let Ok(p) = rmcpplus::decode(dg, Some(&keys)) else { return Accept::Ignore };
+                        let Ok(p) = rmcpplus::decode(dg, Some(&keys)) else {
+                            return Accept::Ignore;
+                        };
                         if p.payload_type != rmcpplus::PAYLOAD_IPMI || p.session_id != console_sid {
                             return Accept::Ignore;
                         }
@@ -599,7 +292,11 @@ impl Session {
                             return Accept::Ignore;
                         }
                         match messages::decode_response(&p.payload) {
-                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => {
+                            Ok(r)
+                                if r.rq_seq == rq_seq
+                                    && r.cmd == req.cmd
+                                    && r.netfn == req.netfn + 1 =>
+                            {
                                 Accept::Done((r, p.seq))
                             }
                             _ => Accept::Ignore,
@@ -611,7 +308,13 @@ impl Session {
                 }
                 Ok(rsp)
             }
-            State::Lan15 { auth, session_id, seq, password, inbound_seq } => {
+            State::Lan15 {
+                auth,
+                session_id,
+                seq,
+                password,
+                inbound_seq,
+            } => {
                 let (auth, session_id, password) = (*auth, *session_id, *password);
                 let replay_checked = auth != AuthType::None;
                 let last_inbound = *inbound_seq;
@@ -624,7 +327,9 @@ impl Session {
                         pkt
                     },
                     |dg| {
-                        let Some(p) = lan15::decode(dg, Some(&password)) else { return Accept::Ignore };
+                        let Some(p) = lan15::decode(dg, Some(&password)) else {
+                            return Accept::Ignore;
+                        };
                         if p.session_id != session_id {
                             return Accept::Ignore;
                         }
@@ -632,11 +337,18 @@ impl Session {
                         // (A BMC with per-message authentication off may answer without an
                         // AuthCode; IPMI 1.5 cannot protect those, so they are not checked.)
                         let authenticated = p.auth != AuthType::None;
-                        if replay_checked && authenticated && (p.seq.wrapping_sub(last_inbound) as i32) <= 0 {
+                        if replay_checked
+                            && authenticated
+                            && (p.seq.wrapping_sub(last_inbound) as i32) <= 0
+                        {
                             return Accept::Ignore;
                         }
                         match messages::decode_response(&p.message) {
-                            Ok(r) if r.rq_seq == rq_seq && r.cmd == req.cmd && r.netfn == req.netfn + 1 => {
+                            Ok(r)
+                                if r.rq_seq == rq_seq
+                                    && r.cmd == req.cmd
+                                    && r.netfn == req.netfn + 1 =>
+                            {
                                 Accept::Done((r, authenticated.then_some(p.seq)))
                             }
                             _ => Accept::Ignore,
@@ -652,10 +364,18 @@ impl Session {
     }
 
     /// Send a request and return its data, turning a non-zero completion code into an error.
-    pub fn command(&mut self, name: &'static str, req: &Request, deadline: Deadline) -> Result<Vec<u8>, SessionError> {
+    pub fn command(
+        &mut self,
+        name: &'static str,
+        req: &Request,
+        deadline: Deadline,
+    ) -> Result<Vec<u8>, SessionError> {
         let rsp = self.request(req, deadline)?;
         if rsp.completion != 0 {
-            return Err(SessionError::Completion { command: name, code: rsp.completion });
+            return Err(SessionError::Completion {
+                command: name,
+                code: rsp.completion,
+            });
         }
         Ok(rsp.data)
     }
@@ -673,7 +393,10 @@ impl Session {
         let req = Request::new(NETFN_APP, CMD_CLOSE_SESSION, sid.to_le_bytes().to_vec());
         match self.request(&req, deadline) {
             Ok(r) if r.completion == 0 => (self.log)("session closed"),
-            Ok(r) => (self.log)(&format!("Close Session: completion code {}", CompletionCode(r.completion))),
+            Ok(r) => (self.log)(&format!(
+                "Close Session: completion code {}",
+                CompletionCode(r.completion)
+            )),
             Err(e) => (self.log)(&format!("Close Session: {e}")),
         }
     }

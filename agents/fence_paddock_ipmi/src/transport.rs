@@ -33,11 +33,20 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn connect(peer: SocketAddr, max_rto: Duration, log: fn(&str)) -> Result<Transport, SessionError> {
-        let local: SocketAddr = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
-            .parse()
-            .map_err(|_| SessionError::Io("cannot form a local address".into()))?;
-        let socket = UdpSocket::bind(local).map_err(|e| SessionError::Io(format!("cannot open a UDP socket: {e}")))?;
+    pub fn connect(
+        peer: SocketAddr,
+        max_rto: Duration,
+        log: fn(&str),
+    ) -> Result<Transport, SessionError> {
+        let local: SocketAddr = if peer.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .map_err(|_| SessionError::Io("cannot form a local address".into()))?;
+        let socket = UdpSocket::bind(local)
+            .map_err(|e| SessionError::Io(format!("cannot open a UDP socket: {e}")))?;
         // A connected socket only receives datagrams from the BMC's address and port.
         socket
             .connect(peer)
@@ -79,7 +88,10 @@ impl Transport {
                 if e.kind() == ErrorKind::ConnectionRefused {
                     self.refused = true;
                 } else {
-                    return Err(SessionError::Io(format!("sending {what} to {}: {e}", self.peer)));
+                    return Err(SessionError::Io(format!(
+                        "sending {what} to {}: {e}",
+                        self.peer
+                    )));
                 }
             }
             let listen_until = deadline.capped(rto);
@@ -90,10 +102,14 @@ impl Transport {
                     break;
                 }
                 // A zero read timeout means "block forever": keep it at least 1 ms.
-                let _ = self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+                let _ = self
+                    .socket
+                    .set_read_timeout(Some(left.max(Duration::from_millis(1))));
                 match self.socket.recv(&mut buf) {
                     Ok(n) => match accept(&buf[..n]) {
-                        Accept::Ignore => (self.log)(&format!("ignored a {n}-byte datagram while waiting for {what}")),
+                        Accept::Ignore => (self.log)(&format!(
+                            "ignored a {n}-byte datagram while waiting for {what}"
+                        )),
                         Accept::Done(v) => return Ok(v),
                         Accept::Resend => {
                             resend_now = true;
@@ -101,14 +117,21 @@ impl Transport {
                         }
                         Accept::Fail(e) => return Err(e),
                     },
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        break
+                    }
                     Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
                         self.refused = true;
                         // Nothing listens there now; wait out the interval instead of spinning.
                         std::thread::sleep(listen_until.remaining().min(Duration::from_millis(50)));
                     }
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => return Err(SessionError::Io(format!("receiving {what} from {}: {e}", self.peer))),
+                    Err(e) => {
+                        return Err(SessionError::Io(format!(
+                            "receiving {what} from {}: {e}",
+                            self.peer
+                        )))
+                    }
                 }
             }
             if !resend_now {
@@ -117,7 +140,11 @@ impl Transport {
                 rto = (rto * 3 / 2).min(self.max_rto);
             }
         }
-        let why = if self.refused { " (port unreachable: is the BMC listening there?)" } else { "" };
+        let why = if self.refused {
+            " (port unreachable: is the BMC listening there?)"
+        } else {
+            ""
+        };
         Err(SessionError::Timeout(format!(
             "no answer from BMC {} to {what} within {:.1}s{why}",
             self.peer,

@@ -27,13 +27,22 @@ fn run(args: &[&str], stdin: Option<&str>) -> Run {
     let started = Instant::now();
     let mut child = Command::new(AGENT)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn agent");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     let out = child.wait_with_output().expect("agent output");
     let r = Run {
@@ -42,15 +51,26 @@ fn run(args: &[&str], stdin: Option<&str>) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed: started.elapsed(),
     };
-    assert!(!r.stderr.contains("panicked"), "agent panicked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked"),
+        "agent panicked: {}",
+        r.stderr
+    );
     r
 }
 
 fn lanplus_args(port: u16) -> Vec<String> {
-    ["--ip=127.0.0.1", &format!("--ipport={port}"), "--username=admin", "--password=secret", "--lanplus", "--power-wait=0"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "--ip=127.0.0.1",
+        &format!("--ipport={port}"),
+        "--username=admin",
+        "--password=secret",
+        "--lanplus",
+        "--power-wait=0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 fn agent(port: u16, extra: &[&str]) -> Run {
@@ -69,7 +89,11 @@ fn status_off_on_reboot_are_observed_on_the_machine() {
     let r = agent(bmc.port, &["-o", "off"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Success: Powered OFF"), "{}", r.stdout);
-    assert_eq!(bmc.power(), "off", "agent reported OFF; the machine must be off");
+    assert_eq!(
+        bmc.power(),
+        "off",
+        "agent reported OFF; the machine must be off"
+    );
     let r = agent(bmc.port, &["-o", "status"]);
     assert_eq!((r.code, r.stdout.trim()), (2, "Status: OFF"));
     let r = agent(bmc.port, &["-o", "off"]);
@@ -78,7 +102,10 @@ fn status_off_on_reboot_are_observed_on_the_machine() {
 
     let r = agent(bmc.port, &["-o", "on"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(bmc.wait_power("on", 1), "agent reported ON; the machine must be on");
+    assert!(
+        bmc.wait_power("on", 1),
+        "agent reported ON; the machine must be on"
+    );
 
     // onoff reboot: the machine process is replaced (new PID) and ends up on.
     let r = agent(bmc.port, &["-o", "reboot"]);
@@ -97,7 +124,12 @@ fn status_off_on_reboot_are_observed_on_the_machine() {
     // connected to its serial channel (ipmitool gets the same answer): a clear error, no change.
     let r = agent(bmc.port, &["-o", "diag"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Chassis Control failed: completion code 0xcc"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Chassis Control failed: completion code 0xcc"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(bmc.power(), "on");
 }
 
@@ -105,10 +137,42 @@ fn status_off_on_reboot_are_observed_on_the_machine() {
 fn ipmi_1_5_lanplus_0() {
     let bmc = Bmc::start("v15", &[]);
     for auth in ["md5", "password", "none"] {
-        let r = run(&["--ip=127.0.0.1", &format!("--ipport={}", bmc.port), "-l", "admin", "-p", "secret", "-A", auth, "-o", "status"], None);
-        assert_eq!((r.code, r.stdout.trim()), (0, "Status: ON"), "auth {auth}: {}", r.stderr);
+        let r = run(
+            &[
+                "--ip=127.0.0.1",
+                &format!("--ipport={}", bmc.port),
+                "-l",
+                "admin",
+                "-p",
+                "secret",
+                "-A",
+                auth,
+                "-o",
+                "status",
+            ],
+            None,
+        );
+        assert_eq!(
+            (r.code, r.stdout.trim()),
+            (0, "Status: ON"),
+            "auth {auth}: {}",
+            r.stderr
+        );
     }
-    let r = run(&["--ip=127.0.0.1", &format!("--ipport={}", bmc.port), "-l", "admin", "-p", "secret", "--power-wait=0", "-o", "off"], None);
+    let r = run(
+        &[
+            "--ip=127.0.0.1",
+            &format!("--ipport={}", bmc.port),
+            "-l",
+            "admin",
+            "-p",
+            "secret",
+            "--power-wait=0",
+            "-o",
+            "off",
+        ],
+        None,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(bmc.power(), "off");
 }
@@ -118,12 +182,22 @@ fn cipher_suites_0_to_3_and_unsupported_ones() {
     let bmc = Bmc::start("cipher", &[]);
     for c in ["0", "1", "2", "3"] {
         let r = agent(bmc.port, &["-o", "status", "-C", c]);
-        assert_eq!((r.code, r.stdout.trim()), (0, "Status: ON"), "cipher {c}: {}", r.stderr);
+        assert_eq!(
+            (r.code, r.stdout.trim()),
+            (0, "Status: ON"),
+            "cipher {c}: {}",
+            r.stderr
+        );
     }
     // Suite 17 is valid for the agent; this ipmi_sim has no SHA256 and refuses it clearly.
     let r = agent(bmc.port, &["-o", "status", "-C", "17"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("cipher suite 17: invalid authentication algorithm"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cipher suite 17: invalid authentication algorithm"),
+        "{}",
+        r.stderr
+    );
     assert!(r.elapsed < Duration::from_secs(1), "{:?}", r.elapsed);
     for bad in ["4", "99", "x"] {
         let r = agent(bmc.port, &["-o", "status", "-C", bad]);
@@ -136,11 +210,45 @@ fn cipher_suites_0_to_3_and_unsupported_ones() {
 fn operator_privilege_can_fence() {
     let bmc = Bmc::start("oper", &[]);
     let port = format!("--ipport={}", bmc.port);
-    let r = run(&["-a", "127.0.0.1", &port, "-l", "oper", "-p", "opsecret", "-P", "-L", "operator", "--power-wait=0", "-o", "off"], None);
+    let r = run(
+        &[
+            "-a",
+            "127.0.0.1",
+            &port,
+            "-l",
+            "oper",
+            "-p",
+            "opsecret",
+            "-P",
+            "-L",
+            "operator",
+            "--power-wait=0",
+            "-o",
+            "off",
+        ],
+        None,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(bmc.power(), "off");
     // A user-level session may read but not change power: a clear error, machine untouched.
-    let r = run(&["-a", "127.0.0.1", &port, "-l", "user", "-p", "usersecret", "-P", "-L", "user", "--power-wait=0", "-o", "on"], None);
+    let r = run(
+        &[
+            "-a",
+            "127.0.0.1",
+            &port,
+            "-l",
+            "user",
+            "-p",
+            "usersecret",
+            "-P",
+            "-L",
+            "user",
+            "--power-wait=0",
+            "-o",
+            "on",
+        ],
+        None,
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("insufficient privilege"), "{}", r.stderr);
     assert_eq!(bmc.power(), "off");
@@ -150,7 +258,18 @@ fn operator_privilege_can_fence() {
 fn wrong_password_is_one_clear_line_quickly() {
     let bmc = Bmc::start("badpw", &[]);
     let r = run(
-        &["-a", "127.0.0.1", &format!("--ipport={}", bmc.port), "-l", "admin", "-p", "Wr0ngPassw0rd", "-P", "-o", "off"],
+        &[
+            "-a",
+            "127.0.0.1",
+            &format!("--ipport={}", bmc.port),
+            "-l",
+            "admin",
+            "-p",
+            "Wr0ngPassw0rd",
+            "-P",
+            "-o",
+            "off",
+        ],
         None,
     );
     assert_eq!(r.code, 1);
@@ -162,7 +281,20 @@ fn wrong_password_is_one_clear_line_quickly() {
     assert_eq!(bmc.power(), "on");
 
     // IPMI 1.5: the BMC silently drops the Activate Session; the agent concludes after ~2 s.
-    let r = run(&["-a", "127.0.0.1", &format!("--ipport={}", bmc.port), "-l", "admin", "-p", "Wr0ngPassw0rd", "-o", "off"], None);
+    let r = run(
+        &[
+            "-a",
+            "127.0.0.1",
+            &format!("--ipport={}", bmc.port),
+            "-l",
+            "admin",
+            "-p",
+            "Wr0ngPassw0rd",
+            "-o",
+            "off",
+        ],
+        None,
+    );
     assert_eq!(r.code, 1);
     assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
     assert!(r.stderr.contains("wrong password"), "{}", r.stderr);
@@ -173,16 +305,30 @@ fn wrong_password_is_one_clear_line_quickly() {
 #[test]
 fn kg_key_right_wrong_and_invalid() {
     let bmc = Bmc::start("kg", &["--kg", "6b67736563726574"]);
-    let r = agent(bmc.port, &["-o", "status", "--hexadecimal-kg=6b67736563726574"]);
+    let r = agent(
+        bmc.port,
+        &["-o", "status", "--hexadecimal-kg=6b67736563726574"],
+    );
     assert_eq!((r.code, r.stdout.trim()), (0, "Status: ON"), "{}", r.stderr);
     let r = agent(bmc.port, &["-o", "status", "--hexadecimal-kg=0badc0ffee"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Kg"), "{}", r.stderr);
-    assert!(!r.stderr.contains("0badc0ffee"), "the key leaked: {}", r.stderr);
-    let r = agent(bmc.port, &["-o", "status", "--hexadecimal-kg=not-hex-kg-value"]);
+    assert!(
+        !r.stderr.contains("0badc0ffee"),
+        "the key leaked: {}",
+        r.stderr
+    );
+    let r = agent(
+        bmc.port,
+        &["-o", "status", "--hexadecimal-kg=not-hex-kg-value"],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("hexadecimal_kg"), "{}", r.stderr);
-    assert!(!r.stderr.contains("not-hex-kg-value"), "the key leaked: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("not-hex-kg-value"),
+        "the key leaked: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -207,15 +353,20 @@ impl LossyProxy {
     fn start(bmc_port: u16) -> LossyProxy {
         let front = UdpSocket::bind("127.0.0.1:0").expect("bind proxy");
         let back = UdpSocket::bind("127.0.0.1:0").expect("bind proxy upstream");
-        back.connect(("127.0.0.1", bmc_port)).expect("connect upstream");
+        back.connect(("127.0.0.1", bmc_port))
+            .expect("connect upstream");
         for s in [&front, &back] {
-            s.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+            s.set_read_timeout(Some(Duration::from_millis(50)))
+                .expect("timeout");
         }
         let port = front.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicUsize::new(0));
         let client = Arc::new(Mutex::new(None));
-        let (front2, back2) = (front.try_clone().expect("clone"), back.try_clone().expect("clone"));
+        let (front2, back2) = (
+            front.try_clone().expect("clone"),
+            back.try_clone().expect("clone"),
+        );
         let mut threads = Vec::new();
         {
             let (stop, dropped, client) = (stop.clone(), dropped.clone(), client.clone());
@@ -254,7 +405,12 @@ impl LossyProxy {
                 }
             }));
         }
-        LossyProxy { port, stop, threads, dropped }
+        LossyProxy {
+            port,
+            stop,
+            threads,
+            dropped,
+        }
     }
 }
 
@@ -284,7 +440,9 @@ fn lossy_network_succeeds_through_retransmission() {
 #[test]
 fn garbage_answers_fail_within_deadline_without_panic() {
     let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    server.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
     let port = server.local_addr().expect("addr").port();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -295,26 +453,47 @@ fn garbage_answers_fail_within_deadline_without_panic() {
             if let Ok((n, from)) = server.recv_from(&mut buf) {
                 i = i.wrapping_add(1);
                 // Plausible headers with junk after them, echoes, truncations, random bytes.
-                let junk: Vec<u8> = (0..(i as usize * 7) % 90).map(|k| (k as u8).wrapping_mul(i).wrapping_add(31)).collect();
+                let junk: Vec<u8> = (0..(i as usize * 7) % 90)
+                    .map(|k| (k as u8).wrapping_mul(i).wrapping_add(31))
+                    .collect();
                 let mut rmcpp = vec![6, 0, 0xff, 7, 6, i % 0x16, 0, 0, 0, 0, 0, 0, 0, 0, 200, 0];
                 rmcpp.extend_from_slice(&junk);
-                for reply in [rmcpp, buf[..n].to_vec(), buf[..n / 2].to_vec(), junk, vec![6, 0, 0xff, 7, 0, 0]] {
+                for reply in [
+                    rmcpp,
+                    buf[..n].to_vec(),
+                    buf[..n / 2].to_vec(),
+                    junk,
+                    vec![6, 0, 0xff, 7, 0, 0],
+                ] {
                     let _ = server.send_to(&reply, from);
                 }
             }
         }
     });
-    for extra in [&["-o", "status", "--login-timeout=2"][..], &["-o", "status", "--login-timeout=2", "--lanplus=0"][..]] {
+    for extra in [
+        &["-o", "status", "--login-timeout=2"][..],
+        &["-o", "status", "--login-timeout=2", "--lanplus=0"][..],
+    ] {
         let mut args: Vec<String> = lanplus_args(port);
         if extra.contains(&"--lanplus=0") {
             args.retain(|a| a != "--lanplus");
         }
-        args.extend(extra.iter().filter(|a| **a != "--lanplus=0").map(|s| s.to_string()));
+        args.extend(
+            extra
+                .iter()
+                .filter(|a| **a != "--lanplus=0")
+                .map(|s| s.to_string()),
+        );
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let r = run(&refs, None);
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert!(r.elapsed < Duration::from_secs(4), "took {:?}", r.elapsed);
-        assert_eq!(r.stderr.lines().filter(|l| l.contains("ERROR")).count(), 1, "{}", r.stderr);
+        assert_eq!(
+            r.stderr.lines().filter(|l| l.contains("ERROR")).count(),
+            1,
+            "{}",
+            r.stderr
+        );
     }
     stop.store(true, Ordering::SeqCst);
     let _ = t.join();
@@ -343,22 +522,42 @@ fn password_from_stdin_and_script_never_shown() {
     let stdin = format!("ip=127.0.0.1\nipport={}\nusername=fencer\npassword={UNIQUE_PW}\nlanplus=1\naction=status\nverbose=1\n", bmc.port);
     let r = run(&[], Some(&stdin));
     assert_eq!((r.code, r.stdout.trim()), (0, "Status: ON"), "{}", r.stderr);
-    assert!(r.stderr.contains("DEBUG"), "verbose log expected: {}", r.stderr);
-    assert!(!r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("DEBUG"),
+        "verbose log expected: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW),
+        "{}",
+        r.stderr
+    );
 
     // Wrong password with -v: the error names the user, never the password tried.
     let stdin = format!("ip=127.0.0.1\nipport={}\nusername=fencer\npassword=x{UNIQUE_PW}\nlanplus=1\naction=status\nverbose=1\n", bmc.port);
     let r = run(&[], Some(&stdin));
     assert_eq!(r.code, 1);
-    assert!(!r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW),
+        "{}",
+        r.stderr
+    );
 
     // password_script: slow on purpose, so that every process's argv can be looked at while
     // the agent and its children run.
     let dir = std::env::temp_dir().join(format!("paddock-ipmi-pw-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let script = dir.join("pw.sh");
-    std::fs::write(&script, format!("#!/bin/sh\nsleep 0.6\nprintf '%s\\n' '{UNIQUE_PW}'\n")).expect("script");
-    Command::new("chmod").arg("+x").arg(&script).status().expect("chmod");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nsleep 0.6\nprintf '%s\\n' '{UNIQUE_PW}'\n"),
+    )
+    .expect("script");
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .expect("chmod");
     let stdin = format!(
         "ip=127.0.0.1\nipport={}\nusername=fencer\npassword_script={}\nlanplus=1\naction=off\npower_wait=0\nverbose=1\n",
         bmc.port,
@@ -382,7 +581,11 @@ fn password_from_stdin_and_script_never_shown() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(bmc.power(), "off");
     assert!(r.stderr.contains("password source: Script"), "{}", r.stderr);
-    assert!(!r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains(UNIQUE_PW) && !r.stdout.contains(UNIQUE_PW),
+        "{}",
+        r.stderr
+    );
     assert!(scans >= 10, "the argv watcher barely ran ({scans} scans)");
     assert!(seen.is_empty(), "password visible in argv: {seen:?}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -394,9 +597,21 @@ fn target_bridging_is_refused_and_ipmitool_options_accepted() {
     let r = agent(bmc.port, &["-o", "status", "--target=0x72"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("target"), "{}", r.stderr);
-    let r = agent(bmc.port, &["-o", "status", "--ipmitool-path=/usr/bin/ipmitool", "--ipmitool-timeout=1"]);
+    let r = agent(
+        bmc.port,
+        &[
+            "-o",
+            "status",
+            "--ipmitool-path=/usr/bin/ipmitool",
+            "--ipmitool-timeout=1",
+        ],
+    );
     assert_eq!((r.code, r.stdout.trim()), (0, "Status: ON"), "{}", r.stderr);
-    assert!(r.stderr.contains("ipmitool_path is ignored"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ipmitool_path is ignored"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -415,15 +630,44 @@ fn metadata_validates_and_keeps_fence_ipmilan_names() {
         .arg(&file)
         .output()
         .expect("xmllint (libxml2-utils) must be installed");
-    assert!(out.status.success(), "metadata invalid: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "metadata invalid: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for name in [
-        "ip", "ipaddr", "ipport", "username", "login", "password", "passwd", "password_script", "lanplus", "cipher",
-        "privlvl", "hexadecimal_kg", "auth", "method", "power_wait", "power_timeout", "login_timeout", "target",
-        "ipmitool_path", "ipmitool_timeout", "delay", "retry_on", "port_as_ip",
+        "ip",
+        "ipaddr",
+        "ipport",
+        "username",
+        "login",
+        "password",
+        "passwd",
+        "password_script",
+        "lanplus",
+        "cipher",
+        "privlvl",
+        "hexadecimal_kg",
+        "auth",
+        "method",
+        "power_wait",
+        "power_timeout",
+        "login_timeout",
+        "target",
+        "ipmitool_path",
+        "ipmitool_timeout",
+        "delay",
+        "retry_on",
+        "port_as_ip",
     ] {
-        assert!(r.stdout.contains(&format!("name=\"{name}\"")), "parameter {name} missing");
+        assert!(
+            r.stdout.contains(&format!("name=\"{name}\"")),
+            "parameter {name} missing"
+        );
     }
-    assert!(r.stdout.contains(r#"<parameter name="lanplus" unique="0" required="0">"#));
+    assert!(r
+        .stdout
+        .contains(r#"<parameter name="lanplus" unique="0" required="0">"#));
     assert!(r.stdout.contains(r#"default="administrator""#));
     assert!(r.stdout.contains(r#"default="623""#));
     assert!(r.stdout.contains(r#"<action name="diag"/>"#));
@@ -435,7 +679,9 @@ fn metadata_validates_and_keeps_fence_ipmilan_names() {
 #[test]
 fn default_cipher_falls_back_from_3_to_17() {
     let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    server.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
     let port = server.local_addr().expect("addr").port();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -443,13 +689,17 @@ fn default_cipher_falls_back_from_3_to_17() {
         let mut asked = Vec::new();
         let mut buf = [0u8; 512];
         while !stop2.load(Ordering::SeqCst) {
-            let Ok((n, from)) = server.recv_from(&mut buf) else { continue };
+            let Ok((n, from)) = server.recv_from(&mut buf) else {
+                continue;
+            };
             let d = &buf[..n];
             // RMCP+ pre-session packet carrying an Open Session Request (payload type 0x10)
             if n >= 16 + 32 && d[4] == 0x06 && d[5] == 0x10 {
                 let p = &d[16..];
                 asked.push((p[12], p[20], p[28]));
-                let reply = [6, 0, 0xff, 7, 6, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, p[0], 0x11];
+                let reply = [
+                    6, 0, 0xff, 7, 6, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, p[0], 0x11,
+                ];
                 let _ = server.send_to(&reply, from);
             }
         }
@@ -460,12 +710,23 @@ fn default_cipher_falls_back_from_3_to_17() {
     let asked = peer.join().expect("peer");
     assert_eq!(r.code, 1);
     assert!(r.elapsed < Duration::from_secs(1), "took {:?}", r.elapsed);
-    assert_eq!(asked, vec![(1, 1, 1), (3, 4, 1)], "suite 3 then suite 17 (auth, integrity, confidentiality)");
+    assert_eq!(
+        asked,
+        vec![(1, 1, 1), (3, 4, 1)],
+        "suite 3 then suite 17 (auth, integrity, confidentiality)"
+    );
     assert!(r.stderr.contains("trying 17"), "{}", r.stderr);
-    assert!(r.stderr.contains("cipher suite 17: no cipher suite match"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cipher suite 17: no cipher suite match"),
+        "{}",
+        r.stderr
+    );
     // An explicit cipher is not replaced.
     let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let r = agent(server.local_addr().expect("addr").port(), &["-o", "status", "-C", "3", "--login-timeout=1"]);
+    let r = agent(
+        server.local_addr().expect("addr").port(),
+        &["-o", "status", "-C", "3", "--login-timeout=1"],
+    );
     assert_eq!(r.code, 1);
     assert!(!r.stderr.contains("trying 17"), "{}", r.stderr);
 }

@@ -38,7 +38,10 @@ const SUITE17_PACKET: &str = "0600ff0706c004030201070000002000303132333435363738
 const MD5_AUTHCODE: &str = "47310618a7261fa030b37b969ef43dd1";
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 fn seq(from: u8) -> [u8; 16] {
@@ -69,8 +72,26 @@ struct Family {
 }
 
 const FAMILIES: [Family; 2] = [
-    Family { alg: AuthAlg::HmacSha1, rakp2: SHA1_RAKP2, rakp3: SHA1_RAKP3, sik: SHA1_SIK, sik_kg: SHA1_SIK_KG, icv: SHA1_RAKP4_ICV, k1: SHA1_K1, k2: SHA1_K2 },
-    Family { alg: AuthAlg::HmacSha256, rakp2: SHA256_RAKP2, rakp3: SHA256_RAKP3, sik: SHA256_SIK, sik_kg: SHA256_SIK_KG, icv: SHA256_RAKP4_ICV, k1: SHA256_K1, k2: SHA256_K2 },
+    Family {
+        alg: AuthAlg::HmacSha1,
+        rakp2: SHA1_RAKP2,
+        rakp3: SHA1_RAKP3,
+        sik: SHA1_SIK,
+        sik_kg: SHA1_SIK_KG,
+        icv: SHA1_RAKP4_ICV,
+        k1: SHA1_K1,
+        k2: SHA1_K2,
+    },
+    Family {
+        alg: AuthAlg::HmacSha256,
+        rakp2: SHA256_RAKP2,
+        rakp3: SHA256_RAKP3,
+        sik: SHA256_SIK,
+        sik_kg: SHA256_SIK_KG,
+        icv: SHA256_RAKP4_ICV,
+        k1: SHA256_K1,
+        k2: SHA256_K2,
+    },
 ];
 
 #[test]
@@ -79,21 +100,57 @@ fn rakp_codes_sik_and_k1_k2() {
     let kg = crypto::key20(b"kgsecret");
     let p = params();
     for f in FAMILIES {
-        assert_eq!(crypto::rakp2_auth_code(f.alg, &kuid, &p), unhex(f.rakp2), "{:?} RAKP2", f.alg);
-        assert_eq!(crypto::rakp3_auth_code(f.alg, &kuid, &p), unhex(f.rakp3), "{:?} RAKP3", f.alg);
+        assert_eq!(
+            crypto::rakp2_auth_code(f.alg, &kuid, &p),
+            unhex(f.rakp2),
+            "{:?} RAKP2",
+            f.alg
+        );
+        assert_eq!(
+            crypto::rakp3_auth_code(f.alg, &kuid, &p),
+            unhex(f.rakp3),
+            "{:?} RAKP3",
+            f.alg
+        );
         let sik = crypto::session_integrity_key(f.alg, &kuid, &p);
         assert_eq!(sik, unhex(f.sik), "{:?} SIK", f.alg);
-        assert_eq!(crypto::session_integrity_key(f.alg, &kg, &p), unhex(f.sik_kg), "{:?} SIK with Kg", f.alg);
-        assert_eq!(crypto::rakp4_icv(f.alg, &sik, &p), unhex(f.icv), "{:?} RAKP4 ICV", f.alg);
-        assert_eq!(crypto::derive_k(f.alg, &sik, 1), unhex(f.k1), "{:?} K1", f.alg);
-        assert_eq!(crypto::derive_k(f.alg, &sik, 2), unhex(f.k2), "{:?} K2", f.alg);
+        assert_eq!(
+            crypto::session_integrity_key(f.alg, &kg, &p),
+            unhex(f.sik_kg),
+            "{:?} SIK with Kg",
+            f.alg
+        );
+        assert_eq!(
+            crypto::rakp4_icv(f.alg, &sik, &p),
+            unhex(f.icv),
+            "{:?} RAKP4 ICV",
+            f.alg
+        );
+        assert_eq!(
+            crypto::derive_k(f.alg, &sik, 1),
+            unhex(f.k1),
+            "{:?} K1",
+            f.alg
+        );
+        assert_eq!(
+            crypto::derive_k(f.alg, &sik, 2),
+            unhex(f.k2),
+            "{:?} K2",
+            f.alg
+        );
     }
 }
 
 #[test]
 fn kg_from_hex_is_zero_padded_like_ipmitool() {
-    assert_eq!(crypto::parse_hex_kg("6b67736563726574").expect("hex"), crypto::key20(b"kgsecret"));
-    assert_eq!(crypto::parse_hex_kg("0x6B67736563726574").expect("hex"), crypto::key20(b"kgsecret"));
+    assert_eq!(
+        crypto::parse_hex_kg("6b67736563726574").expect("hex"),
+        crypto::key20(b"kgsecret")
+    );
+    assert_eq!(
+        crypto::parse_hex_kg("0x6B67736563726574").expect("hex"),
+        crypto::key20(b"kgsecret")
+    );
     for bad in ["", "6", "zz", &"00".repeat(21)] {
         assert!(crypto::parse_hex_kg(bad).is_err(), "{bad:?} accepted");
     }
@@ -103,26 +160,51 @@ fn kg_from_hex_is_zero_padded_like_ipmitool() {
 fn aes_cbc_with_ipmi_padding() {
     let k2 = unhex(SHA1_K2);
     let iv = seq(0x30);
-    for (plain, cipher) in [(AES_PLAIN_7, SHA1_AES_CIPHER_7), (AES_PLAIN_16, SHA1_AES_CIPHER_16)] {
-        assert_eq!(crypto::aes_cbc_encrypt(&k2, &iv, &unhex(plain)), unhex(cipher));
-        assert_eq!(crypto::aes_cbc_decrypt(&k2, &iv, &unhex(cipher)), Some(unhex(plain)));
+    for (plain, cipher) in [
+        (AES_PLAIN_7, SHA1_AES_CIPHER_7),
+        (AES_PLAIN_16, SHA1_AES_CIPHER_16),
+    ] {
+        assert_eq!(
+            crypto::aes_cbc_encrypt(&k2, &iv, &unhex(plain)),
+            unhex(cipher)
+        );
+        assert_eq!(
+            crypto::aes_cbc_decrypt(&k2, &iv, &unhex(cipher)),
+            Some(unhex(plain))
+        );
     }
     // Wrong key: the padding check fails (or, rarely, yields other bytes) — never the plaintext.
-    assert_ne!(crypto::aes_cbc_decrypt(&unhex(SHA256_K2), &iv, &unhex(SHA1_AES_CIPHER_7)), Some(unhex(AES_PLAIN_7)));
+    assert_ne!(
+        crypto::aes_cbc_decrypt(&unhex(SHA256_K2), &iv, &unhex(SHA1_AES_CIPHER_7)),
+        Some(unhex(AES_PLAIN_7))
+    );
     assert_eq!(crypto::aes_cbc_decrypt(&k2, &iv, &[0u8; 15]), None);
 }
 
 #[test]
 fn integrity_codes_sha1_96_and_sha256_128() {
     let data = unhex(SHA1_INTEG_DATA);
-    assert_eq!(crypto::integrity_code(IntegAlg::HmacSha1_96, &unhex(SHA1_K1), &data), unhex(SHA1_INTEG));
-    assert_eq!(crypto::integrity_code(IntegAlg::HmacSha256_128, &unhex(SHA256_K1), &data), unhex(SHA256_INTEG));
+    assert_eq!(
+        crypto::integrity_code(IntegAlg::HmacSha1_96, &unhex(SHA1_K1), &data),
+        unhex(SHA1_INTEG)
+    );
+    assert_eq!(
+        crypto::integrity_code(IntegAlg::HmacSha256_128, &unhex(SHA256_K1), &data),
+        unhex(SHA256_INTEG)
+    );
 }
 
 #[test]
 fn whole_session_packets_suites_3_and_17() {
-    for (id, k1, k2, packet) in [(3u8, SHA1_K1, SHA1_K2, SUITE3_PACKET), (17, SHA256_K1, SHA256_K2, SUITE17_PACKET)] {
-        let keys = SessionKeys { suite: CipherSuite::by_id(id).expect("suite"), k1: unhex(k1), k2: unhex(k2) };
+    for (id, k1, k2, packet) in [
+        (3u8, SHA1_K1, SHA1_K2, SUITE3_PACKET),
+        (17, SHA256_K1, SHA256_K2, SUITE17_PACKET),
+    ] {
+        let keys = SessionKeys {
+            suite: CipherSuite::by_id(id).expect("suite"),
+            k1: unhex(k1),
+            k2: unhex(k2),
+        };
         let built = rmcpplus::encode_session(&keys, 0x01020304, 7, &unhex(AES_PLAIN_7), seq(0x30));
         assert_eq!(built, unhex(packet), "suite {id}");
         let decoded = rmcpplus::decode(&unhex(packet), Some(&keys)).expect("decodes");
@@ -134,5 +216,8 @@ fn whole_session_packets_suites_3_and_17() {
 #[test]
 fn md5_authcode_v15() {
     let pw = paddock_ipmi::lan15::password16(b"secret");
-    assert_eq!(crypto::md5_authcode(&pw, 0x11223344, &unhex(AES_PLAIN_7), 5).to_vec(), unhex(MD5_AUTHCODE));
+    assert_eq!(
+        crypto::md5_authcode(&pw, 0x11223344, &unhex(AES_PLAIN_7), 5).to_vec(),
+        unhex(MD5_AUTHCODE)
+    );
 }

@@ -8,7 +8,11 @@ use paddock_ipmi::{lan15, messages, rmcp};
 use proptest::prelude::*;
 
 fn keys(id: u8) -> SessionKeys {
-    SessionKeys { suite: CipherSuite::by_id(id).expect("suite"), k1: vec![0x5a; 32], k2: vec![0xa5; 32] }
+    SessionKeys {
+        suite: CipherSuite::by_id(id).expect("suite"),
+        k1: vec![0x5a; 32],
+        k2: vec![0xa5; 32],
+    }
 }
 
 fn decode_everything(bytes: &[u8]) {

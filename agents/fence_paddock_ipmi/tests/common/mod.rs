@@ -22,7 +22,8 @@ pub fn free_port() -> u16 {
     let base = 27000 + (std::process::id() % 200) as u16 * 20;
     loop {
         let p = base + NEXT.fetch_add(1, Ordering::SeqCst) % 2000;
-        if UdpSocket::bind(("127.0.0.1", p)).is_ok() && TcpListener::bind(("127.0.0.1", p)).is_ok() {
+        if UdpSocket::bind(("127.0.0.1", p)).is_ok() && TcpListener::bind(("127.0.0.1", p)).is_ok()
+        {
             return p;
         }
     }
@@ -57,16 +58,24 @@ impl Bmc {
                 break;
             }
         }
-        panic!("ipmi-bmc.sh start failed (is openipmi installed? run tests/setup.sh): {last_error}");
+        panic!(
+            "ipmi-bmc.sh start failed (is openipmi installed? run tests/setup.sh): {last_error}"
+        );
     }
 
     fn script(&self, args: &[&str]) -> std::process::Output {
-        Command::new(bmc_script()).env("IPMI_BMC_DIR", &self.dir).args(args).output().expect("run ipmi-bmc.sh")
+        Command::new(bmc_script())
+            .env("IPMI_BMC_DIR", &self.dir)
+            .args(args)
+            .output()
+            .expect("run ipmi-bmc.sh")
     }
 
     /// The machine's real power state as the simulator has it: "on" or "off".
     pub fn power(&self) -> String {
-        String::from_utf8_lossy(&self.script(&["power", &self.name]).stdout).trim().to_string()
+        String::from_utf8_lossy(&self.script(&["power", &self.name]).stdout)
+            .trim()
+            .to_string()
     }
 
     /// Wait until the machine is in `state`; false after `secs`.
