@@ -190,3 +190,82 @@ fn kg_key_right_and_wrong() {
         .expect("missing Kg refused");
     assert!(err.to_string().contains("Kg"), "{err}");
 }
+
+/// A relay that remembers the BMC's answers and, when the agent later sends a request with the
+/// same rqSeq (it wraps every 64 requests), first replays the old answer: a genuine packet of
+/// this session, with a valid integrity code, saying what was true back then.
+#[test]
+fn replayed_old_answers_are_ignored() {
+    use std::collections::HashMap;
+    use std::net::UdpSocket;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let bmc = Bmc::start("replay", &[]);
+    let front = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let back = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    back.connect(("127.0.0.1", bmc.port)).expect("connect");
+    for s in [&front, &back] {
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+    }
+    let port = front.local_addr().expect("addr").port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let replayed = Arc::new(AtomicUsize::new(0));
+    let (stop2, replayed2) = (stop.clone(), replayed.clone());
+    let relay = std::thread::spawn(move || {
+        // Suite 2 (integrity, no encryption): the IPMI message is readable at offset 16.
+        // Request: rsAddr netFn chk rqAddr rqSeq cmd; answer: rqAddr netFn chk rsAddr rqSeq cmd cc.
+        let mut answers: HashMap<(u8, u8), Vec<u8>> = HashMap::new();
+        let mut client = None;
+        let mut buf = [0u8; 1024];
+        while !stop2.load(Ordering::SeqCst) {
+            if let Ok((n, from)) = front.recv_from(&mut buf) {
+                client = Some(from);
+                let d = &buf[..n];
+                if n > 22 && d[5] == 0x40 {
+                    let key = (d[16 + 4] >> 2, d[16 + 5]);
+                    if let Some(old) = answers.get(&key) {
+                        let _ = front.send_to(old, from);
+                        replayed2.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                let _ = back.send(d);
+            }
+            while let Ok(n) = back.recv(&mut buf) {
+                let d = &buf[..n];
+                if n > 22 && d[5] == 0x40 {
+                    answers
+                        .entry((d[16 + 4] >> 2, d[16 + 5]))
+                        .or_insert_with(|| d.to_vec());
+                }
+                if let Some(to) = client {
+                    let _ = front.send_to(d, to);
+                }
+            }
+        }
+    });
+
+    let mut c = SessionConfig::new("127.0.0.1", port, "admin", b"secret");
+    c.protocol = Protocol::Lanplus { cipher: Some(2) };
+    let mut s = Session::open(&c, deadline()).expect("open through the relay");
+    // Record "on" answers for every rqSeq, then power off, then ask again for every rqSeq.
+    for _ in 0..64 {
+        assert!(chassis::get_power_on(&mut s, deadline()).expect("status"));
+    }
+    chassis::control(&mut s, Control::PowerDown, deadline()).expect("power down");
+    assert!(bmc.wait_power("off", 5));
+    for i in 0..70 {
+        assert!(
+            !chassis::get_power_on(&mut s, deadline()).expect("status"),
+            "request {i} believed a replayed 'on'"
+        );
+    }
+    s.close(deadline());
+    stop.store(true, Ordering::SeqCst);
+    let _ = relay.join();
+    assert!(
+        replayed.load(Ordering::SeqCst) >= 64,
+        "the relay replayed too little to prove anything"
+    );
+}
