@@ -277,6 +277,12 @@ fn https_with_the_test_ca_verified_untrusted_refused_insecure_accepted() {
     let pinned = run(&[("ssl_ca_file", leaf.as_str())]);
     assert_eq!(pinned.code, 0, "{}", pinned.describe());
 
+    // default: the system roots; SSL_CERT_FILE names the system bundle, as for OpenSSL
+    let mut options: Vec<(&str, &str)> = base.to_vec();
+    options.extend_from_slice(&[("plug", "node1"), ("action", "status")]);
+    let system_roots = run_agent_env(&options, &[("SSL_CERT_FILE", ca.as_str())]);
+    assert_eq!(system_roots.code, 0, "{}", system_roots.describe());
+
     // default: the system roots, which do not know the test CA
     run(&[]).assert_failed_with("certificate is not trusted (unknown issuer)");
     let insecure = run(&[("ssl_insecure", "1")]);

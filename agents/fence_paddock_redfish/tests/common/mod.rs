@@ -64,9 +64,15 @@ pub fn agent_binary() -> &'static str {
 
 /// Run the agent with `options` on stdin (as Pacemaker does: no secret on argv).
 pub fn run_agent(options: &[(&str, &str)]) -> Outcome {
+    run_agent_env(options, &[])
+}
+
+/// Run the agent with `options` on stdin and `env` added to its environment.
+pub fn run_agent_env(options: &[(&str, &str)], env: &[(&str, &str)]) -> Outcome {
     let input: String = options.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let started = Instant::now();
     let mut child = Command::new(agent_binary())
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
