@@ -41,7 +41,7 @@ impl Client {
         let mut http = Http::new(settings.endpoint.clone(), &settings.trust)?;
         let root_uri = format!("{}/", settings.redfish_uri.trim_end_matches('/'));
         // The service root must be readable without credentials (Redfish spec); it names the
-        // Sessions collection. Some services (sushy-tools) want credentials for it too: Basic.
+        // Sessions collection. A service that wants credentials even for it gets Basic.
         let reply = http.request(Method::Get, &root_uri, None, deadline)?;
         let (root, session) = match reply.status {
             200 => {
