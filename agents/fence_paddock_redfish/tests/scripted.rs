@@ -335,3 +335,37 @@ fn sessions_linked_but_refused_fall_back_to_basic() {
     // no session to delete
     assert!(bmc.requests().iter().all(|r| r.method != "DELETE"));
 }
+
+#[test]
+fn a_service_root_behind_auth_gets_basic() {
+    let bmc = Scripted::start(|request| {
+        let basic = request
+            .headers
+            .get("authorization")
+            .is_some_and(|v| v.starts_with("Basic "));
+        match (request.method.as_str(), request.path.as_str()) {
+            (_, _) if !basic => Reply::json(401, json!({"error": {"message": "login first"}})),
+            ("GET", "/redfish/v1/") => Reply::json(200, root(false)),
+            ("GET", "/redfish/v1/Systems") => Reply::json(200, collection()),
+            ("GET", SYSTEM) => Reply::json(
+                200,
+                json!({"@odata.id": SYSTEM, "Id": "1", "PowerState": "On"}),
+            ),
+            _ => Reply::json(404, json!({})),
+        }
+    });
+    let base = http_options(bmc.port);
+    let status = run_agent(&with(&base, &[("action", "status")]));
+    assert_eq!(
+        (status.code, status.stdout.as_str()),
+        (0, "Status: ON\n"),
+        "{}",
+        status.describe()
+    );
+    let roots = bmc
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/redfish/v1/")
+        .count();
+    assert_eq!(roots, 2, "one try without, one with credentials");
+}
