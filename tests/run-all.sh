@@ -16,12 +16,13 @@ start=$(date +%s)
 stage "setup"
 tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 stage "build + install"
-make install || { echo "build/install failed"; echo "0 passed, 1 failed"; exit 1; }
+make --no-print-directory install || { echo "build/install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 stages_failed=()
 
-stage "cargo test --workspace --release"
-cargo test --workspace --release 2>&1 | tee "$LOG_DIR/cargo-test.log"
+# --no-fail-fast: a failing test binary must not hide the results of the others
+stage "cargo test --workspace --release --no-fail-fast"
+cargo test --workspace --release --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 rc=${PIPESTATUS[0]}
 # "test result: ok. 12 passed; 0 failed; ..." once per test binary
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) {
