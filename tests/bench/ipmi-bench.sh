@@ -16,6 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 RUNS=${RUNS:-5}            # off / on / reboot
 FAST_RUNS=${FAST_RUNS:-11} # status / metadata
+NOCIPHER_RUNS=${NOCIPHER_RUNS:-1} # status without `cipher` (fence_ipmilan: 10+ s each)
 ANCHOR=${ANCHOR:-fence_ipmilan}
 OURS=${OURS:-$ROOT/target/release/fence_paddock_ipmi}
 BMC=$ROOT/tests/lib/ipmi-bmc.sh
@@ -67,7 +68,7 @@ wall = time.monotonic() - t0
 p.returncode = os.waitstatus_to_exitcode(status)
 print("%.4f %.4f %d" % (wall, ru.ru_utime + ru.ru_stime, p.returncode))
 '
-measure() { python3 -c "$MEASURE" "$1" "$2" "$STDIN"; }
+measure() { python3 -c "$MEASURE" "$1" "$2" "${3:-$STDIN}"; }
 
 # Bring the machine to STATE (untimed) with ipmitool, and wait until it is so.
 set_power() {
@@ -98,6 +99,13 @@ for _ in $(seq "$FAST_RUNS"); do
     run_round metadata 0
     run_round status 0
 done
+# status without cipher: fence_ipmilan lets ipmitool pick a suite (it asks the BMC first)
+for _ in $(seq "$NOCIPHER_RUNS"); do
+    for agent in "$ANCHOR" "$OURS"; do
+        read -r w c rc < <(measure "$agent" status "$(grep -v '^cipher=' <<<"$STDIN")")
+        record "$agent/status-no-cipher" "$w" "$c" "$rc" 0
+    done
+done
 for _ in $(seq "$RUNS"); do
     run_round off 0
     run_round on 0
@@ -107,8 +115,10 @@ done
 printf '\n%s vs fence_paddock_ipmi, ipmi_sim on 127.0.0.1 (lanplus, cipher 3), %s\n\n' "$ANCHOR" "$(date -u '+%F %H:%M UTC')"
 echo "| action | runs | $ANCHOR wall (s) | fence_paddock_ipmi wall (s) | wall speed-up | $ANCHOR CPU (s) | fence_paddock_ipmi CPU (s) | CPU ratio |"
 echo "|---|---|---|---|---|---|---|---|"
-for a in metadata status off on reboot; do
-    runs=$FAST_RUNS; case $a in off|on|reboot) runs=$RUNS ;; esac
+actions="metadata status off on reboot"
+[ "$NOCIPHER_RUNS" -gt 0 ] && actions+=" status-no-cipher"
+for a in $actions; do
+    runs=$FAST_RUNS; case $a in off|on|reboot) runs=$RUNS ;; status-no-cipher) runs=$NOCIPHER_RUNS ;; esac
     aw=$(tr ' ' '\n' <<<"${WALL[$ANCHOR/$a]}" | grep . | median)
     ow=$(tr ' ' '\n' <<<"${WALL[$OURS/$a]}" | grep . | median)
     ac=$(tr ' ' '\n' <<<"${CPU[$ANCHOR/$a]}" | grep . | median)
@@ -124,3 +134,4 @@ done
 echo
 echo "Medians. Wall: spawn to exit. CPU: user+sys of the agent and its children (ipmitool for"
 echo "fence_ipmilan), from wait4. off starts from on, on from off, reboot (method onoff) from on."
+echo "status-no-cipher: the same options without cipher=3."
