@@ -8,8 +8,9 @@
 //! anyway, which ends the blocked thread).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use ocf::Deadline;
 use virt::connect::Connect;
@@ -187,8 +188,27 @@ type Job = Box<dyn FnOnce(&Connect) + Send>;
 /// One connection to a hypervisor URI, served by a worker thread.
 pub struct Hypervisor {
     uri: String,
-    jobs: mpsc::Sender<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
     stuck: Arc<AtomicBool>,
+    /// Signalled by the worker once the connection is closed.
+    closed: Mutex<mpsc::Receiver<()>>,
+}
+
+/// How long dropping a connection waits for libvirt to close it.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+impl Drop for Hypervisor {
+    /// Closes the connection and waits for it, so that the process never exits while the worker
+    /// is inside libvirt (libvirt's exit-time cleanup racing a close corrupts the heap). A stuck
+    /// worker is not waited for: it is blocked on a socket read, not freeing anything.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if !self.stuck.load(Ordering::Relaxed) {
+            if let Ok(closed) = self.closed.lock() {
+                let _ = closed.recv_timeout(CLOSE_WAIT);
+            }
+        }
+    }
 }
 
 /// `flags` for virDomainShutdownFlags (libvirt's virDomainShutdownFlagValues, stable ABI).
@@ -222,6 +242,7 @@ impl Hypervisor {
         let shown = uri.unwrap_or("(default URI)").to_string();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<String, String>>();
         let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let (closed_tx, closed_rx) = mpsc::channel::<()>();
         let open_uri = uri.map(str::to_string);
         let spawned = thread::Builder::new()
             .name("libvirt".into())
@@ -238,6 +259,7 @@ impl Hypervisor {
                             job(&conn);
                         }
                         drop(conn);
+                        let _ = closed_tx.send(());
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.message().to_string()));
@@ -253,8 +275,9 @@ impl Hypervisor {
         match ready_rx.recv_timeout(deadline.remaining()) {
             Ok(Ok(actual)) => Ok(Hypervisor {
                 uri: if actual.is_empty() { shown } else { actual },
-                jobs: job_tx,
+                jobs: Some(job_tx),
                 stuck: Arc::new(AtomicBool::new(false)),
+                closed: Mutex::new(closed_rx),
             }),
             Ok(Err(message)) => Err(LibvirtError::Connect {
                 uri: shown,
@@ -289,7 +312,11 @@ impl Hypervisor {
         let job: Job = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
-        if self.jobs.send(job).is_err() {
+        let sent = match &self.jobs {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
             return Err(timeout());
         }
         match rx.recv_timeout(deadline.remaining()) {
