@@ -157,3 +157,87 @@ impl Transport {
         let _ = self.socket.send(datagram);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn no_log(_: &str) {}
+
+    #[test]
+    fn silent_peer_times_out_at_the_deadline_after_retransmitting() {
+        let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        peer.set_read_timeout(Some(Duration::from_millis(10)))
+            .expect("timeout");
+        let mut t = Transport::connect(
+            peer.local_addr().expect("addr"),
+            Duration::from_millis(200),
+            no_log,
+        )
+        .expect("connect");
+        let started = Instant::now();
+        let r: Result<(), _> = t.exchange(
+            "ping",
+            Deadline::after(Duration::from_millis(700)),
+            || vec![1],
+            |_| Accept::Ignore,
+        );
+        let took = started.elapsed();
+        assert!(matches!(r, Err(SessionError::Timeout(_))));
+        assert!(
+            took >= Duration::from_millis(700) && took < Duration::from_millis(1500),
+            "{took:?}"
+        );
+        let mut sent = 0;
+        let mut buf = [0u8; 8];
+        while peer.recv(&mut buf).is_ok() {
+            sent += 1;
+        }
+        // 250 ms capped to 200, then 200, 200, ...: 4 sends in 700 ms.
+        assert!((2..=5).contains(&sent), "{sent} datagrams sent");
+    }
+
+    #[test]
+    fn garbage_is_ignored_until_the_answer_and_resend_is_immediate() {
+        let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let mut t = Transport::connect(
+            peer.local_addr().expect("addr"),
+            Duration::from_secs(2),
+            no_log,
+        )
+        .expect("connect");
+        let responder = std::thread::spawn(move || {
+            let mut buf = [0u8; 8];
+            for _ in 0..2 {
+                let (_, from) = peer.recv_from(&mut buf).expect("request");
+                for reply in [&b"junk"[..], &[0xff; 3], &[buf[0]]] {
+                    peer.send_to(reply, from).expect("reply");
+                }
+            }
+        });
+        let mut builds = 0u8;
+        let started = Instant::now();
+        let got = t
+            .exchange(
+                "x",
+                Deadline::after(Duration::from_secs(2)),
+                || {
+                    builds += 1;
+                    vec![builds]
+                },
+                |d| match d {
+                    [1] => Accept::Resend, // the first answer asks for a fresh request
+                    [2] => Accept::Done(2u8),
+                    _ => Accept::Ignore,
+                },
+            )
+            .expect("answer");
+        assert_eq!(got, 2);
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "resend waited for a timeout"
+        );
+        responder.join().expect("responder");
+    }
+}
