@@ -407,3 +407,36 @@ fn validate_wants_an_executable_emulator() {
     assert_eq!(rc, 5, "{err}");
     assert!(err.contains("/nonexistent/qemu-system-x86_64"), "{err}");
 }
+
+#[test]
+fn a_libvirtd_that_accepts_but_never_answers_costs_at_most_the_timeout() {
+    // A TCP listener that accepts connections and never says a word: a wedged libvirtd.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let _accepting = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let c = Case::new();
+    let kvm = c.dir.path().join("wedged.xml");
+    fs::write(&kvm, "<domain type='kvm'><name>td-wedged</name><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>").expect("write");
+    let uri = format!("qemu+tcp://127.0.0.1:{port}/system");
+    let p = [
+        ("config", kvm.to_str().unwrap_or_default()),
+        ("hypervisor", uri.as_str()),
+        ("CRM_meta_timeout", "3000"),
+    ];
+    for (action, want) in [("monitor", 7), ("validate-all", 1), ("stop", 1)] {
+        let t = Instant::now();
+        let (rc, err) = c.run(action, "r-wedged", &p);
+        assert_eq!(rc, want, "{action}: {err}");
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "{action} took {:?} with a 3 s timeout",
+            t.elapsed()
+        );
+        assert!(err.contains("did not answer"), "{action}: {err}");
+    }
+}
