@@ -113,10 +113,9 @@ EOF
     say "Kill the VM behind Pacemaker's back: the monitor notices, Pacemaker recovers it"
     t0=$(date +%s.%N)
     show virsh -c "$uri" destroy demo-vm
-    for _ in $(seq 120); do
-        on crm_mon -1 | grep -q 'demo-vm.*monitor on paddock1' && virsh -c "$uri" domstate demo-vm 2>/dev/null | grep -q running && break
-        sleep 0.5
-    done
+    for _ in $(seq 60); do on crm_mon -1 | grep -q 'demo-vm.*monitor on paddock1' && break; sleep 0.5; done
+    on crm_mon -1 | grep -q 'demo-vm.*monitor on paddock1' || die "Pacemaker did not notice demo-vm died"
+    wait_started demo-vm 60
     virsh -c "$uri" domstate demo-vm 2>/dev/null | grep -q running || die "demo-vm was not recovered"
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "demo-vm running again %.1f s after it was killed\n", b - a }'
     show on crm_mon -1 --include=failcounts
