@@ -4,8 +4,10 @@
 # (fence_ipmilan + VirtualDomain) on the same lab.  Prints a table (median,
 # min, max) and writes it to $PADDOCK_LAB/bench/table.md.
 #   env RUNS (default 5)
-#   env CONFIGS: "stack:token[:fence attributes,...] ..." (default: paddock and
-#       anchor, each at the corosync default token and at token=1000)
+#   env CONFIGS: "stack:token[/coefficient][:fence attributes,...] ..."
+#       (default: paddock and anchor, each at the corosync default token and at
+#       token=1000); e.g. paddock:1000/0:power_wait=0 = token 1000 ms,
+#       token_coefficient 0, fence devices with power_wait=0
 #   env MODE: link-down (default) | power-loss
 # Node loss = the cable of the node running vm-db is pulled (it keeps running
 # its VMs until its BMC cuts the power).  "fenced" = the fencing daemon's
@@ -32,16 +34,19 @@ stats() {   # numbers on stdin -> "median min max" (or "- - -")
 for cfg in $CONFIGS; do
     IFS=: read -r stack token fence_extra <<<"$cfg"
     name="$stack token=$token${fence_extra:+ $fence_extra}"
-    raw=$B/$(tr ' =,' '_-+' <<<"$name").raw; : > "$raw"
+    raw=$B/$(sed 's/[ =,/]/_/g' <<<"$name").raw; : > "$raw"
     echo "=== $name"
     "$LAB_BIN/lab.sh" down >/dev/null 2>&1
-    tok=""; [ "$token" != default ] && tok=$token
-    if ! TOKEN=$tok "$LAB_BIN/lab.sh" up > "$B/lab-up.out" 2>&1 ||
+    tok=""; coef=""
+    [ "$token" != default ] && { tok=${token%%/*}; [ "$token" != "$tok" ] && coef=${token#*/}; }
+    if ! TOKEN=$tok TOKEN_COEF=$coef "$LAB_BIN/lab.sh" up > "$B/lab-up.out" 2>&1 ||
        ! LAB_STACK=$stack FENCE_EXTRA="${fence_extra//,/ }" "$LAB_BIN/configure.sh" > "$B/configure.out" 2>&1; then
         echo "lab failed for $name:"; tail -5 "$B/lab-up.out" "$B/configure.out"; continue
     fi
     on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
     wait_until 60 eval '[ "$(crm_status node1 | awk '"'"'$1 ~ /^vm-/ && $2 == "Started"'"'"' | wc -l)" = 5 ]'
+    # every guest booted: a boot line still to come would count as a restart
+    for vm in $(vm_names); do wait_until 60 eval '[ "$(boots "$vm")" -ge 1 ]'; done
     for run in $(seq "$RUNS"); do
         victim=$(vm_location vm-db)
         dc=$(on node1 crm_mon -1 2>/dev/null | sed -n 's/.*Current DC: \(node[0-9]\).*/\1/p')
@@ -69,11 +74,11 @@ done
     for cfg in $CONFIGS; do
         IFS=: read -r stack token fence_extra <<<"$cfg"
         name="$stack token=$token${fence_extra:+ $fence_extra}"
-        raw=$B/$(tr ' =,' '_-+' <<<"$name").raw
+        raw=$B/$(sed 's/[ =,/]/_/g' <<<"$name").raw
         [ -s "$raw" ] || { echo "| $name | lab failed | | | 0/$RUNS |"; continue; }
-        label=$name
-        case $stack in paddock) label="fence_paddock_ipmi + ocf:paddock:vm, token=$token${fence_extra:+, $fence_extra}" ;;
-                       anchor)  label="fence_ipmilan + VirtualDomain, token=$token${fence_extra:+, $fence_extra}" ;; esac
+        label=$name; t="token=${token%%/*}"; [ "$token" != "${token%%/*}" ] && t="$t, token_coefficient=${token#*/}"
+        case $stack in paddock) label="fence_paddock_ipmi + ocf:paddock:vm, $t${fence_extra:+, $fence_extra}" ;;
+                       anchor)  label="fence_ipmilan + VirtualDomain, $t${fence_extra:+, $fence_extra}" ;; esac
         row="| $label |"
         for col in 1 2 3; do
             read -r m lo hi < <(awk -v c="$col" '$c != "-" && $c != "" {print $c}' "$raw" | stats)
