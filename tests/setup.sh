@@ -18,7 +18,7 @@ PACKAGES=(
     libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
     tini busybox-static python3-venv python3-libvirt
     # general tools used by scripts
-    openssl curl iproute2 util-linux procps psmisc time
+    openssl curl iproute2 util-linux procps psmisc time python3
     # C toolchain: rustc links with cc, the virt crate's sys crate links libvirt
     gcc libc6-dev
 )

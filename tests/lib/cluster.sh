@@ -161,13 +161,16 @@ cmd_up() {
         exec setsid unshare --pid --fork --kill-child=SIGKILL --mount --propagation private --uts --ipc \
             --mount-proc "$SELF" _init
     ) </dev/null >>"$W/log/console" 2>&1 &
-    local upid=$! init=""
-    echo "$upid" > "$W/run/unshare.pid"
+    # setsid forks when the caller made us a process group leader (job control), so find
+    # unshare by its command line rather than trusting $!
+    local upid="" init=""
     for _ in $(seq 50); do
-        init=$(cat "/proc/$upid/task/$upid/children" 2>/dev/null); init=${init%% *}
+        upid=$(pgrep -n -f -- "^unshare --pid --fork .* $SELF _init\$")
+        [ -n "$upid" ] && init=$(cat "/proc/$upid/task/$upid/children" 2>/dev/null); init=${init%% *}
         [ -n "$init" ] && break
         sleep 0.1
     done
+    echo "$upid" > "$W/run/unshare.pid"
     [ -n "$init" ] || { cmd_down >/dev/null 2>&1; die "namespace init did not start; see $W/log/console"; }
     echo "$init" > "$W/run/init.pid"
     readlink "/proc/$init/ns/pid" > "$W/run/pidns"
