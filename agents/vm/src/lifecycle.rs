@@ -480,7 +480,8 @@ pub fn validate(ctx: &Context) -> Result<(), OcfError> {
     }
     if let Some(dir) = &s.snapshot_dir {
         if !dir.is_dir() {
-            return Err(OcfError::configured(format!(
+            // Node-local like an unreadable config (shared storage not mounted here).
+            return Err(OcfError::installed(format!(
                 "snapshot directory {} does not exist",
                 dir.display()
             )));

@@ -326,7 +326,7 @@ fn snapshot_directory_must_exist() {
         ("config", cfg.to_str().unwrap_or_default()),
         ("snapshot", "/nonexistent/paddock-snap"),
     ];
-    assert_eq!(c.run("validate-all", "r-snap", &p).0, 6);
+    assert_eq!(c.run("validate-all", "r-snap", &p).0, 5);
 }
 
 fn bin() -> &'static str {
