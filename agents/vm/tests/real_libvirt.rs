@@ -473,6 +473,7 @@ fn real_libvirtd_and_qemu_scenarios() {
         ("hypervisor", a.as_str()),
         ("remoteuri", b.as_str()),
         ("migrate_options", "--unsafe"),
+        ("migration_downtime", "300"),
     ];
     let pm_b = [
         ("config", mcfg.to_str().unwrap_or_default()),

@@ -440,3 +440,38 @@ fn a_libvirtd_that_accepts_but_never_answers_costs_at_most_the_timeout() {
         assert!(err.contains("did not answer"), "{action}: {err}");
     }
 }
+
+#[test]
+fn start_resources_starts_the_domains_virtual_network() {
+    let c = Case::new();
+    let net_xml = "<network><name>td-net</name><bridge name='tdbr0'/><forward mode='nat'/>\
+                   <ip address='192.168.251.1' netmask='255.255.255.0'/></network>";
+    c.keeper
+        .call("define network", deadline(), move |conn| {
+            conn.define_network_xml(net_xml).map(|_| ())
+        })
+        .expect("define an inactive network");
+    let active = |c: &Case| {
+        c.keeper
+            .call("network state", deadline(), |conn| {
+                conn.lookup_network_by_name("td-net")?.is_active()
+            })
+            .expect("network state")
+    };
+    assert!(!active(&c));
+    let cfg = c.dir.path().join("net-vm.xml");
+    fs::write(
+        &cfg,
+        "<domain type='test'><name>td-netvm</name><memory>65536</memory><os><type>hvm</type></os>\
+         <devices><interface type='network'><source network='td-net'/></interface></devices></domain>",
+    )
+    .expect("write");
+    let p = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("start_resources", "true"),
+    ];
+    let (rc, err) = c.run("start", "r-net", &p);
+    assert_eq!(rc, 0, "{err}");
+    assert!(active(&c), "start_resources did not start td-net");
+    assert_eq!(c.run("stop", "r-net", &p).0, 0);
+}
