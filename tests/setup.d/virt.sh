@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 tini busybox-static resource-agents dmsetup; do
+for p in libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 tini busybox-static resource-agents; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
