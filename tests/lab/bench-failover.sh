@@ -20,6 +20,7 @@ set -u
 RUNS=${RUNS:-5}
 MODE=${MODE:-link-down}
 CONFIGS=${CONFIGS:-"paddock:default anchor:default paddock:1000 anchor:1000"}
+lab_lock || exit 1
 B=$L/bench; mkdir -p "$B"
 trap '"$LAB_BIN/lab.sh" down >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM

@@ -148,7 +148,7 @@ EOC
     for n in $NODES; do
         local B=$L/bmc/$n
         ( cd "$B" && exec ip netns exec "$HUB_NS" setsid ipmi_sim -c "$B/lan.conf" -f "$L/bmc/cmds" \
-            -s "$B/state" -n </dev/null >>"$L/log/bmc-$n.log" 2>&1 ) &
+            -s "$B/state" -n </dev/null >>"$L/log/bmc-$n.log" 2>&1 8>&- ) &
         echo $! > "$L/run/bmc-$n.pid"
     done
     sleep 1

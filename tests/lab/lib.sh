@@ -69,6 +69,17 @@ wait_until() {
 
 all_online() { [ "$(online_nodes "${1:-node1}")" = "node1 node2 node3" ]; }
 
+# lab_lock: one lab per machine (the namespace names are fixed): wait for a
+# lab run or benchmark of someone else to finish (at most 30 min).  Held until
+# the caller exits.
+lab_lock() {
+    exec 8>/tmp/paddock-lab.lock
+    if ! flock -n 8; then
+        echo "another lab run holds /tmp/paddock-lab.lock; waiting (at most 30 min)..." >&2
+        flock -w 1800 8 || { echo "could not get /tmp/paddock-lab.lock" >&2; return 1; }
+    fi
+}
+
 # --- test reporting ------------------------------------------------------------
 PASSED=0; FAILED=0
 pass() { echo "PASS $*"; PASSED=$((PASSED + 1)); }

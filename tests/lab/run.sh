@@ -5,20 +5,21 @@
 #   env LAB_STACK=paddock|anchor (default paddock), TOKEN, BOOT_DELAY: see lab.sh
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
+lab_lock || { echo "0 passed, 1 failed"; exit 1; }
 out=$L/log-run; mkdir -p "$out"
 results=$out/results; : > "$results"
 started=$(now)
 
-run_test() {      # run_test SCRIPT: show its output, keep its PASS/FAIL lines
-    local t=$1 s rc
+run_test() {      # run_test SCRIPT [ARG]: show its output, keep its PASS/FAIL lines
+    local t=$1 s rc name=$1${2:+-$2}
     s=$(now)
-    echo "=== $t"
-    "$LAB_BIN/$t" 2>&1 | grep -v -e DeprecationWarning -e 'from pipes import' | tee "$out/$t.out"
+    echo "=== $t ${2:-}"
+    "$LAB_BIN/$t" "${@:2}" 2>&1 | grep -v -e DeprecationWarning -e 'from pipes import' | tee "$out/$name.out"
     rc=${PIPESTATUS[0]}
-    grep -E '^(PASS|FAIL) ' "$out/$t.out" >> "$results"
+    grep -E '^(PASS|FAIL) ' "$out/$name.out" >> "$results"
     # a test that died without reporting a failure still fails
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out/$t.out"; then echo "FAIL $t exited $rc" | tee -a "$results"; fi
-    echo "--- $t: $(elapsed "$s" "$(now)") s"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out/$name.out"; then echo "FAIL $name exited $rc" | tee -a "$results"; fi
+    echo "--- $name: $(elapsed "$s" "$(now)") s"
 }
 
 cleanup() { "$LAB_BIN/lab.sh" down >/dev/null 2>&1; }
@@ -29,9 +30,12 @@ run_test t0-capacity-offline.sh
 "$LAB_BIN/lab.sh" down >/dev/null 2>&1
 if "$LAB_BIN/lab.sh" up > "$out/lab-up.out" 2>&1; then
     echo "PASS lab up: 3 nodes online" | tee -a "$results"
-    for t in t1-configure.sh t2-host-failure.sh t3-maintenance.sh t4-capacity.sh t5-history.sh; do
-        run_test "$t"
-    done
+    run_test t1-configure.sh
+    run_test t2-host-failure.sh link-down
+    run_test t3-maintenance.sh
+    run_test t2-host-failure.sh power-loss
+    run_test t4-capacity.sh
+    run_test t5-history.sh
 else
     cat "$out/lab-up.out"
     echo "FAIL lab up: 3 nodes online" | tee -a "$results"

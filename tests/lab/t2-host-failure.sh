@@ -1,5 +1,6 @@
 #!/bin/bash
-# Test 2: host failure.  Pull the cable of the node running vm-db (after
+# Test 2 [link-down|power-loss]: host failure.  Pull the cable of the node
+# running vm-db (power-loss: kill all its processes at once instead) (after
 # live-migrating a low-priority VM there, so it runs both kinds).  The
 # survivors must fence it through its BMC, then restart its VMs, the
 # high-priority ones first, and no VM may ever run twice.  Prints the timings.
@@ -18,13 +19,18 @@ if [ "$(vm_location "$low")" != "$victim" ]; then
     on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 fi
 echo "victim $victim runs: $(crm_status node1 | awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v {printf "%s ", $1}')"
-grep -c 'POWER OFF' "$L/log/$victim.console" > "$L/run/poweroffs0" 2>/dev/null
+power_events() { grep -c "$1" "$L/log/$victim.console" 2>/dev/null; }
+offs0=$(power_events 'POWER OFF'); ons0=$(power_events 'POWER ON')
 
 fail_node "$victim" "$mode"
 
 check "$victim fenced through its BMC (fenced log: reboot OK, ${FO_FENCED:-never} s)" test -n "$FO_FENCED"
-check "$victim's BMC really cut its power (console: POWER OFF)" \
-    test "$(grep -c 'POWER OFF' "$L/log/$victim.console")" -gt "$(cat "$L/run/poweroffs0")"
+if [ "$mode" = link-down ]; then
+    check "$victim's BMC really cut its power (console: POWER OFF)" test "$(power_events 'POWER OFF')" -gt "$offs0"
+else    # already dead: the reboot finds it off and powers it on
+    check "$victim's BMC did not cut the power of a dead node" test "$(power_events 'POWER OFF')" = "$offs0"
+fi
+check "$victim's BMC powered it on again (console: POWER ON)" test "$(power_events 'POWER ON')" -gt "$ons0"
 survivors=$(crm_status "$(for n in $NODES; do [ "$n" != "$victim" ] && echo "$n"; done | head -1)")
 for vm in $FO_VMS; do
     check "$vm restarted on a survivor (start ok $(fo_start "$vm") s, guest up $(fo_up "$vm") s)" \
