@@ -7,7 +7,7 @@
 # or interrupt; KEEP=1 leaves it up). One line per test: `PASS name (Ns)` / `FAIL name (Ns)`
 # (a failing test's output and the cluster's log tails follow), last line `N passed, N failed`.
 #
-# A test is an executable that exits 0 on pass. Its time limit is TEST_TIMEOUT (default
+# A test is an executable that exits 0 on pass; a listener it leaves on its ports is reported. Its time limit is TEST_TIMEOUT (default
 # 300 s) or a `# timeout: N` line in its first 20 lines. It gets in its environment:
 #   PADDOCK_REPO  repository root        CLUSTER   path of tests/lib/cluster.sh
 #   TEST_TMP      a fresh scratch dir    TEST_PORT_BASE  first of 20 free-for-this-test ports
@@ -95,6 +95,10 @@ for t in "${tests[@]}"; do
         { "$CLUSTER" exec crm_mon -1 --inactive; LINES_OF_LOG=20 "$CLUSTER" logs; } 2>&1 | sed 's/^/    | /'
         failed=$((failed + 1))
     fi
+    # a test must stop the servers it started (on its own ports)
+    leaked=$(ss -Hlntup "( sport >= :$((port - 20)) and sport <= :$((port - 1)) )" 2>/dev/null |
+        awk '{ print $1, $5, $7 }')
+    [ -z "$leaked" ] || echo "     WARNING: $name left listeners behind: $(echo $leaked)"
     if ! reset_cluster >"$LOGS/$name.reset.log" 2>&1; then
         echo "     (cluster reset after $name failed, restarting the cluster)"
         "$CLUSTER" down >/dev/null 2>&1; "$CLUSTER" up >/dev/null 2>&1 || echo "     (cluster restart failed)"
