@@ -82,7 +82,7 @@ fresh_state_dirs() {
     # Initial CIB: a lone node otherwise waits dc-deadtime (20 s) for a DC before electing itself.
     local cib="$W/var/lib/pacemaker/cib/cib.xml"
     cibadmin --empty > "$cib" &&
-        CIB_file="$cib" crm_attribute --type crm_config --name dc-deadtime --update 2s &&
+        CIB_file="$cib" crm_attribute --type crm_config --name dc-deadtime --update 1s &&
         CIB_file="$cib" crm_attribute --type crm_config --name stonith-enabled \
             --update "${CLUSTER_STONITH:-false}" || die "cannot write the initial CIB"
     chown hacluster:haclient "$cib" && chmod 0600 "$cib"

@@ -52,7 +52,7 @@ trap 'echo "interrupted"; exit 130' INT TERM
 reset_cluster() {
     "$CLUSTER" exec cibadmin --replace --scope configuration --xml-text \
         '<configuration><crm_config><cluster_property_set id="cib-bootstrap-options">
-           <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
+           <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="1s"/>
            <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
          </cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration>' &&
     "$CLUSTER" exec crm_resource --wait --timeout=120 &&
