@@ -36,6 +36,8 @@ step "agent is known to Pacemaker and pcs"
 on stonith_admin --list-installed | grep -qw "$AGENT" || fail "stonith_admin --list-installed does not list $AGENT"
 on stonith_admin --metadata --agent "$AGENT" > "$TEST_TMP/metadata.xml" || fail "stonith_admin --metadata failed"
 xmllint --noout "$TEST_TMP/metadata.xml" || fail "metadata is not well-formed XML"
+on crm_resource --show-metadata "stonith:$AGENT" | grep -q "resource-agent name=\"$AGENT\"" ||
+    fail "crm_resource --show-metadata stonith:$AGENT failed"
 for p in ip ipport username password lanplus cipher; do
     xmllint --xpath "//parameter[@name='$p']" "$TEST_TMP/metadata.xml" >/dev/null 2>&1 ||
         fail "metadata has no parameter '$p' (fence_ipmilan compatibility)"
