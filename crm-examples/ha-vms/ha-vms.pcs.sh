@@ -31,7 +31,7 @@ for vm in $VMS; do
     pcs resource create "$name" "$VM_AGENT" \
         config="$VM_DIR/$name.xml" hypervisor=qemu:///system migration_transport=tcp ${VM_EXTRA:-} \
         meta priority="$prio" allow-migrate=true \
-        op start timeout=60s op stop timeout=60s op monitor interval=10s timeout=30s \
+        op start timeout=90s op stop timeout=90s op monitor interval=10s timeout=30s \
         op migrate_to timeout=120s op migrate_from timeout=60s --disabled
     # what the VM reserves on its host; with too little room left after a host
     # failure, Pacemaker places higher-priority VMs first and leaves the rest stopped

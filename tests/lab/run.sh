@@ -27,6 +27,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 run_test t0-capacity-offline.sh
+run_test t0-crm-examples-offline.sh
 "$LAB_BIN/lab.sh" down >/dev/null 2>&1
 if "$LAB_BIN/lab.sh" up > "$out/lab-up.out" 2>&1; then
     echo "PASS lab up: 3 nodes online" | tee -a "$results"

@@ -1,10 +1,10 @@
 #!/bin/bash
-# tests/lab (three-node cluster lab) packages: cluster stack, IPMI BMC simulator,
+# tests/lab (three-node cluster lab) packages: cluster stack (+ crmsh for the crm examples), IPMI BMC simulator,
 # libvirt + qemu per node, and the namespace tools.  Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in corosync pacemaker pacemaker-cli-utils pcs fence-agents resource-agents openipmi ipmitool \
+for p in corosync pacemaker pacemaker-cli-utils pcs crmsh fence-agents resource-agents openipmi ipmitool \
          libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 tini busybox-static \
          iproute2 util-linux procps python3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")

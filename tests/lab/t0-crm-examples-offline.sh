@@ -1,0 +1,76 @@
+#!/bin/bash
+# Test 0b (no cluster needed, a few s): the crm shell variants of crm-examples/
+# load into a CIB file (CIB_file=..., crm configure load update), pass
+# crm_verify, and say what the pcs variants the lab runs say (CIB of a lab
+# run: fixtures/cib-roomy.xml): same devices, host lists, priorities,
+# utilization, placement, stickiness, optional priority order.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+F=$LAB_BIN/fixtures
+EX=$REPO/crm-examples
+for c in crm crm_verify python3; do
+    command -v "$c" >/dev/null || { fail "$c not installed (crmsh, pacemaker-cli-utils)"; exit 1; }
+done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# the lab's nodes, nothing configured
+python3 - "$F/cib-roomy.xml" "$tmp/cib.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1]); r = t.getroot(); cfg = r.find("configuration")
+for tag in ("resources", "constraints"):
+    for c in list(cfg.find(tag)): cfg.find(tag).remove(c)
+for tag in ("rsc_defaults", "op_defaults"):
+    if cfg.find(tag) is not None: cfg.remove(cfg.find(tag))
+for n in cfg.find("nodes"):
+    for u in n.findall("utilization"): n.remove(u)
+for ns in r.find("status"):                  # nodes stay online, with no resource history
+    for l in ns.findall("lrm"): ns.remove(l)
+t.write(sys.argv[2])
+PY
+export CIB_file=$tmp/cib.xml
+for f in fencing/fencing.crm ha-vms/ha-vms.crm; do
+    check "crm configure load update $f" eval 'crm configure load update "$EX/$f" > "$tmp/out" 2>&1 || { cat "$tmp/out"; false; }'
+done
+check "crm_verify accepts the result without warnings" crm_verify -x "$tmp/cib.xml"
+unset CIB_file
+
+# what both configurations say, one line per fact, compared
+facts() {
+    python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+cfg = ET.parse(sys.argv[1]).getroot().find("configuration")
+nv = lambda e, n: {p.get("name"): p.get("value") for p in e.iter("nvpair")} if e is not None else {}
+out = []
+props = nv(cfg.find("crm_config"), None)
+for k in ("stonith-enabled", "stonith-action", "placement-strategy", "load-threshold"):
+    out.append(f"property {k}={props.get(k)}")
+out.append(f"stickiness={nv(cfg.find('rsc_defaults'), None).get('resource-stickiness')}")
+for p in cfg.iter("primitive"):
+    a = nv(p.find("instance_attributes"), None); m = nv(p.find("meta_attributes"), None)
+    if p.get("class") == "stonith":
+        out.append(f"{p.get('id')} stonith:{p.get('type')} host_list={a.get('pcmk_host_list')} lanplus={a.get('lanplus')}")
+    else:
+        u = nv(p.find("utilization"), None)
+        out.append(f"{p.get('id')} {p.get('class')}:{p.get('provider')}:{p.get('type')} priority={m.get('priority')} "
+                   f"allow-migrate={m.get('allow-migrate')} has_memory_utilization={'memory' in u} "
+                   f"autoset={a.get('autoset_utilization_cpu')},{a.get('autoset_utilization_hv_memory')},{a.get('autoset_utilization_host_memory')}")
+        for op in p.iter("op"):
+            out.append(f"{p.get('id')} op {op.get('name')} interval={op.get('interval').rstrip('s') or 0} timeout={op.get('timeout')}")
+for l in cfg.iter("rsc_location"):
+    out.append(f"location {l.get('rsc')} {l.get('score')} {l.get('node')}")
+for o in cfg.iter("rsc_order"):
+    sets = [" ".join(r.get("id") for r in s.iter("resource_ref")) for s in o.iter("resource_set")]
+    out.append(f"order {o.get('kind')} " + " | ".join(sets))
+for n in cfg.find("nodes"):
+    out.append(f"node {n.get('uname')} memory_capacity={'memory' in nv(n.find('utilization'), None)}")
+print("\n".join(sorted(out)))
+PY
+}
+# the lab runs vm-* on its own paths/addresses/agents: compare what does not depend on them
+norm() { sed -e 's/stonith:fence_[a-z_]*/stonith:FENCE/' -e 's/ocf:[a-z]*:[A-Za-z]*/ocf:VM/' -e 's/INFINITY/inf/i'; }
+facts "$F/cib-roomy.xml" | norm > "$tmp/pcs.facts"
+facts "$tmp/cib.xml" | norm > "$tmp/crm.facts"
+if diff "$tmp/pcs.facts" "$tmp/crm.facts" > "$tmp/diff"; then
+    pass "crm variants configure what the pcs variants configured in the lab ($(wc -l < "$tmp/pcs.facts") facts)"
+else
+    fail "crm variants differ from the pcs variants run in the lab:"; cat "$tmp/diff"
+fi
+finish
