@@ -76,7 +76,10 @@ impl Options {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn secret(&self, name: &str) -> Option<&Secret> {
@@ -85,11 +88,17 @@ impl Options {
 
     /// A boolean option; values were normalised to "1"/"0" by the parser.
     pub fn flag(&self, name: &str) -> bool {
-        matches!(self.get(name), Some("1") | Some("true") | Some("yes") | Some("on"))
+        matches!(
+            self.get(name),
+            Some("1") | Some("true") | Some("yes") | Some("on")
+        )
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.values.iter().map(|(n, _)| n.as_str()).chain(self.secrets.iter().map(|(n, _)| n.as_str()))
+        self.values
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.secrets.iter().map(|(n, _)| n.as_str()))
     }
 
     /// A `Second` option as a duration (the parser has already checked it).
@@ -219,7 +228,11 @@ pub trait FenceAgent {
     /// Open a connection or session to the device; called once per invocation, after the
     /// password was resolved (`options.password()`). The deadline is `login_timeout`, capped
     /// by the invocation's overall deadline.
-    fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError>;
+    fn connect(
+        &self,
+        options: &Options,
+        deadline: Deadline,
+    ) -> Result<Box<dyn FenceDevice>, FenceError>;
 }
 
 /// An open connection to a device. The framework calls `close` once at the end, whatever happened.
@@ -228,13 +241,24 @@ pub trait FenceAgent {
 /// framework does the waiting and polling between calls); `close` gets what is left, at least
 /// a moment. Log with [`crate::log::debug`] from the calling thread.
 pub trait FenceDevice {
-    fn power_status(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<PowerState, FenceError>;
+    fn power_status(
+        &mut self,
+        plug: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<PowerState, FenceError>;
 
     /// Ask for a change; the framework then polls `power_status` until it sees the result.
-    fn set_power(&mut self, plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<(), FenceError>;
+    fn set_power(
+        &mut self,
+        plug: Option<&str>,
+        action: PowerAction,
+        deadline: Deadline,
+    ) -> Result<(), FenceError>;
 
     fn list(&mut self, _deadline: Deadline) -> Result<Vec<Outlet>, FenceError> {
-        Err(FenceError::Unsupported("this device has no plugs to list".into()))
+        Err(FenceError::Unsupported(
+            "this device has no plugs to list".into(),
+        ))
     }
 
     /// Release the session (BMCs have few slots). Best effort, bounded by the deadline.

@@ -36,7 +36,11 @@ pub struct PacemakerTimeouts {
 
 impl PacemakerTimeouts {
     pub fn for_action(&self, action: &str) -> Option<Duration> {
-        let specific = self.per_action.iter().find(|(a, _)| a == action).map(|(_, d)| *d);
+        let specific = self
+            .per_action
+            .iter()
+            .find(|(a, _)| a == action)
+            .map(|(_, d)| *d);
         match (specific, self.general) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -70,7 +74,10 @@ pub fn normalize_key(key: &str) -> String {
 
 /// A number of seconds, possibly fractional, not negative.
 pub fn parse_seconds(value: &str) -> Result<Duration, String> {
-    let number: f64 = value.trim().parse().map_err(|_| "is not a valid time in seconds".to_string())?;
+    let number: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| "is not a valid time in seconds".to_string())?;
     if !number.is_finite() || number < 0.0 {
         return Err("is not a valid time in seconds".into());
     }
@@ -94,7 +101,9 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 /// Pacemaker's interval syntax: a number with an optional unit (ms, s, m/min, h).
 fn parse_pacemaker_duration(value: &str, default_unit_ms: u64) -> Option<Duration> {
     let value = value.trim();
-    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
     let number: u64 = number.parse().ok()?;
     let unit_ms: u64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -109,10 +118,16 @@ fn parse_pacemaker_duration(value: &str, default_unit_ms: u64) -> Option<Duratio
 }
 
 /// Store one value under the spec's canonical name, checking and normalising it by type.
-fn assign(options: &mut Options, spec: &OptionSpec, value: Option<&str>, shown: &str) -> Result<(), ParseError> {
+fn assign(
+    options: &mut Options,
+    spec: &OptionSpec,
+    value: Option<&str>,
+    shown: &str,
+) -> Result<(), ParseError> {
     let fail = |why: &str| ParseError(format!("Parse error: the value of {shown} {why}"));
     if spec.kind == OptionType::Boolean {
-        let flag = parse_bool(value.unwrap_or("")).ok_or_else(|| fail("is not a boolean (1/yes/on/true or 0/no/off/false)"))?;
+        let flag = parse_bool(value.unwrap_or(""))
+            .ok_or_else(|| fail("is not a boolean (1/yes/on/true or 0/no/off/false)"))?;
         options.set(spec.name, if flag { "1" } else { "0" });
         return Ok(());
     }
@@ -123,7 +138,11 @@ fn assign(options: &mut Options, spec: &OptionSpec, value: Option<&str>, shown: 
     }
     let normalised = match &spec.kind {
         OptionType::String => value.to_string(),
-        OptionType::Integer => value.trim().parse::<i64>().map_err(|_| fail("is not a valid integer"))?.to_string(),
+        OptionType::Integer => value
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| fail("is not a valid integer"))?
+            .to_string(),
         OptionType::Second => {
             parse_seconds(value).map_err(|why| fail(&why))?;
             value.trim().to_string()
@@ -143,10 +162,13 @@ fn assign(options: &mut Options, spec: &OptionSpec, value: Option<&str>, shown: 
 fn finish(table: &[OptionSpec], mut invocation: Invocation) -> Invocation {
     for spec in table {
         if let Some(default) = spec.default {
-            let given = invocation.options.get(spec.name).is_some() || invocation.options.secret(spec.name).is_some();
+            let given = invocation.options.get(spec.name).is_some()
+                || invocation.options.secret(spec.name).is_some();
             if !given {
                 if spec.secret {
-                    invocation.options.set_secret(spec.name, Secret::new(default));
+                    invocation
+                        .options
+                        .set_secret(spec.name, Secret::new(default));
                 } else {
                     invocation.options.set(spec.name, default);
                 }
@@ -188,7 +210,9 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
             let shown = spec.long_flag();
             let value = if spec.kind == OptionType::Boolean {
                 if inline.is_some() {
-                    return Err(ParseError(format!("Parse error: option {shown} must not have an argument")));
+                    return Err(ParseError(format!(
+                        "Parse error: option {shown} must not have an argument"
+                    )));
                 }
                 None
             } else if inline.is_some() {
@@ -197,7 +221,9 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
                 i += 1;
                 Some(args[i - 1].as_str())
             } else {
-                return Err(ParseError(format!("Parse error: option {shown} requires an argument")));
+                return Err(ParseError(format!(
+                    "Parse error: option {shown} requires an argument"
+                )));
             };
             note_argv(&mut invocation, spec);
             assign(&mut invocation.options, spec, value, &shown)?;
@@ -209,7 +235,9 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
                 let spec = table
                     .iter()
                     .find(|s| s.short == Some(short))
-                    .ok_or_else(|| ParseError(format!("Parse error: invalid option -- '{short}'")))?;
+                    .ok_or_else(|| {
+                        ParseError(format!("Parse error: invalid option -- '{short}'"))
+                    })?;
                 let shown = format!("-{short}");
                 note_argv(&mut invocation, spec);
                 if spec.kind == OptionType::Boolean {
@@ -223,7 +251,9 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
                     i += 1;
                     args[i - 1].as_str()
                 } else {
-                    return Err(ParseError(format!("Parse error: option requires an argument -- '{short}'")));
+                    return Err(ParseError(format!(
+                        "Parse error: option requires an argument -- '{short}'"
+                    )));
                 };
                 assign(&mut invocation.options, spec, Some(value), &shown)?;
                 break;
@@ -233,7 +263,10 @@ pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, P
         unused.push(arg);
     }
     if !unused.is_empty() {
-        invocation.warnings.push(format!("Unused arguments on command line: {}", unused.len()));
+        invocation.warnings.push(format!(
+            "Unused arguments on command line: {}",
+            unused.len()
+        ));
     }
     Ok(finish(table, invocation))
 }
@@ -244,12 +277,18 @@ fn find_long<'t>(table: &'t [OptionSpec], name: &str) -> Result<&'t OptionSpec, 
     if let Some(spec) = table.iter().find(|s| s.long.replace('_', "-") == wanted) {
         return Ok(spec);
     }
-    let candidates: Vec<&OptionSpec> =
-        table.iter().filter(|s| !wanted.is_empty() && s.long.replace('_', "-").starts_with(&wanted)).collect();
+    let candidates: Vec<&OptionSpec> = table
+        .iter()
+        .filter(|s| !wanted.is_empty() && s.long.replace('_', "-").starts_with(&wanted))
+        .collect();
     match candidates.as_slice() {
         [one] => Ok(one),
-        [] => Err(ParseError(format!("Parse error: unrecognized option '--{name}'"))),
-        _ => Err(ParseError(format!("Parse error: option '--{name}' is ambiguous"))),
+        [] => Err(ParseError(format!(
+            "Parse error: unrecognized option '--{name}'"
+        ))),
+        _ => Err(ParseError(format!(
+            "Parse error: option '--{name}' is ambiguous"
+        ))),
     }
 }
 
@@ -265,11 +304,18 @@ fn note_argv(invocation: &mut Invocation, spec: &OptionSpec) {
 /// Keys that are not options but are known: accepted silently.
 fn is_known_extra(key: &str) -> bool {
     // Pacemaker adds nodename and nodeid (FenceAgentAPI); cluster.conf adds agent.
-    key == "nodename" || key == "nodeid" || key == "agent" || key.starts_with("pcmk_") || key.starts_with("crm_")
+    key == "nodename"
+        || key == "nodeid"
+        || key == "agent"
+        || key.starts_with("pcmk_")
+        || key.starts_with("crm_")
 }
 
 fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 /// Strip one pair of matching surrounding quotes.
@@ -285,13 +331,21 @@ fn unquote(value: &str) -> &str {
 /// Parse fence-agents' stdin format: one `key=value` per line, `#` comments, last value wins.
 pub fn parse_stdin(table: &[OptionSpec], input: &[u8]) -> Result<Invocation, ParseError> {
     if input.len() > MAX_STDIN {
-        return Err(ParseError(format!("Parse error: standard input is larger than {MAX_STDIN} bytes")));
+        return Err(ParseError(format!(
+            "Parse error: standard input is larger than {MAX_STDIN} bytes"
+        )));
     }
-    let mut invocation = Invocation { from_stdin: true, ..Invocation::default() };
+    let mut invocation = Invocation {
+        from_stdin: true,
+        ..Invocation::default()
+    };
     for (index, raw) in input.split(|b| *b == b'\n').enumerate() {
         let number = index + 1;
-        let line = std::str::from_utf8(raw)
-            .map_err(|_| ParseError(format!("Parse error: line {number} of standard input is not valid UTF-8")))?;
+        let line = std::str::from_utf8(raw).map_err(|_| {
+            ParseError(format!(
+                "Parse error: line {number} of standard input is not valid UTF-8"
+            ))
+        })?;
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -309,13 +363,20 @@ pub fn parse_stdin(table: &[OptionSpec], input: &[u8]) -> Result<Invocation, Par
         let spec = table.iter().find(|s| {
             normalize_key(s.name) == normalized
                 || normalize_key(s.long) == normalized
-                || s.deprecated_names.iter().any(|d| normalize_key(d) == normalized)
+                || s.deprecated_names
+                    .iter()
+                    .any(|d| normalize_key(d) == normalized)
         });
         match spec {
             // An empty boolean is ignored, as fence-agents does: `ssl_insecure=` must not
             // silently turn certificate checks off.
-            Some(spec) if spec.kind == OptionType::Boolean && value.is_some_and(|v| v.trim().is_empty()) => {
-                invocation.warnings.push(format!("Parse error: Ignoring '{key}' without a value"));
+            Some(spec)
+                if spec.kind == OptionType::Boolean
+                    && value.is_some_and(|v| v.trim().is_empty()) =>
+            {
+                invocation
+                    .warnings
+                    .push(format!("Parse error: Ignoring '{key}' without a value"));
             }
             Some(spec) => {
                 if spec.name == "verbose" {
@@ -333,18 +394,35 @@ pub fn parse_stdin(table: &[OptionSpec], input: &[u8]) -> Result<Invocation, Par
 }
 
 /// A stdin key that is not in the table: Pacemaker's timeouts, `nodename`, or unknown.
-fn note_extra(invocation: &mut Invocation, key: &str, normalized: &str, value: Option<&str>) -> Result<(), ParseError> {
-    let bad_timeout = || ParseError(format!("Parse error: the value of '{key}' is not a valid timeout"));
+fn note_extra(
+    invocation: &mut Invocation,
+    key: &str,
+    normalized: &str,
+    value: Option<&str>,
+) -> Result<(), ParseError> {
+    let bad_timeout = || {
+        ParseError(format!(
+            "Parse error: the value of '{key}' is not a valid timeout"
+        ))
+    };
     if normalized == "crm_meta_timeout" || normalized == "timeout" {
         let unit_ms = if normalized == "timeout" { 1000 } else { 1 };
-        let duration = parse_pacemaker_duration(value.unwrap_or(""), unit_ms).ok_or_else(bad_timeout)?;
+        let duration =
+            parse_pacemaker_duration(value.unwrap_or(""), unit_ms).ok_or_else(bad_timeout)?;
         invocation.pacemaker.general = Some(duration);
         return Ok(());
     }
-    if let Some(action) = normalized.strip_prefix("pcmk_").and_then(|r| r.strip_suffix("_timeout")) {
-        let duration = parse_pacemaker_duration(value.unwrap_or(""), 1000).ok_or_else(bad_timeout)?;
+    if let Some(action) = normalized
+        .strip_prefix("pcmk_")
+        .and_then(|r| r.strip_suffix("_timeout"))
+    {
+        let duration =
+            parse_pacemaker_duration(value.unwrap_or(""), 1000).ok_or_else(bad_timeout)?;
         invocation.pacemaker.per_action.retain(|(a, _)| a != action);
-        invocation.pacemaker.per_action.push((action.replace('_', "-"), duration));
+        invocation
+            .pacemaker
+            .per_action
+            .push((action.replace('_', "-"), duration));
         return Ok(());
     }
     if normalized == "nodename" {
@@ -352,7 +430,9 @@ fn note_extra(invocation: &mut Invocation, key: &str, normalized: &str, value: O
         return Ok(());
     }
     if !is_known_extra(normalized) {
-        invocation.warnings.push(format!("Parse error: Ignoring unknown option '{key}'"));
+        invocation
+            .warnings
+            .push(format!("Parse error: Ignoring unknown option '{key}'"));
     }
     Ok(())
 }
@@ -364,7 +444,10 @@ mod tests {
 
     fn table() -> Vec<OptionSpec> {
         let mut t = common_options();
-        t.push(OptionSpec { short: Some('P'), ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus") });
+        t.push(OptionSpec {
+            short: Some('P'),
+            ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus")
+        });
         t.push(OptionSpec {
             secret: true,
             ..OptionSpec::new("hexadecimal_kg", OptionType::String, "Kg key")
@@ -372,13 +455,20 @@ mod tests {
         t.push(OptionSpec {
             short: Some('L'),
             default: Some("administrator"),
-            ..OptionSpec::new("privlvl", OptionType::Select(&["callback", "user", "operator", "administrator"]), "lvl")
+            ..OptionSpec::new(
+                "privlvl",
+                OptionType::Select(&["callback", "user", "operator", "administrator"]),
+                "lvl",
+            )
         });
         t
     }
 
     fn argv(args: &[&str]) -> Result<Invocation, ParseError> {
-        parse_argv(&table(), &args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        parse_argv(
+            &table(),
+            &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
     }
 
     fn stdin(text: &str) -> Result<Invocation, ParseError> {
@@ -388,21 +478,46 @@ mod tests {
     #[test]
     fn empty_boolean_on_stdin_is_ignored_with_a_warning() {
         let inv = parse_stdin(&table(), b"lanplus=0\nlanplus=\n").expect("parses");
-        assert_eq!(inv.options.get("lanplus"), Some("0"), "the empty value must not turn the flag on");
-        assert!(inv.warnings.iter().any(|w| w.contains("'lanplus' without a value")), "{:?}", inv.warnings);
+        assert_eq!(
+            inv.options.get("lanplus"),
+            Some("0"),
+            "the empty value must not turn the flag on"
+        );
+        assert!(
+            inv.warnings
+                .iter()
+                .any(|w| w.contains("'lanplus' without a value")),
+            "{:?}",
+            inv.warnings
+        );
         let bare = parse_stdin(&table(), b"lanplus\n").expect("parses");
         assert_eq!(bare.options.get("lanplus"), Some("1"));
     }
 
     #[test]
     fn argv_short_and_long_forms() {
-        let inv = argv(&["-o", "off", "-a", "10.0.0.1", "--username=admin", "-pSECRET", "-n", "node1", "-P"]).unwrap();
+        let inv = argv(&[
+            "-o",
+            "off",
+            "-a",
+            "10.0.0.1",
+            "--username=admin",
+            "-pSECRET",
+            "-n",
+            "node1",
+            "-P",
+        ])
+        .unwrap();
         let o = &inv.options;
         assert_eq!(o.get("action"), Some("off"));
         assert_eq!(o.get("ip"), Some("10.0.0.1"));
         assert_eq!(o.get("username"), Some("admin"));
         assert_eq!(o.secret("password").unwrap().expose(), "SECRET");
-        assert_eq!(o.get("password"), None, "secrets are not stored as plain values");
+        assert_eq!(
+            o.get("password"),
+            None,
+            "secrets are not stored as plain values"
+        );
         assert_eq!(o.plug(), Some("node1"));
         assert!(o.flag("lanplus"));
         assert!(inv.secret_on_argv);
@@ -411,9 +526,20 @@ mod tests {
 
     #[test]
     fn argv_long_with_separate_value_and_dashes() {
-        let inv = argv(&["--action", "status", "--power-timeout", "7.5", "--password_script", "echo x"]).unwrap();
+        let inv = argv(&[
+            "--action",
+            "status",
+            "--power-timeout",
+            "7.5",
+            "--password_script",
+            "echo x",
+        ])
+        .unwrap();
         assert_eq!(inv.options.get("power_timeout"), Some("7.5"));
-        assert_eq!(inv.options.seconds("power_timeout"), Some(Duration::from_millis(7500)));
+        assert_eq!(
+            inv.options.seconds("power_timeout"),
+            Some(Duration::from_millis(7500))
+        );
         assert_eq!(inv.options.get("password_script"), Some("echo x"));
     }
 
@@ -476,7 +602,10 @@ mod tests {
 
     #[test]
     fn argv_meta_data_alias() {
-        assert_eq!(argv(&["-o", "META-DATA"]).unwrap().options.get("action"), Some("metadata"));
+        assert_eq!(
+            argv(&["-o", "META-DATA"]).unwrap().options.get("action"),
+            Some("metadata")
+        );
     }
 
     #[test]
@@ -499,11 +628,17 @@ mod tests {
 
     #[test]
     fn stdin_dash_and_underscore_interchangeable() {
-        let inv = stdin("power-timeout=9\nstonith_status_sleep=0.2\ndebug-file=/tmp/d\nhexadecimal-kg=abcd\n").unwrap();
+        let inv = stdin(
+            "power-timeout=9\nstonith_status_sleep=0.2\ndebug-file=/tmp/d\nhexadecimal-kg=abcd\n",
+        )
+        .unwrap();
         assert_eq!(inv.options.get("power_timeout"), Some("9"));
         assert_eq!(inv.options.get("stonith_status_sleep"), Some("0.2"));
         assert_eq!(inv.options.get("debug_file"), Some("/tmp/d"));
-        assert_eq!(inv.options.secret("hexadecimal_kg").unwrap().expose(), "abcd");
+        assert_eq!(
+            inv.options.secret("hexadecimal_kg").unwrap().expose(),
+            "abcd"
+        );
     }
 
     #[test]
@@ -558,17 +693,36 @@ mod tests {
 
     #[test]
     fn stdin_pacemaker_timeouts() {
-        let inv = stdin("CRM_meta_timeout=90000\npcmk_reboot_timeout=120s\npcmk_off_timeout=2min\n").unwrap();
+        let inv =
+            stdin("CRM_meta_timeout=90000\npcmk_reboot_timeout=120s\npcmk_off_timeout=2min\n")
+                .unwrap();
         assert_eq!(inv.pacemaker.general, Some(Duration::from_secs(90)));
-        assert_eq!(inv.pacemaker.for_action("reboot"), Some(Duration::from_secs(120)));
-        assert_eq!(inv.pacemaker.for_action("off"), Some(Duration::from_secs(120)));
-        assert_eq!(inv.pacemaker.for_action("status"), Some(Duration::from_secs(90)));
+        assert_eq!(
+            inv.pacemaker.for_action("reboot"),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            inv.pacemaker.for_action("off"),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            inv.pacemaker.for_action("status"),
+            Some(Duration::from_secs(90))
+        );
         assert!(stdin("pcmk_off_timeout=soon").is_err());
     }
 
     #[test]
     fn stdin_malformed_input_is_an_error() {
-        for bad in ["=value", "two words=1", "ip address", "ipport=12x", "delay=abc", "method=teleport", "ip"] {
+        for bad in [
+            "=value",
+            "two words=1",
+            "ip address",
+            "ipport=12x",
+            "delay=abc",
+            "method=teleport",
+            "ip",
+        ] {
             let err = stdin(bad).unwrap_err();
             assert!(!err.0.contains('\n'), "{err}");
         }

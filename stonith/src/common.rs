@@ -70,7 +70,14 @@ fn head() -> Vec<OptionSpec> {
             None,
             "TCP/UDP port to use for connection with device",
         ),
-        row("username", &["login"], Some('l'), OptionType::String, None, "Login name"),
+        row(
+            "username",
+            &["login"],
+            Some('l'),
+            OptionType::String,
+            None,
+            "Login name",
+        ),
         password,
         row(
             "password_script",
@@ -211,18 +218,25 @@ pub fn check_table(table: &[OptionSpec]) -> Result<(), String> {
         }
         let long = spec.long.replace('_', "-");
         if long.is_empty() || longs.contains(&long) {
-            return Err(format!("option table: long option '--{long}' is empty or used twice"));
+            return Err(format!(
+                "option table: long option '--{long}' is empty or used twice"
+            ));
         }
         longs.push(long);
         if let Some(short) = spec.short {
             if shorts.contains(&short) || !short.is_ascii_alphanumeric() {
-                return Err(format!("option table: short option '-{short}' is invalid or used twice"));
+                return Err(format!(
+                    "option table: short option '-{short}' is invalid or used twice"
+                ));
             }
             shorts.push(short);
         }
         if let (OptionType::Select(choices), Some(default)) = (&spec.kind, spec.default) {
             if !choices.contains(&default) {
-                return Err(format!("option table: default of '{}' is not one of its choices", spec.name));
+                return Err(format!(
+                    "option table: default of '{}' is not one of its choices",
+                    spec.name
+                ));
             }
         }
     }
@@ -238,7 +252,13 @@ mod tests {
 
     impl FenceAgent for Agent {
         fn info(&self) -> AgentInfo {
-            AgentInfo { name: "fence_t", shortdesc: "", longdesc: "", vendor_url: "", multiple_plugs: self.1 }
+            AgentInfo {
+                name: "fence_t",
+                shortdesc: "",
+                longdesc: "",
+                vendor_url: "",
+                multiple_plugs: self.1,
+            }
         }
         fn options(&self) -> Vec<OptionSpec> {
             self.0.clone()
@@ -259,12 +279,23 @@ mod tests {
 
     #[test]
     fn agent_rows_replace_in_place_and_add_before_the_timing_rows() {
-        let port = OptionSpec { default: Some("623"), short: Some('u'), ..OptionSpec::new("ipport", OptionType::Integer, "p") };
-        let lanplus = OptionSpec { short: Some('P'), ..OptionSpec::new("lanplus", OptionType::Boolean, "l") };
+        let port = OptionSpec {
+            default: Some("623"),
+            short: Some('u'),
+            ..OptionSpec::new("ipport", OptionType::Integer, "p")
+        };
+        let lanplus = OptionSpec {
+            short: Some('P'),
+            ..OptionSpec::new("lanplus", OptionType::Boolean, "l")
+        };
         let table = option_table(&Agent(vec![port, lanplus], false));
         let names = names(&table);
         assert_eq!(names.iter().filter(|n| **n == "ipport").count(), 1);
-        assert_eq!(names.iter().position(|n| *n == "ipport"), Some(2), "replaced in place: {names:?}");
+        assert_eq!(
+            names.iter().position(|n| *n == "ipport"),
+            Some(2),
+            "replaced in place: {names:?}"
+        );
         let lanplus_at = names.iter().position(|n| *n == "lanplus").unwrap();
         assert!(lanplus_at > names.iter().position(|n| *n == "method").unwrap());
         assert!(lanplus_at < names.iter().position(|n| *n == "verbose").unwrap());
@@ -276,7 +307,10 @@ mod tests {
     fn multiple_plugs_require_plug_unless_the_agent_says_otherwise() {
         let table = option_table(&Agent(vec![], true));
         assert!(table.iter().find(|s| s.name == "plug").unwrap().required);
-        let own_plug = OptionSpec { short: Some('n'), ..OptionSpec::new("plug", OptionType::String, "p") };
+        let own_plug = OptionSpec {
+            short: Some('n'),
+            ..OptionSpec::new("plug", OptionType::String, "p")
+        };
         let table = option_table(&Agent(vec![own_plug], true));
         assert!(!table.iter().find(|s| s.name == "plug").unwrap().required);
     }
@@ -284,16 +318,30 @@ mod tests {
     #[test]
     fn broken_tables_are_reported() {
         let mut dup_short = common_options();
-        dup_short.push(OptionSpec { short: Some('a'), ..OptionSpec::new("other", OptionType::String, "x") });
+        dup_short.push(OptionSpec {
+            short: Some('a'),
+            ..OptionSpec::new("other", OptionType::String, "x")
+        });
         assert!(check_table(&dup_short).unwrap_err().contains("-a"));
         let mut dup_alias = common_options();
-        dup_alias.push(OptionSpec { deprecated_names: &["ipaddr"], ..OptionSpec::new("address", OptionType::String, "x") });
+        dup_alias.push(OptionSpec {
+            deprecated_names: &["ipaddr"],
+            ..OptionSpec::new("address", OptionType::String, "x")
+        });
         assert!(check_table(&dup_alias).unwrap_err().contains("ipaddr"));
         let mut dup_long = common_options();
-        dup_long.push(OptionSpec { long: "power-timeout", ..OptionSpec::new("pt", OptionType::Second, "x") });
-        assert!(check_table(&dup_long).unwrap_err().contains("power-timeout"));
+        dup_long.push(OptionSpec {
+            long: "power-timeout",
+            ..OptionSpec::new("pt", OptionType::Second, "x")
+        });
+        assert!(check_table(&dup_long)
+            .unwrap_err()
+            .contains("power-timeout"));
         let mut bad_default = common_options();
-        bad_default.push(OptionSpec { default: Some("c"), ..OptionSpec::new("s", OptionType::Select(&["a", "b"]), "x") });
+        bad_default.push(OptionSpec {
+            default: Some("c"),
+            ..OptionSpec::new("s", OptionType::Select(&["a", "b"]), "x")
+        });
         assert!(check_table(&bad_default).is_err());
     }
 }

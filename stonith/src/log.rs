@@ -33,12 +33,18 @@ thread_local! {
 
 /// For agents: a detail shown with `-v` and written to `debug_file`. Never pass a secret.
 pub fn debug(message: impl Into<String>) {
-    QUEUE.with(|q| q.borrow_mut().push((Level::Debug, timestamp(), message.into())));
+    QUEUE.with(|q| {
+        q.borrow_mut()
+            .push((Level::Debug, timestamp(), message.into()))
+    });
 }
 
 /// For agents: something the operator should see even without `-v`. Never pass a secret.
 pub fn warn(message: impl Into<String>) {
-    QUEUE.with(|q| q.borrow_mut().push((Level::Warning, timestamp(), message.into())));
+    QUEUE.with(|q| {
+        q.borrow_mut()
+            .push((Level::Warning, timestamp(), message.into()))
+    });
 }
 
 /// Where the framework writes its log lines.
@@ -52,7 +58,11 @@ impl<'a> Logger<'a> {
     pub fn new(stderr: &'a mut dyn Write) -> Self {
         // Lines queued by an earlier invocation on this thread (tests) are not ours.
         QUEUE.with(|q| q.borrow_mut().clear());
-        Logger { stderr, verbose: 0, debug_file: None }
+        Logger {
+            stderr,
+            verbose: 0,
+            debug_file: None,
+        }
     }
 
     pub fn set_verbose(&mut self, level: u32) {
@@ -111,7 +121,9 @@ impl<'a> Logger<'a> {
 
 /// `YYYY-MM-DD HH:MM:SS,mmm` in UTC, like Python logging's default format.
 fn timestamp() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);

@@ -9,7 +9,13 @@ pub fn roff_escape(text: &str) -> String {
     let escaped = text.replace('\\', "\\e").replace('-', "\\-");
     escaped
         .lines()
-        .map(|line| if line.starts_with('.') || line.starts_with('\'') { format!("\\&{line}") } else { line.to_string() })
+        .map(|line| {
+            if line.starts_with('.') || line.starts_with('\'') {
+                format!("\\&{line}")
+            } else {
+                line.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -29,7 +35,10 @@ fn describe(spec: &OptionSpec) -> String {
         text.push_str(" This parameter is always required.");
     }
     if !spec.deprecated_names.is_empty() {
-        text.push_str(&format!(" Obsoletes: {}.", spec.deprecated_names.join(", ")));
+        text.push_str(&format!(
+            " Obsoletes: {}.",
+            spec.deprecated_names.join(", ")
+        ));
     }
     text
 }
@@ -55,30 +64,51 @@ fn action_description(action: &str) -> &'static str {
 pub fn manpage(info: &AgentInfo, table: &[OptionSpec], has_diag: bool) -> String {
     let mut page = String::new();
     let name = roff_escape(info.name);
-    page.push_str(&format!(".TH {} 8 \"\" \"paddock\" \"Fence agents\"\n", name.to_uppercase()));
-    page.push_str(&format!(".SH NAME\n{name} \\- {}\n", roff_escape(info.shortdesc)));
+    page.push_str(&format!(
+        ".TH {} 8 \"\" \"paddock\" \"Fence agents\"\n",
+        name.to_uppercase()
+    ));
+    page.push_str(&format!(
+        ".SH NAME\n{name} \\- {}\n",
+        roff_escape(info.shortdesc)
+    ));
     page.push_str(&format!(".SH SYNOPSIS\n.B {name}\n[\\fIOPTION\\fR]...\n"));
     page.push_str(".SH DESCRIPTION\n");
     for paragraph in full_longdesc(info).split("\n\n") {
         page.push_str(&format!(".P\n{}\n", roff_escape(paragraph.trim())));
     }
     if !info.vendor_url.is_empty() {
-        page.push_str(&format!(".P\nVendor URL: {}\n", roff_escape(info.vendor_url)));
+        page.push_str(&format!(
+            ".P\nVendor URL: {}\n",
+            roff_escape(info.vendor_url)
+        ));
     }
     page.push_str(".SH PARAMETERS\n");
     for spec in table {
-        page.push_str(&format!(".TP\n.B {}\n{}\n", roff_escape(&getopt_mixed(spec)), roff_escape(&describe(spec))));
+        page.push_str(&format!(
+            ".TP\n.B {}\n{}\n",
+            roff_escape(&getopt_mixed(spec)),
+            roff_escape(&describe(spec))
+        ));
     }
     page.push_str(".SH ACTIONS\n");
     for action in actions(info, has_diag) {
-        page.push_str(&format!(".TP\n\\fB{}\\fP\n{}\n", roff_escape(action), roff_escape(action_description(action))));
+        page.push_str(&format!(
+            ".TP\n\\fB{}\\fP\n{}\n",
+            roff_escape(action),
+            roff_escape(action_description(action))
+        ));
     }
     page.push_str(".SH STDIN PARAMETERS\n");
     page.push_str(".P\nWithout command line arguments, options are read from standard input as name=value lines; lines starting with # are ignored.\n");
     for spec in table {
         let mut names = vec![spec.name];
         names.extend(spec.deprecated_names);
-        page.push_str(&format!(".TP\n.B {}\n{}\n", roff_escape(&names.join(", ")), roff_escape(&describe(spec))));
+        page.push_str(&format!(
+            ".TP\n.B {}\n{}\n",
+            roff_escape(&names.join(", ")),
+            roff_escape(&describe(spec))
+        ));
     }
     page.push_str(&format!(
         ".SH ENVIRONMENT\n.TP\n.B {}\nLogin password, used when neither password_script nor password is given.\n",
@@ -111,7 +141,11 @@ mod tests {
         let page = manpage(&info, &table, false);
         assert!(page.starts_with(".TH FENCE_TEST 8"));
         for spec in &table {
-            assert!(page.contains(&roff_escape(&getopt_mixed(spec))), "{}", spec.name);
+            assert!(
+                page.contains(&roff_escape(&getopt_mixed(spec))),
+                "{}",
+                spec.name
+            );
         }
         assert!(page.contains("\\fBvalidate\\-all\\fP"));
         assert!(page.contains("\\&.dangerous line"));

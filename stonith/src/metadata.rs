@@ -83,8 +83,10 @@ fn write_document(
         .create_element("resource-agent")
         .with_attributes([("name", info.name), ("shortdesc", info.shortdesc)])
         .write_inner_content(|w| {
-            w.create_element("longdesc").write_text_content(BytesText::new(&full_longdesc(info)))?;
-            w.create_element("vendor-url").write_text_content(BytesText::new(info.vendor_url))?;
+            w.create_element("longdesc")
+                .write_text_content(BytesText::new(&full_longdesc(info)))?;
+            w.create_element("vendor-url")
+                .write_text_content(BytesText::new(info.vendor_url))?;
             w.create_element("parameters").write_inner_content(|w| {
                 for spec in table {
                     let obsoletes = spec.deprecated_names.first().copied();
@@ -99,7 +101,11 @@ fn write_document(
                 for action in actions(info, has_diag) {
                     let element = w.create_element("action").with_attribute(("name", action));
                     // fence-agents marks `on` as not automatic (it is not an unfencing device).
-                    let element = if action == "on" { element.with_attribute(("automatic", "0")) } else { element };
+                    let element = if action == "on" {
+                        element.with_attribute(("automatic", "0"))
+                    } else {
+                        element
+                    };
                     element.write_empty()?;
                 }
                 Ok(())
@@ -120,7 +126,14 @@ fn write_parameter(
         .create_element("parameter")
         .with_attribute(("name", name))
         .with_attribute(("unique", "0"))
-        .with_attribute(("required", if spec.required && !deprecated { "1" } else { "0" }));
+        .with_attribute((
+            "required",
+            if spec.required && !deprecated {
+                "1"
+            } else {
+                "0"
+            },
+        ));
     if deprecated {
         element = element.with_attribute(("deprecated", "1"));
     }
@@ -128,7 +141,9 @@ fn write_parameter(
         element = element.with_attribute(("obsoletes", old));
     }
     element.write_inner_content(|w| {
-        w.create_element("getopt").with_attribute(("mixed", getopt_mixed(spec).as_str())).write_empty()?;
+        w.create_element("getopt")
+            .with_attribute(("mixed", getopt_mixed(spec).as_str()))
+            .write_empty()?;
         let type_name = match spec.kind {
             OptionType::Boolean => "boolean",
             OptionType::String => "string",
@@ -136,7 +151,9 @@ fn write_parameter(
             OptionType::Second => "second",
             OptionType::Select(_) => "select",
         };
-        let mut content = w.create_element("content").with_attribute(("type", type_name));
+        let mut content = w
+            .create_element("content")
+            .with_attribute(("type", type_name));
         if let Some(default) = spec.default.filter(|_| !spec.secret) {
             content = content.with_attribute(("default", default));
         }
@@ -144,7 +161,9 @@ fn write_parameter(
             OptionType::Select(choices) => {
                 content.write_inner_content(|w| {
                     for choice in choices {
-                        w.create_element("option").with_attribute(("value", *choice)).write_empty()?;
+                        w.create_element("option")
+                            .with_attribute(("value", *choice))
+                            .write_empty()?;
                     }
                     Ok(())
                 })?;
@@ -153,7 +172,9 @@ fn write_parameter(
                 content.write_empty()?;
             }
         }
-        w.create_element("shortdesc").with_attribute(("lang", "en")).write_text_content(BytesText::new(spec.shortdesc))?;
+        w.create_element("shortdesc")
+            .with_attribute(("lang", "en"))
+            .write_text_content(BytesText::new(spec.shortdesc))?;
         Ok(())
     })?;
     Ok(())
@@ -181,14 +202,23 @@ mod tests {
         assert_eq!(getopt_mixed(&find("ip")), "-a, --ip=[ip]");
         assert_eq!(getopt_mixed(&find("verbose")), "-v, --verbose");
         assert_eq!(getopt_mixed(&find("delay")), "--delay=[seconds]");
-        assert_eq!(getopt_mixed(&find("password_script")), "-S, --password-script=[script]");
-        assert_eq!(getopt_mixed(&find("debug_file")), "-D, --debug-file=[debugfile]");
+        assert_eq!(
+            getopt_mixed(&find("password_script")),
+            "-S, --password-script=[script]"
+        );
+        assert_eq!(
+            getopt_mixed(&find("debug_file")),
+            "-D, --debug-file=[debugfile]"
+        );
     }
 
     #[test]
     fn special_characters_are_escaped() {
         let xml = metadata_xml(&info(), &common_options(), false);
-        assert!(xml.contains("Test &lt;agent&gt; &amp; &quot;quotes&quot;"), "{xml}");
+        assert!(
+            xml.contains("Test &lt;agent&gt; &amp; &quot;quotes&quot;"),
+            "{xml}"
+        );
         assert!(xml.contains("Long &amp; &lt;odd&gt; text"));
         assert!(xml.contains("a=1&amp;b=2"));
     }
@@ -196,7 +226,10 @@ mod tests {
     #[test]
     fn deprecated_names_and_obsoletes() {
         let xml = metadata_xml(&info(), &common_options(), false);
-        assert!(xml.contains(r#"<parameter name="ip" unique="0" required="1" obsoletes="ipaddr">"#), "{xml}");
+        assert!(
+            xml.contains(r#"<parameter name="ip" unique="0" required="1" obsoletes="ipaddr">"#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<parameter name="ipaddr" unique="0" required="0" deprecated="1">"#));
         assert!(xml.contains(r#"<parameter name="port" unique="0" required="0" deprecated="1">"#));
         assert!(xml.contains(r#"<content type="select" default="onoff">"#));
@@ -206,7 +239,14 @@ mod tests {
     fn list_actions_only_for_multiple_plugs() {
         let single = metadata_xml(&info(), &common_options(), false);
         assert!(!single.contains(r#"name="list""#));
-        let multi = metadata_xml(&AgentInfo { multiple_plugs: true, ..info() }, &common_options(), true);
+        let multi = metadata_xml(
+            &AgentInfo {
+                multiple_plugs: true,
+                ..info()
+            },
+            &common_options(),
+            true,
+        );
         assert!(multi.contains(r#"<action name="list"/>"#));
         assert!(multi.contains(r#"<action name="list-status"/>"#));
         assert!(multi.contains(r#"<action name="diag"/>"#));

@@ -34,7 +34,10 @@ pub fn resolve_password(
     env: &dyn Fn(&str) -> Option<String>,
     deadline: Deadline,
 ) -> Result<PasswordSource, String> {
-    if let Some(script) = options.get("password_script").filter(|s| !s.trim().is_empty()) {
+    if let Some(script) = options
+        .get("password_script")
+        .filter(|s| !s.trim().is_empty())
+    {
         let secret = run_password_script(script, deadline)?;
         options.set_secret("password", secret);
         return Ok(PasswordSource::Script);
@@ -65,11 +68,17 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
         let _ = killpg(group, Signal::SIGKILL);
     };
 
-    let mut stdout = child.stdout.take().ok_or("Failed: password_script has no stdout")?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or("Failed: password_script has no stdout")?;
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut output = Vec::new();
-        let result = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut output).map(|_| output);
+        let result = (&mut stdout)
+            .take(MAX_OUTPUT)
+            .read_to_end(&mut output)
+            .map(|_| output);
         let _ = sender.send(result);
     });
 
@@ -79,7 +88,9 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
             Ok(None) if deadline.expired() => {
                 kill_group();
                 let _ = child.wait();
-                return Err("Failed: password_script did not finish in time and was killed".to_string());
+                return Err(
+                    "Failed: password_script did not finish in time and was killed".to_string(),
+                );
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5).min(deadline.remaining())),
             Err(e) => {
@@ -104,7 +115,8 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
         Ok(Err(e)) => return Err(format!("Failed: reading password_script output: {e}")),
         Err(_) => return Err("Failed: password_script output did not end in time".to_string()),
     };
-    let text = String::from_utf8(output).map_err(|_| "Failed: password_script output is not valid UTF-8".to_string())?;
+    let text = String::from_utf8(output)
+        .map_err(|_| "Failed: password_script output is not valid UTF-8".to_string())?;
     Ok(Secret::new(text.trim_end()))
 }
 
@@ -119,13 +131,21 @@ mod tests {
 
     #[test]
     fn script_output_is_trimmed() {
-        let secret = run_password_script("printf 'pa ss\\n\\n'", Deadline::after(Duration::from_secs(5))).unwrap();
+        let secret = run_password_script(
+            "printf 'pa ss\\n\\n'",
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap();
         assert_eq!(secret.expose(), "pa ss");
     }
 
     #[test]
     fn script_failure_is_reported_without_output() {
-        let err = run_password_script("echo hunter2; exit 3", Deadline::after(Duration::from_secs(5))).unwrap_err();
+        let err = run_password_script(
+            "echo hunter2; exit 3",
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap_err();
         assert!(err.contains("status 3"), "{err}");
         assert!(!err.contains("hunter2"));
     }
@@ -133,7 +153,8 @@ mod tests {
     #[test]
     fn script_overrunning_is_killed() {
         let started = Instant::now();
-        let err = run_password_script("sleep 30", Deadline::after(Duration::from_millis(300))).unwrap_err();
+        let err = run_password_script("sleep 30", Deadline::after(Duration::from_millis(300)))
+            .unwrap_err();
         assert!(err.contains("did not finish"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3));
     }
@@ -141,7 +162,10 @@ mod tests {
     #[test]
     fn script_background_child_does_not_hold_us() {
         let started = Instant::now();
-        let secret = run_password_script("echo pw; sleep 30 &", Deadline::after(Duration::from_millis(500)));
+        let secret = run_password_script(
+            "echo pw; sleep 30 &",
+            Deadline::after(Duration::from_millis(500)),
+        );
         assert!(started.elapsed() < Duration::from_secs(3));
         // Either the output arrived before the deadline or it is reported as late; never a hang.
         if let Ok(secret) = secret {
@@ -155,20 +179,32 @@ mod tests {
         let env = |name: &str| (name == PASSWORD_ENV).then(|| "from-env".to_string());
 
         let mut options = Options::new();
-        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Environment));
+        assert_eq!(
+            resolve_password(&mut options, &env, deadline),
+            Ok(PasswordSource::Environment)
+        );
         assert_eq!(options.password().unwrap().expose(), "from-env");
 
         let mut options = Options::new();
         options.set_secret("password", Secret::new("opt"));
-        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Option));
+        assert_eq!(
+            resolve_password(&mut options, &env, deadline),
+            Ok(PasswordSource::Option)
+        );
         assert_eq!(options.password().unwrap().expose(), "opt");
 
         options.set("password_script", "echo script");
-        assert_eq!(resolve_password(&mut options, &env, deadline), Ok(PasswordSource::Script));
+        assert_eq!(
+            resolve_password(&mut options, &env, deadline),
+            Ok(PasswordSource::Script)
+        );
         assert_eq!(options.password().unwrap().expose(), "script");
 
         let mut options = Options::new();
-        assert_eq!(resolve_password(&mut options, &no_env, deadline), Ok(PasswordSource::None));
+        assert_eq!(
+            resolve_password(&mut options, &no_env, deadline),
+            Ok(PasswordSource::None)
+        );
         assert!(options.password().is_none());
     }
 }

@@ -27,7 +27,11 @@ pub struct Timing {
 
 impl Timing {
     pub fn from_options(options: &Options) -> Self {
-        let seconds = |name: &str, default: u64| options.seconds(name).unwrap_or(Duration::from_secs(default));
+        let seconds = |name: &str, default: u64| {
+            options
+                .seconds(name)
+                .unwrap_or(Duration::from_secs(default))
+        };
         Timing {
             delay: seconds("delay", 0),
             login_timeout: seconds("login_timeout", 5),
@@ -63,7 +67,8 @@ impl Timing {
 
     /// The whole invocation's time: the sum of the timeouts its steps may use.
     pub fn budget(&self, action: &str, password_script: bool) -> Duration {
-        let mut total = self.login_timeout + self.shell_timeout + self.close_reserve() + Duration::from_secs(1);
+        let mut total =
+            self.login_timeout + self.shell_timeout + self.close_reserve() + Duration::from_secs(1);
         if password_script {
             total += self.login_timeout;
         }
@@ -87,7 +92,9 @@ pub enum Outcome {
     Already(PowerState),
     Powered(PowerState),
     /// Off was seen (or the cycle accepted); `on_confirmed` says whether on was seen after.
-    Rebooted { on_confirmed: bool },
+    Rebooted {
+        on_confirmed: bool,
+    },
 }
 
 impl Outcome {
@@ -111,7 +118,10 @@ fn state_name(state: PowerState) -> &'static str {
 
 /// Errors that no amount of waiting will fix.
 fn is_fatal(error: &FenceError) -> bool {
-    matches!(error, FenceError::Auth(_) | FenceError::Config(_) | FenceError::Unsupported(_))
+    matches!(
+        error,
+        FenceError::Auth(_) | FenceError::Config(_) | FenceError::Unsupported(_)
+    )
 }
 
 /// Drives one device for one invocation.
@@ -127,7 +137,9 @@ pub struct PowerLoop<'d, 'l, 'w> {
 impl PowerLoop<'_, '_, '_> {
     fn check_time(&self, what: &str) -> Result<(), FenceError> {
         if self.deadline.expired() {
-            return Err(FenceError::Timeout(format!("Failed: out of time before {what}")));
+            return Err(FenceError::Timeout(format!(
+                "Failed: out of time before {what}"
+            )));
         }
         Ok(())
     }
@@ -142,10 +154,14 @@ impl PowerLoop<'_, '_, '_> {
     /// One status read, bounded by `shell_timeout`.
     pub fn status(&mut self) -> Result<PowerState, FenceError> {
         self.check_time("reading the power status")?;
-        let result = self.device.power_status(self.plug, self.deadline.capped(self.timing.shell_timeout));
+        let result = self
+            .device
+            .power_status(self.plug, self.deadline.capped(self.timing.shell_timeout));
         self.log.drain_agent_lines();
         match &result {
-            Ok(state) => self.log.debug(&format!("power status: {}", state_name(*state))),
+            Ok(state) => self
+                .log
+                .debug(&format!("power status: {}", state_name(*state))),
             Err(e) => self.log.debug(&format!("power status failed: {e}")),
         }
         result
@@ -154,10 +170,15 @@ impl PowerLoop<'_, '_, '_> {
     fn request(&mut self, action: PowerAction) -> Result<(), FenceError> {
         self.check_time("sending the power request")?;
         self.log.debug(&format!("requesting power {action:?}"));
-        let result = self.device.set_power(self.plug, action, self.deadline.capped(self.timing.shell_timeout));
+        let result = self.device.set_power(
+            self.plug,
+            action,
+            self.deadline.capped(self.timing.shell_timeout),
+        );
         self.log.drain_agent_lines();
         if let Err(e) = &result {
-            self.log.debug(&format!("power {action:?} request failed: {e}"));
+            self.log
+                .debug(&format!("power {action:?} request failed: {e}"));
         }
         result
     }
@@ -188,11 +209,17 @@ impl PowerLoop<'_, '_, '_> {
             PowerState::On => PowerAction::On,
             PowerState::Off => PowerAction::Off,
         };
-        let timed_out = FenceError::Timeout(format!("Failed: Timed out waiting to power {}", state_name(target)));
+        let timed_out = FenceError::Timeout(format!(
+            "Failed: Timed out waiting to power {}",
+            state_name(target)
+        ));
         let mut last_error = None;
         for attempt in 1..=attempts.max(1) {
             if attempt > 1 {
-                self.log.debug(&format!("power {} attempt {attempt} of {attempts}", state_name(target)));
+                self.log.debug(&format!(
+                    "power {} attempt {attempt} of {attempts}",
+                    state_name(target)
+                ));
             }
             match self.request(action) {
                 Ok(()) => {}
@@ -251,9 +278,9 @@ impl PowerLoop<'_, '_, '_> {
         if self.timing.cycle && initial == PowerState::On {
             match self.cycle() {
                 // Like fence-agents without a cycle function: fall back to off-then-on.
-                Err(FenceError::Unsupported(why)) => {
-                    self.log.debug(&format!("power cycle not supported ({why}); using off then on"))
-                }
+                Err(FenceError::Unsupported(why)) => self.log.debug(&format!(
+                    "power cycle not supported ({why}); using off then on"
+                )),
                 other => return other,
             }
         }
@@ -263,7 +290,8 @@ impl PowerLoop<'_, '_, '_> {
         let on_confirmed = match self.switch(PowerState::On, self.timing.on_attempts(true)) {
             Ok(()) => true,
             Err(e) => {
-                self.log.error(&format!("Timed out waiting to power ON: {e}"));
+                self.log
+                    .error(&format!("Timed out waiting to power ON: {e}"));
                 false
             }
         };
@@ -285,10 +313,15 @@ impl PowerLoop<'_, '_, '_> {
         }
         result?;
         self.sleep(self.timing.power_wait, self.deadline);
-        let until = if self.timing.under_pacemaker { self.deadline } else { self.deadline.capped(self.timing.power_timeout) };
+        let until = if self.timing.under_pacemaker {
+            self.deadline
+        } else {
+            self.deadline.capped(self.timing.power_timeout)
+        };
         let on_confirmed = matches!(self.wait_for(PowerState::On, until), Ok(true));
         if !on_confirmed {
-            self.log.error("Power cycle accepted, but the power was not seen ON again");
+            self.log
+                .error("Power cycle accepted, but the power was not seen ON again");
         }
         Ok(Outcome::Rebooted { on_confirmed })
     }
@@ -321,17 +354,41 @@ mod tests {
         // on: 1 + retry_on attempts
         assert_eq!(t.budget("on", false), Duration::from_secs(62));
         assert_eq!(t.budget("reboot", false), Duration::from_secs(62));
-        assert_eq!(t.budget("off", true), Duration::from_secs(41), "password_script gets login_timeout");
+        assert_eq!(
+            t.budget("off", true),
+            Duration::from_secs(41),
+            "password_script gets login_timeout"
+        );
         let t = timing(&[("delay", "15"), ("retry_on", "0"), ("power_wait", "2")]);
         assert_eq!(t.budget("off", false), Duration::from_secs(10 + 28 + 15));
-        assert_eq!(t.budget("on", false), Duration::from_secs(10 + 28), "no delay for on");
-        assert_eq!(t.budget("reboot", false), Duration::from_secs(10 + 28 + 28 + 15), "reboot tries on at least once");
+        assert_eq!(
+            t.budget("on", false),
+            Duration::from_secs(10 + 28),
+            "no delay for on"
+        );
+        assert_eq!(
+            t.budget("reboot", false),
+            Duration::from_secs(10 + 28 + 28 + 15),
+            "reboot tries on at least once"
+        );
     }
 
     #[test]
     fn outcome_messages_are_fence_agents_words() {
-        assert_eq!(Outcome::Already(PowerState::Off).message(), "Success: Already OFF");
-        assert_eq!(Outcome::Powered(PowerState::On).message(), "Success: Powered ON");
-        assert_eq!(Outcome::Rebooted { on_confirmed: false }.message(), "Success: Rebooted");
+        assert_eq!(
+            Outcome::Already(PowerState::Off).message(),
+            "Success: Already OFF"
+        );
+        assert_eq!(
+            Outcome::Powered(PowerState::On).message(),
+            "Success: Powered ON"
+        );
+        assert_eq!(
+            Outcome::Rebooted {
+                on_confirmed: false
+            }
+            .message(),
+            "Success: Rebooted"
+        );
     }
 }

@@ -13,8 +13,8 @@ use crate::log::Logger;
 use crate::metadata::{actions, metadata_xml};
 use crate::password::resolve_password;
 use crate::power::{Outcome, PowerLoop, Timing};
-use crate::{manpage, help};
-use crate::{Deadline, FenceAgent, FenceDevice, FenceError, Options, OptionSpec, PowerState};
+use crate::{help, manpage};
+use crate::{Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, Options, PowerState};
 
 /// Exit codes of FenceAgentAPI.
 pub const EXIT_OK: i32 = 0;
@@ -28,12 +28,22 @@ const PACEMAKER_DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Run the agent as a process: argv from `std::env::args`, options from stdin when there are
 /// no arguments, output on stdout/stderr, the environment from the process.
 pub fn run(agent: &dyn FenceAgent) -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let env = |name: &str| std::env::var(name).ok();
-    let code = run_with(agent, &args, &mut stdin.lock(), &mut stdout.lock(), &mut stderr.lock(), &env);
+    let code = run_with(
+        agent,
+        &args,
+        &mut stdin.lock(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        &env,
+    );
     std::process::ExitCode::from(code as u8)
 }
 
@@ -61,7 +71,11 @@ pub fn run_with(
     code
 }
 
-fn read_input(args: &[String], stdin: &mut dyn Read, table: &[OptionSpec]) -> Result<Invocation, String> {
+fn read_input(
+    args: &[String],
+    stdin: &mut dyn Read,
+    table: &[OptionSpec],
+) -> Result<Invocation, String> {
     if !args.is_empty() {
         return args::parse_argv(table, args).map_err(|e| e.0);
     }
@@ -111,7 +125,10 @@ fn invoke(
         return Ok(EXIT_OK);
     }
     if options.flag("version") {
-        print(stdout, &format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")));
+        print(
+            stdout,
+            &format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")),
+        );
         return Ok(EXIT_OK);
     }
     let action = options.get("action").unwrap_or("reboot").to_string();
@@ -140,12 +157,24 @@ fn invoke(
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
     let budget = time_budget(&timing, &invocation, &action, &options);
     let end = Deadline::at(started + budget);
-    let work = Deadline::at(end.instant().checked_sub(timing.close_reserve()).unwrap_or(end.instant()));
-    log.debug(&format!("time budget {:.1}s (pacemaker: {})", budget.as_secs_f64(), timing.under_pacemaker));
+    let work = Deadline::at(
+        end.instant()
+            .checked_sub(timing.close_reserve())
+            .unwrap_or(end.instant()),
+    );
+    log.debug(&format!(
+        "time budget {:.1}s (pacemaker: {})",
+        budget.as_secs_f64(),
+        timing.under_pacemaker
+    ));
 
     // As in fence-agents, the password (script) is resolved before the delay; and before the
     // agent's own checks, so that they see the password whatever its source.
-    let source = resolve_password(&mut options, env, work.capped(timing.login_timeout.max(Duration::from_secs(1))))?;
+    let source = resolve_password(
+        &mut options,
+        env,
+        work.capped(timing.login_timeout.max(Duration::from_secs(1))),
+    )?;
     log.debug(&format!("password source: {source:?}"));
     agent.validate(&options).map_err(|e| failed(&e))?;
     if action == "validate-all" {
@@ -153,24 +182,45 @@ fn invoke(
     }
 
     if FENCING_ACTIONS.contains(&action.as_str()) && !timing.delay.is_zero() {
-        log.debug(&format!("Delay {:.1} second(s) before logging in to the fence device", timing.delay.as_secs_f64()));
+        log.debug(&format!(
+            "Delay {:.1} second(s) before logging in to the fence device",
+            timing.delay.as_secs_f64()
+        ));
         std::thread::sleep(timing.delay.min(work.remaining()));
     }
 
-    let connected = catch_unwind(AssertUnwindSafe(|| agent.connect(&options, work.capped(timing.login_timeout))));
+    let connected = catch_unwind(AssertUnwindSafe(|| {
+        agent.connect(&options, work.capped(timing.login_timeout))
+    }));
     log.drain_agent_lines();
     let mut device = match connected {
         Ok(Ok(device)) => device,
-        Ok(Err(e)) => return Err(format!("Failed: Unable to connect/login to fencing device: {e}")),
+        Ok(Err(e)) => {
+            return Err(format!(
+                "Failed: Unable to connect/login to fencing device: {e}"
+            ))
+        }
         Err(_) => return Err("internal error: the agent panicked while connecting".into()),
     };
 
     let result = catch_unwind(AssertUnwindSafe(|| {
-        perform(&mut *device, &action, &options, &info, timing.clone(), work, log, stdout)
+        perform(
+            &mut *device,
+            &action,
+            &options,
+            &info,
+            timing.clone(),
+            work,
+            log,
+            stdout,
+        )
     }));
     // Whatever happened above, give the session back once, within what is left (at least a
     // moment, so a BMC slot is not leaked just because the work used all the time).
-    let close_deadline = Deadline::at(end.instant().max(Instant::now() + Duration::from_millis(200)));
+    let close_deadline = Deadline::at(
+        end.instant()
+            .max(Instant::now() + Duration::from_millis(200)),
+    );
     let _ = catch_unwind(AssertUnwindSafe(|| device.close(close_deadline)));
     log.drain_agent_lines();
     match result {
@@ -184,7 +234,12 @@ fn invoke(
 /// Pacemaker, its timeout is the real bound: use all of it (fence-agents disables its own
 /// timeouts there), but finish, close and say why a little before Pacemaker kills us; when it
 /// did not tell us its timeout, assume its default, or ours when longer.
-fn time_budget(timing: &Timing, invocation: &Invocation, action: &str, options: &Options) -> Duration {
+fn time_budget(
+    timing: &Timing,
+    invocation: &Invocation,
+    action: &str,
+    options: &Options,
+) -> Duration {
     let ours = timing.budget(action, options.get("password_script").is_some());
     if !timing.under_pacemaker {
         return ours;
@@ -209,9 +264,11 @@ fn failed(error: &FenceError) -> String {
 /// fence-agents' checks of required options, with its messages.
 fn check_required(table: &[OptionSpec], options: &Options, action: &str) -> Result<(), String> {
     let port_as_ip = table.iter().any(|s| s.name == "port_as_ip");
-    let needed = |s: &&OptionSpec| s.name != "action" && (s.required || (s.name == "ip" && port_as_ip));
+    let needed =
+        |s: &&OptionSpec| s.name != "action" && (s.required || (s.name == "ip" && port_as_ip));
     for spec in table.iter().filter(needed) {
-        let given = options.get(spec.name).is_some_and(|v| !v.is_empty()) || options.secret(spec.name).is_some();
+        let given = options.get(spec.name).is_some_and(|v| !v.is_empty())
+            || options.secret(spec.name).is_some();
         if given {
             continue;
         }
@@ -255,7 +312,13 @@ fn perform(
 ) -> Result<i32, FenceError> {
     let plug = options.plug();
     let multiple = info.multiple_plugs;
-    let mut power = PowerLoop { device, plug, timing, deadline: work, log };
+    let mut power = PowerLoop {
+        device,
+        plug,
+        timing,
+        deadline: work,
+        log,
+    };
     let outcome = match action {
         "status" => {
             let state = power.status()?;
@@ -306,10 +369,19 @@ fn perform(
         "on" => power.on()?,
         "off" => power.off()?,
         "reboot" => power.reboot()?,
-        other => return Err(FenceError::Unsupported(format!("Failed: Unrecognised action '{other}'"))),
+        other => {
+            return Err(FenceError::Unsupported(format!(
+                "Failed: Unrecognised action '{other}'"
+            )))
+        }
     };
-    if let Outcome::Rebooted { on_confirmed: false } = outcome {
-        power.log.warning("the machine was powered off but was not seen powered on again");
+    if let Outcome::Rebooted {
+        on_confirmed: false,
+    } = outcome
+    {
+        power
+            .log
+            .warning("the machine was powered off but was not seen powered on again");
     }
     print(stdout, &format!("{}\n", outcome.message()));
     Ok(EXIT_OK)
@@ -317,7 +389,9 @@ fn perform(
 
 fn list(power: &mut PowerLoop, work: Deadline) -> Result<Vec<crate::Outlet>, FenceError> {
     if work.expired() {
-        return Err(FenceError::Timeout("Failed: out of time before listing plugs".into()));
+        return Err(FenceError::Timeout(
+            "Failed: out of time before listing plugs".into(),
+        ));
     }
     let result = power.device.list(work.capped(power.timing.shell_timeout));
     power.log.drain_agent_lines();

@@ -17,9 +17,14 @@ struct AnchorParameter {
 }
 
 fn anchor() -> HashMap<String, AnchorParameter> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/anchor-fence_ipmilan-metadata.xml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("anchor metadata {} not readable (shared/ must be beside the repository): {e}", path.display()));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/specs/anchor-fence_ipmilan-metadata.xml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "anchor metadata {} not readable (shared/ must be beside the repository): {e}",
+            path.display()
+        )
+    });
     let mut reader = Reader::from_str(&text);
     let mut parameters = HashMap::new();
     let mut current: Option<(String, AnchorParameter)> = None;
@@ -27,10 +32,16 @@ fn anchor() -> HashMap<String, AnchorParameter> {
         match reader.read_event().expect("anchor metadata is XML") {
             Event::Start(e) | Event::Empty(e) => {
                 let attr = |name: &str| {
-                    e.try_get_attribute(name).ok().flatten().map(|a| a.unescape_value().unwrap_or_default().into_owned())
+                    e.try_get_attribute(name)
+                        .ok()
+                        .flatten()
+                        .map(|a| a.unescape_value().unwrap_or_default().into_owned())
                 };
                 match e.name().as_ref() {
-                    b"parameter" => current = Some((attr("name").unwrap_or_default(), AnchorParameter::default())),
+                    b"parameter" => {
+                        current =
+                            Some((attr("name").unwrap_or_default(), AnchorParameter::default()))
+                    }
                     b"getopt" => {
                         if let Some((_, p)) = current.as_mut() {
                             p.getopt = attr("mixed").unwrap_or_default();
@@ -69,9 +80,16 @@ fn common_rows_match_fence_ipmilan() {
     let agent_specific_default = ["ipport", "power_wait"];
     let mut compared = 0;
     for spec in common_options() {
-        let Some(theirs) = anchor.get(spec.name) else { continue };
+        let Some(theirs) = anchor.get(spec.name) else {
+            continue;
+        };
         compared += 1;
-        assert_eq!(option_forms(&getopt_mixed(&spec)), option_forms(&theirs.getopt), "{}", spec.name);
+        assert_eq!(
+            option_forms(&getopt_mixed(&spec)),
+            option_forms(&theirs.getopt),
+            "{}",
+            spec.name
+        );
         let ours_type = match spec.kind {
             OptionType::Boolean => "boolean",
             OptionType::String => "string",
@@ -83,13 +101,25 @@ fn common_rows_match_fence_ipmilan() {
             assert_eq!(ours_type, their_type, "{}", spec.name);
         }
         if !agent_specific_default.contains(&spec.name) {
-            assert_eq!(spec.default.map(str::to_string), theirs.default, "default of {}", spec.name);
+            assert_eq!(
+                spec.default.map(str::to_string),
+                theirs.default,
+                "default of {}",
+                spec.name
+            );
         }
         for old in spec.deprecated_names {
             if let Some(theirs_old) = anchor.get(*old) {
-                assert_eq!(option_forms(&theirs_old.getopt), option_forms(&theirs.getopt), "{old}");
+                assert_eq!(
+                    option_forms(&theirs_old.getopt),
+                    option_forms(&theirs.getopt),
+                    "{old}"
+                );
             }
         }
     }
-    assert!(compared >= 18, "only {compared} common rows found in the anchor");
+    assert!(
+        compared >= 18,
+        "only {compared} common rows found in the anchor"
+    );
 }

@@ -7,7 +7,10 @@ use sim::{run, Sim, SimAgent};
 use stonith::PowerState;
 
 fn off_agent() -> SimAgent {
-    SimAgent::new(Sim { power: PowerState::Off, ..Sim::default() })
+    SimAgent::new(Sim {
+        power: PowerState::Off,
+        ..Sim::default()
+    })
 }
 
 #[test]
@@ -18,7 +21,11 @@ fn stdin_mode_with_fence_agents_aliases() {
     assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"), "{r:?}");
     assert_eq!(a.state().password_seen.as_deref(), Some("from-stdin"));
     assert_eq!(a.state().plug_seen.as_deref(), Some("node1"));
-    assert!(r.stderr.is_empty(), "no warnings for known keys: {}", r.stderr);
+    assert!(
+        r.stderr.is_empty(),
+        "no warnings for known keys: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -26,13 +33,21 @@ fn stdin_unknown_key_is_warned_and_ignored() {
     let a = off_agent();
     let r = run(&a, &[], "action=status\nip=x\nfrobnicate=1\n", &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("Ignoring unknown option 'frobnicate'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Ignoring unknown option 'frobnicate'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn malformed_stdin_is_one_line_and_exit_1() {
     let a = off_agent();
-    for stdin in ["action=status\nip=x\nthis is not an option\n", "ip=x\nipport=abc\n", "ip=x\nlanplus=perhaps\n"] {
+    for stdin in [
+        "action=status\nip=x\nthis is not an option\n",
+        "ip=x\nipport=abc\n",
+        "ip=x\nlanplus=perhaps\n",
+    ] {
         let r = run(&a, &[], stdin, &[]);
         assert_eq!(r.code, 1, "{stdin}");
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
@@ -44,7 +59,11 @@ fn malformed_stdin_is_one_line_and_exit_1() {
 #[test]
 fn bad_command_line_is_one_line_and_exit_1() {
     let a = off_agent();
-    for argv in [vec!["--frobnicate"], vec!["-o"], vec!["-o", "status", "--ipport", "x"]] {
+    for argv in [
+        vec!["--frobnicate"],
+        vec!["-o"],
+        vec!["-o", "status", "--ipport", "x"],
+    ] {
         let r = run(&a, &argv, "", &[]);
         assert_eq!(r.code, 1, "{argv:?}");
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
@@ -66,7 +85,11 @@ fn missing_ip_fails_like_fence_agents() {
     let a = off_agent();
     let r = run(&a, &["-o", "status"], "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("You have to enter fence address"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("You have to enter fence address"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -74,7 +97,12 @@ fn validate_all_checks_without_connecting() {
     let a = off_agent();
     assert_eq!(run(&a, &["-o", "validate-all", "-a", "x"], "", &[]).code, 0);
     assert_eq!(run(&a, &["-o", "validate-all"], "", &[]).code, 1);
-    let r = run(&a, &["-o", "validate-all", "-a", "x", "-u", "70000"], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "validate-all", "-a", "x", "-u", "70000"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("ipport must be 1..65535"), "{}", r.stderr);
     assert_eq!(a.state().connects, 0);
@@ -104,36 +132,82 @@ fn help_version_metadata_need_no_device() {
 #[test]
 fn password_from_script_and_environment() {
     let a = off_agent();
-    let r = run(&a, &["-o", "status", "-a", "x", "-S", "echo from-script"], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "status", "-a", "x", "-S", "echo from-script"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(a.state().password_seen.as_deref(), Some("from-script"));
 
-    let r = run(&a, &[], "action=status\nip=x\npasswd_script=echo from-stdin-script\n", &[]);
+    let r = run(
+        &a,
+        &[],
+        "action=status\nip=x\npasswd_script=echo from-stdin-script\n",
+        &[],
+    );
     assert_eq!(r.code, 2);
-    assert_eq!(a.state().password_seen.as_deref(), Some("from-stdin-script"));
+    assert_eq!(
+        a.state().password_seen.as_deref(),
+        Some("from-stdin-script")
+    );
 
-    let r = run(&a, &["-o", "status", "-a", "x"], "", &[("PADDOCK_FENCE_PASSWORD", "from-env")]);
+    let r = run(
+        &a,
+        &["-o", "status", "-a", "x"],
+        "",
+        &[("PADDOCK_FENCE_PASSWORD", "from-env")],
+    );
     assert_eq!(r.code, 2);
     assert_eq!(a.state().password_seen.as_deref(), Some("from-env"));
 
     let r = run(&a, &["-o", "status", "-a", "x", "-S", "exit 4"], "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("password_script exited with status 4"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("password_script exited with status 4"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn verbose_log_masks_secrets() {
     let a = off_agent();
-    let r = run(&a, &["-v", "-o", "status", "-a", "x", "-p", "hunter2", "--hexadecimal-kg", "c0ffee"], "", &[]);
+    let r = run(
+        &a,
+        &[
+            "-v",
+            "-o",
+            "status",
+            "-a",
+            "x",
+            "-p",
+            "hunter2",
+            "--hexadecimal-kg",
+            "c0ffee",
+        ],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("password=***"), "{}", r.stderr);
     assert!(r.stderr.contains("hexadecimal_kg=***"), "{}", r.stderr);
-    assert!(r.stderr.contains("simulated session open"), "agent lines are logged: {}", r.stderr);
+    assert!(
+        r.stderr.contains("simulated session open"),
+        "agent lines are logged: {}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("hunter2"));
     assert!(!r.stderr.contains("c0ffee"));
     assert_eq!(a.state().password_seen.as_deref(), Some("hunter2"));
 
-    let r = run(&a, &[], "verbose=1\naction=status\nip=x\npassword=hunter2\n", &[]);
+    let r = run(
+        &a,
+        &[],
+        "verbose=1\naction=status\nip=x\npassword=hunter2\n",
+        &[],
+    );
     assert!(r.stderr.contains("password=***"), "{}", r.stderr);
     assert!(!r.stderr.contains("hunter2"));
 }
@@ -152,15 +226,29 @@ fn debug_file_is_appended() {
     std::fs::write(&path, "previous run\n").unwrap();
     let a = off_agent();
     let path_str = path.to_str().unwrap();
-    let r = run(&a, &["-o", "status", "-a", "x", "-p", "hunter2", "-D", path_str], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "status", "-a", "x", "-p", "hunter2", "-D", path_str],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.is_empty(), "debug file does not make stderr verbose: {}", r.stderr);
+    assert!(
+        r.stderr.is_empty(),
+        "debug file does not make stderr verbose: {}",
+        r.stderr
+    );
     let log = std::fs::read_to_string(&path).unwrap();
     assert!(log.starts_with("previous run\n"));
     assert!(log.contains("power status: OFF"), "{log}");
     assert!(!log.contains("hunter2"));
 
-    let r = run(&a, &["-o", "status", "-a", "x", "-D", "/nonexistent-dir/x.log"], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "status", "-a", "x", "-D", "/nonexistent-dir/x.log"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Unable to create file"), "{}", r.stderr);
 }
@@ -168,7 +256,12 @@ fn debug_file_is_appended() {
 #[test]
 fn port_as_ip_makes_the_plug_the_address() {
     let a = off_agent();
-    let r = run(&a, &["-o", "status", "--port-as-ip", "-n", "10.9.9.9"], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "status", "--port-as-ip", "-n", "10.9.9.9"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(a.state().ip_seen.as_deref(), Some("10.9.9.9"));
     let r = run(&a, &[], "action=status\nport_as_ip=1\nport=10.8.8.8\n", &[]);
@@ -177,19 +270,36 @@ fn port_as_ip_makes_the_plug_the_address() {
     // Neither ip nor a plug used as ip: still an error, although metadata cannot require ip.
     let r = run(&a, &["-o", "status", "--port-as-ip"], "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("You have to enter fence address"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("You have to enter fence address"),
+        "{}",
+        r.stderr
+    );
     let xml = run(&a, &["-o", "metadata"], "", &[]).stdout;
-    assert!(xml.contains(r#"<parameter name="ip" unique="0" required="0" obsoletes="ipaddr">"#), "{xml}");
+    assert!(
+        xml.contains(r#"<parameter name="ip" unique="0" required="0" obsoletes="ipaddr">"#),
+        "{xml}"
+    );
 }
 
 #[test]
 fn the_agent_validates_with_the_resolved_password() {
     // An agent may require a password in validate(): password_script and the environment count.
     let a = off_agent();
-    let r = run(&a, &["-o", "validate-all", "-a", "x", "-S", "echo from-script"], "", &[]);
+    let r = run(
+        &a,
+        &["-o", "validate-all", "-a", "x", "-S", "echo from-script"],
+        "",
+        &[],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(a.state().password_validated.as_deref(), Some("from-script"));
-    let r = run(&a, &["-o", "validate-all", "-a", "x"], "", &[("PADDOCK_FENCE_PASSWORD", "env")]);
+    let r = run(
+        &a,
+        &["-o", "validate-all", "-a", "x"],
+        "",
+        &[("PADDOCK_FENCE_PASSWORD", "env")],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(a.state().password_validated.as_deref(), Some("env"));
 }

@@ -49,8 +49,14 @@ fn single_plug_metadata_validates() {
     let agent = SimAgent::new(Sim::default());
     let xml = metadata(&agent);
     validate(&xml);
-    for name in stonith::option_table(&agent).iter().flat_map(|s| std::iter::once(s.name).chain(s.deprecated_names.iter().copied())) {
-        assert!(xml.contains(&format!("<parameter name=\"{name}\"")), "{name} missing");
+    for name in stonith::option_table(&agent)
+        .iter()
+        .flat_map(|s| std::iter::once(s.name).chain(s.deprecated_names.iter().copied()))
+    {
+        assert!(
+            xml.contains(&format!("<parameter name=\"{name}\"")),
+            "{name} missing"
+        );
     }
     assert!(xml.contains("PADDOCK_FENCE_PASSWORD"));
     assert!(!xml.contains("name=\"list\""));
@@ -63,7 +69,10 @@ fn multi_plug_metadata_with_diag_validates() {
     agent.diag = true;
     let xml = metadata(&agent);
     validate(&xml);
-    assert!(xml.contains(r#"<parameter name="plug" unique="0" required="1" obsoletes="port">"#), "{xml}");
+    assert!(
+        xml.contains(r#"<parameter name="plug" unique="0" required="1" obsoletes="port">"#),
+        "{xml}"
+    );
     assert!(xml.contains(r#"<action name="list-status"/>"#));
     assert!(xml.contains(r#"<action name="diag"/>"#));
 }
@@ -73,7 +82,11 @@ fn invalid_metadata_is_rejected_by_the_check() {
     // The check itself can fail: a document without parameters is not valid.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.xml");
-    std::fs::write(&file, "<resource-agent name=\"x\" shortdesc=\"y\"><longdesc/></resource-agent>").unwrap();
+    std::fs::write(
+        &file,
+        "<resource-agent name=\"x\" shortdesc=\"y\"><longdesc/></resource-agent>",
+    )
+    .unwrap();
     let status = Command::new("xmllint")
         .args(["--noout", "--relaxng"])
         .arg(schema())

@@ -9,7 +9,20 @@ use sim::{run, Sim, SimAgent};
 use stonith::{Outlet, PowerAction, PowerState};
 
 /// Fast polling so that the tests take milliseconds, not seconds.
-const FAST: &[&str] = &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "--stonith-status-sleep", "0.05", "--shell-timeout", "1", "--login-timeout", "1"];
+const FAST: &[&str] = &[
+    "-a",
+    "10.0.0.1",
+    "-l",
+    "admin",
+    "-p",
+    "pw",
+    "--stonith-status-sleep",
+    "0.05",
+    "--shell-timeout",
+    "1",
+    "--login-timeout",
+    "1",
+];
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut all: Vec<&str> = FAST.to_vec();
@@ -18,13 +31,20 @@ fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 fn agent(power: PowerState, change_delay_ms: u64) -> SimAgent {
-    SimAgent::new(Sim { power, change_delay: Duration::from_millis(change_delay_ms), ..Sim::default() })
+    SimAgent::new(Sim {
+        power,
+        change_delay: Duration::from_millis(change_delay_ms),
+        ..Sim::default()
+    })
 }
 
 fn assert_closed_once(agent: &SimAgent) {
     let sim = agent.state();
     assert_eq!(sim.closes, sim.connects, "close once per connection");
-    assert_eq!(sim.expired_deadlines, 0, "a device call got an already expired deadline");
+    assert_eq!(
+        sim.expired_deadlines, 0,
+        "a device call got an already expired deadline"
+    );
 }
 
 #[test]
@@ -36,7 +56,11 @@ fn off_waits_until_the_delayed_change_is_seen() {
     let sim = a.state();
     assert_eq!(sim.power, PowerState::Off);
     assert_eq!(sim.requests, vec![PowerAction::Off]);
-    assert!(sim.status_reads >= 3, "polled until the change showed: {}", sim.status_reads);
+    assert!(
+        sim.status_reads >= 3,
+        "polled until the change showed: {}",
+        sim.status_reads
+    );
     assert!(r.elapsed >= Duration::from_millis(300));
     drop(sim);
     assert_closed_once(&a);
@@ -55,7 +79,11 @@ fn off_when_already_off_does_nothing() {
 fn on_and_already_on() {
     let a = agent(PowerState::Off, 100);
     let r = run(&a, &args(&["-o", "on"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered ON\n"), "{r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Powered ON\n"),
+        "{r:?}"
+    );
     let r = run(&a, &args(&["-o", "on"]), "", &[]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Already ON\n"));
     assert_eq!(a.state().requests, vec![PowerAction::On]);
@@ -70,7 +98,10 @@ fn status_exit_codes() {
     let off = agent(PowerState::Off, 0);
     let r = run(&off, &args(&["-o", "status"]), "", &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, "Status: OFF\n"));
-    let broken = SimAgent::new(Sim { status_error: Some("device"), ..Sim::default() });
+    let broken = SimAgent::new(Sim {
+        status_error: Some("device"),
+        ..Sim::default()
+    });
     let r = run(&broken, &args(&["-o", "status"]), "", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
@@ -84,22 +115,46 @@ fn monitor_is_zero_when_reachable_on_or_off() {
         let a = agent(power, 0);
         assert_eq!(run(&a, &args(&["-o", "monitor"]), "", &[]).code, 0);
     }
-    let unreachable = SimAgent::new(Sim { connect_error: Some("timeout"), ..Sim::default() });
+    let unreachable = SimAgent::new(Sim {
+        connect_error: Some("timeout"),
+        ..Sim::default()
+    });
     let r = run(&unreachable, &args(&["-o", "monitor"]), "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Unable to connect/login to fencing device"), "{}", r.stderr);
-    assert_eq!(unreachable.state().closes, 0, "nothing to close when connect failed");
+    assert!(
+        r.stderr
+            .contains("Unable to connect/login to fencing device"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        unreachable.state().closes,
+        0,
+        "nothing to close when connect failed"
+    );
 }
 
 #[test]
 fn a_device_that_never_changes_fails_within_power_timeout() {
-    let a = SimAgent::new(Sim { power: PowerState::On, stuck: true, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        power: PowerState::On,
+        stuck: true,
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "off", "--power-timeout", "1"]), "", &[]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.is_empty(), "no success line: {}", r.stdout);
-    assert!(r.stderr.contains("Timed out waiting to power OFF"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Timed out waiting to power OFF"),
+        "{}",
+        r.stderr
+    );
     assert!(r.elapsed >= Duration::from_secs(1), "{:?}", r.elapsed);
-    assert!(r.elapsed < Duration::from_millis(1800), "took {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_millis(1800),
+        "took {:?}",
+        r.elapsed
+    );
     assert_closed_once(&a);
 }
 
@@ -113,22 +168,51 @@ fn power_wait_is_honoured_before_polling() {
 
 #[test]
 fn on_is_retried_retry_on_times() {
-    let a = SimAgent::new(Sim { power: PowerState::Off, ignore_on_requests: 1, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        power: PowerState::Off,
+        ignore_on_requests: 1,
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "on", "--power-timeout", "0.3"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered ON\n"), "{r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Powered ON\n"),
+        "{r:?}"
+    );
     assert_eq!(a.state().requests, vec![PowerAction::On, PowerAction::On]);
 
-    let a = SimAgent::new(Sim { power: PowerState::Off, ignore_on_requests: 1, ..Sim::default() });
-    let r = run(&a, &args(&["-o", "on", "--power-timeout", "0.3", "--retry-on", "0"]), "", &[]);
+    let a = SimAgent::new(Sim {
+        power: PowerState::Off,
+        ignore_on_requests: 1,
+        ..Sim::default()
+    });
+    let r = run(
+        &a,
+        &args(&["-o", "on", "--power-timeout", "0.3", "--retry-on", "0"]),
+        "",
+        &[],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Timed out waiting to power ON"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Timed out waiting to power ON"),
+        "{}",
+        r.stderr
+    );
     assert_closed_once(&a);
 }
 
 #[test]
 fn off_is_not_retried() {
-    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
-    let r = run(&a, &args(&["-o", "off", "--power-timeout", "0.2", "--retry-on", "3"]), "", &[]);
+    let a = SimAgent::new(Sim {
+        stuck: true,
+        ..Sim::default()
+    });
+    let r = run(
+        &a,
+        &args(&["-o", "off", "--power-timeout", "0.2", "--retry-on", "3"]),
+        "",
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert_eq!(a.state().requests, vec![PowerAction::Off]);
 }
@@ -142,23 +226,44 @@ fn transient_status_errors_while_polling_are_retried() {
         ..Sim::default()
     });
     let r = run(&a, &args(&["-o", "off"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Powered OFF\n"), "{r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Powered OFF\n"),
+        "{r:?}"
+    );
     let sim = a.state();
     assert_eq!(sim.power, PowerState::Off);
-    assert!(sim.status_reads >= 5, "1 before, 3 failed, 1 seen: {}", sim.status_reads);
+    assert!(
+        sim.status_reads >= 5,
+        "1 before, 3 failed, 1 seen: {}",
+        sim.status_reads
+    );
 }
 
 #[test]
 fn status_errors_until_the_end_fail_with_the_last_error() {
-    let a = SimAgent::new(Sim { power: PowerState::On, failing_reads_after_request: 1000, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        power: PowerState::On,
+        failing_reads_after_request: 1000,
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "off", "--power-timeout", "0.3"]), "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Timed out waiting to power OFF (last error: simulated: device error)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Timed out waiting to power OFF (last error: simulated: device error)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn auth_errors_are_not_retried() {
-    let a = SimAgent::new(Sim { power: PowerState::Off, set_error: Some("auth"), ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        power: PowerState::Off,
+        set_error: Some("auth"),
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "on", "--retry-on", "3"]), "", &[]);
     assert_eq!(r.code, 1);
     assert_eq!(a.state().requests.len(), 1);
@@ -170,7 +275,11 @@ fn auth_errors_are_not_retried() {
 fn reboot_is_off_then_on() {
     let a = agent(PowerState::On, 100);
     let r = run(&a, &args(&["-o", "reboot"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Rebooted\n"),
+        "{r:?}"
+    );
     let sim = a.state();
     assert_eq!(sim.requests, vec![PowerAction::Off, PowerAction::On]);
     assert_eq!(sim.power, PowerState::On);
@@ -193,21 +302,50 @@ fn reboot_of_an_off_machine_only_powers_on() {
 
 #[test]
 fn reboot_succeeds_when_off_was_seen_even_if_on_fails() {
-    let a = SimAgent::new(Sim { power: PowerState::On, ignore_on_requests: 10, ..Sim::default() });
-    let r = run(&a, &args(&["-o", "reboot", "--power-timeout", "0.3"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
-    assert!(r.stderr.contains("Timed out waiting to power ON"), "{}", r.stderr);
+    let a = SimAgent::new(Sim {
+        power: PowerState::On,
+        ignore_on_requests: 10,
+        ..Sim::default()
+    });
+    let r = run(
+        &a,
+        &args(&["-o", "reboot", "--power-timeout", "0.3"]),
+        "",
+        &[],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Rebooted\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("Timed out waiting to power ON"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(a.state().power, PowerState::Off);
     assert_closed_once(&a);
 }
 
 #[test]
 fn reboot_fails_when_off_is_not_seen() {
-    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
-    let r = run(&a, &args(&["-o", "reboot", "--power-timeout", "0.3"]), "", &[]);
+    let a = SimAgent::new(Sim {
+        stuck: true,
+        ..Sim::default()
+    });
+    let r = run(
+        &a,
+        &args(&["-o", "reboot", "--power-timeout", "0.3"]),
+        "",
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
-    assert_eq!(a.state().requests, vec![PowerAction::Off], "no power on after a failed off");
+    assert_eq!(
+        a.state().requests,
+        vec![PowerAction::Off],
+        "no power on after a failed off"
+    );
     assert_closed_once(&a);
 }
 
@@ -215,26 +353,47 @@ fn reboot_fails_when_off_is_not_seen() {
 fn reboot_with_method_cycle_sends_one_cycle() {
     let a = agent(PowerState::On, 100);
     let r = run(&a, &args(&["-o", "reboot", "-m", "cycle"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Rebooted\n"),
+        "{r:?}"
+    );
     assert_eq!(a.state().requests, vec![PowerAction::Cycle]);
     assert_eq!(a.state().power, PowerState::On);
 }
 
 #[test]
 fn reboot_with_method_cycle_falls_back_to_off_on_when_unsupported() {
-    let a = SimAgent::new(Sim { no_cycle: true, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        no_cycle: true,
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "reboot", "-m", "cycle"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Success: Rebooted\n"), "{r:?}");
-    assert_eq!(a.state().requests, vec![PowerAction::Cycle, PowerAction::Off, PowerAction::On]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Rebooted\n"),
+        "{r:?}"
+    );
+    assert_eq!(
+        a.state().requests,
+        vec![PowerAction::Cycle, PowerAction::Off, PowerAction::On]
+    );
 }
 
 #[test]
 fn errors_are_worded_failed() {
-    let a = SimAgent::new(Sim { status_error: Some("device"), ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        status_error: Some("device"),
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "off"]), "", &[]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("ERROR: Failed: simulated: device error"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ERROR: Failed: simulated: device error"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -245,15 +404,33 @@ fn delay_applies_to_off_and_reboot_only() {
     assert!(r.elapsed >= Duration::from_millis(500), "{:?}", r.elapsed);
     let r = run(&a, &args(&["-o", "status", "--delay", "5"]), "", &[]);
     assert_eq!(r.code, 2);
-    assert!(r.elapsed < Duration::from_secs(2), "status must not wait for delay: {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_secs(2),
+        "status must not wait for delay: {:?}",
+        r.elapsed
+    );
 }
 
 #[test]
 fn a_hung_device_is_bounded_by_shell_timeout() {
-    let a = SimAgent::new(Sim { hang: true, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        hang: true,
+        ..Sim::default()
+    });
     let r = run(
         &a,
-        &["-a", "x", "-o", "off", "--shell-timeout", "0.3", "--login-timeout", "0.3", "--power-timeout", "5"],
+        &[
+            "-a",
+            "x",
+            "-o",
+            "off",
+            "--shell-timeout",
+            "0.3",
+            "--login-timeout",
+            "0.3",
+            "--power-timeout",
+            "5",
+        ],
         "",
         &[],
     );
@@ -267,10 +444,24 @@ fn a_hung_device_is_bounded_by_shell_timeout() {
 fn polling_never_outlives_the_overall_deadline() {
     // Every status read after the request fails: the loop keeps trying
     // until power_timeout, and the whole run stays within the sum of the timeouts.
-    let a = SimAgent::new(Sim { failing_reads_after_request: 1000, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        failing_reads_after_request: 1000,
+        ..Sim::default()
+    });
     let r = run(
         &a,
-        &["-a", "x", "-o", "off", "--shell-timeout", "0.2", "--power-timeout", "0.8", "--stonith-status-sleep", "0.1"],
+        &[
+            "-a",
+            "x",
+            "-o",
+            "off",
+            "--shell-timeout",
+            "0.2",
+            "--power-timeout",
+            "0.8",
+            "--stonith-status-sleep",
+            "0.1",
+        ],
         "",
         &[],
     );
@@ -282,7 +473,10 @@ fn polling_never_outlives_the_overall_deadline() {
 
 #[test]
 fn under_pacemaker_polling_goes_on_until_pacemakers_timeout() {
-    let a = SimAgent::new(Sim { stuck: true, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        stuck: true,
+        ..Sim::default()
+    });
     let stdin = "action=off\nip=10.0.0.1\npower_timeout=0.5\nstonith_status_sleep=0.1\nCRM_meta_timeout=3000\n";
     let r = run(&a, &[], stdin, &[]);
     assert_eq!(r.code, 1);
@@ -297,17 +491,29 @@ fn under_pacemaker_polling_goes_on_until_pacemakers_timeout() {
 #[test]
 fn pcmk_service_without_a_timeout_assumes_pacemakers_default() {
     let a = agent(PowerState::On, 0);
-    let r = run(&a, &args(&["-v", "-o", "off"]), "", &[("PCMK_service", "pacemaker-fenced")]);
+    let r = run(
+        &a,
+        &args(&["-v", "-o", "off"]),
+        "",
+        &[("PCMK_service", "pacemaker-fenced")],
+    );
     assert_eq!(r.code, 0);
     // 60 s default less a 2 s margin: longer than our own sum of timeouts here.
-    assert!(r.stderr.contains("time budget 58.0s (pacemaker: true)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("time budget 58.0s (pacemaker: true)"),
+        "{}",
+        r.stderr
+    );
     let r = run(&a, &args(&["-v", "-o", "off"]), "", &[]);
     assert!(r.stderr.contains("(pacemaker: false)"), "{}", r.stderr);
 }
 
 #[test]
 fn close_is_called_once_even_when_the_device_panics() {
-    let a = SimAgent::new(Sim { panic_on_status: true, ..Sim::default() });
+    let a = SimAgent::new(Sim {
+        panic_on_status: true,
+        ..Sim::default()
+    });
     let r = run(&a, &args(&["-o", "off"]), "", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("internal error"), "{}", r.stderr);
@@ -318,8 +524,16 @@ fn close_is_called_once_even_when_the_device_panics() {
 fn multiple_plug_device_list_and_list_status() {
     let mut a = SimAgent::new(Sim {
         outlets: vec![
-            Outlet { id: "1".into(), alias: "node1".into(), state: Some(PowerState::On) },
-            Outlet { id: "2".into(), alias: "node2".into(), state: None },
+            Outlet {
+                id: "1".into(),
+                alias: "node1".into(),
+                state: Some(PowerState::On),
+            },
+            Outlet {
+                id: "2".into(),
+                alias: "node2".into(),
+                state: None,
+            },
         ],
         ..Sim::default()
     });
@@ -327,7 +541,10 @@ fn multiple_plug_device_list_and_list_status() {
     let r = run(&a, &args(&["-o", "list"]), "", &[]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "1,node1\n2,node2\n"));
     let r = run(&a, &args(&["-o", "list-status"]), "", &[]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "1,node1,ON\n2,node2,UNKNOWN\n"));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "1,node1,ON\n2,node2,UNKNOWN\n")
+    );
     assert_eq!(run(&a, &args(&["-o", "monitor"]), "", &[]).code, 0);
     // Power actions need a plug on a multi-plug device; the plug reaches the device.
     let r = run(&a, &args(&["-o", "status"]), "", &[]);
@@ -343,7 +560,11 @@ fn list_is_not_an_action_of_a_single_plug_agent() {
     let a = agent(PowerState::On, 0);
     let r = run(&a, &args(&["-o", "list"]), "", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Unrecognised action 'list'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Unrecognised action 'list'"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(a.state().connects, 0);
 }
 

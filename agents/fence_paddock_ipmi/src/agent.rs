@@ -482,8 +482,7 @@ mod tests {
         o.set("lanplus", "1");
         o.set_secret("hexadecimal_kg", Secret::new("zz-not-hex-secretvalue"));
         let err = config_from_options(&o)
-            .err()
-            .expect("bad kg refused")
+            .expect_err("bad kg refused")
             .to_string();
         assert!(!err.contains("secretvalue"), "{err}");
     }

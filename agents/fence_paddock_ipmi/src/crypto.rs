@@ -259,7 +259,7 @@ pub fn aes_cbc_encrypt(k2: &[u8], iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
 
 /// Inverse of [`aes_cbc_encrypt`]; `None` when the length or the IPMI padding is wrong.
 pub fn aes_cbc_decrypt(k2: &[u8], iv: &[u8; 16], ciphertext: &[u8]) -> Option<Vec<u8>> {
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return None;
     }
     let key: [u8; 16] = key16(k2);
@@ -316,7 +316,7 @@ pub fn parse_hex_kg(text: &str) -> Result<[u8; 20], String> {
     if t.len() > 40 {
         return Err("hexadecimal_kg is longer than 40 hex digits (20 bytes)".into());
     }
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return Err("hexadecimal_kg must have an even number of hex digits".into());
     }
     let mut key = [0u8; 20];

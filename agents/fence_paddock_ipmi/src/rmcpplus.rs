@@ -122,7 +122,7 @@ pub fn encode_session(
         // Integrity pad: AuthType .. NextHeader must be a multiple of 4 bytes.
         let covered = p.len() - 4 + 2;
         let pad = (4 - covered % 4) % 4;
-        p.extend(std::iter::repeat(0xffu8).take(pad));
+        p.extend(std::iter::repeat_n(0xffu8, pad));
         p.push(pad as u8);
         p.push(NEXT_HEADER);
         let code = crypto::integrity_code(keys.suite.integ, &keys.k1, &p[4..]);

@@ -394,7 +394,7 @@ impl LossyProxy {
                 while !stop.load(Ordering::SeqCst) {
                     if let Ok(n) = back2.recv(&mut buf) {
                         n_seen += 1;
-                        if n_seen % 3 == 0 {
+                        if n_seen.is_multiple_of(3) {
                             dropped.fetch_add(1, Ordering::SeqCst);
                             continue;
                         }

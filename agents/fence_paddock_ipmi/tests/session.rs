@@ -159,9 +159,8 @@ fn operator_can_control_user_cannot_be_admin() {
     c.privilege = Privilege::User;
     let mut s = Session::open(&c, deadline()).expect("user session");
     assert!(!chassis::get_power_on(&mut s, deadline()).expect("user may read status"));
-    let err = chassis::control(&mut s, Control::PowerUp, deadline())
-        .err()
-        .expect("user may not power up");
+    let err =
+        chassis::control(&mut s, Control::PowerUp, deadline()).expect_err("user may not power up");
     assert!(err.to_string().contains("insufficient privilege"), "{err}");
 }
 
@@ -199,7 +198,7 @@ fn replayed_old_answers_are_ignored() {
     use std::collections::HashMap;
     use std::net::UdpSocket;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     let bmc = Bmc::start("replay", &[]);
     let front = UdpSocket::bind("127.0.0.1:0").expect("bind");

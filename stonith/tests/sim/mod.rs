@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use stonith::{
-    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options, Outlet, PowerAction,
-    PowerState,
+    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
+    Outlet, PowerAction, PowerState,
 };
 
 /// How the simulated device behaves and what it saw.
@@ -117,7 +117,11 @@ pub struct SimAgent {
 
 impl SimAgent {
     pub fn new(sim: Sim) -> Self {
-        SimAgent { sim: Arc::new(Mutex::new(sim)), multiple_plugs: false, diag: false }
+        SimAgent {
+            sim: Arc::new(Mutex::new(sim)),
+            multiple_plugs: false,
+            diag: false,
+        }
     }
 
     pub fn state(&self) -> MutexGuard<'_, Sim> {
@@ -141,17 +145,29 @@ impl FenceAgent for SimAgent {
         kg.long = "hexadecimal-kg";
         kg.secret = true;
         vec![
-            OptionSpec { short: Some('P'), ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus") },
+            OptionSpec {
+                short: Some('P'),
+                ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus")
+            },
             kg,
-            OptionSpec { long: "port-as-ip", ..OptionSpec::new("port_as_ip", OptionType::Boolean, "Plug is the address") },
-            OptionSpec { default: Some("623"), short: Some('u'), ..OptionSpec::new("ipport", OptionType::Integer, "Port") },
+            OptionSpec {
+                long: "port-as-ip",
+                ..OptionSpec::new("port_as_ip", OptionType::Boolean, "Plug is the address")
+            },
+            OptionSpec {
+                default: Some("623"),
+                short: Some('u'),
+                ..OptionSpec::new("ipport", OptionType::Integer, "Port")
+            },
         ]
     }
 
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
         self.state().password_validated = options.password().map(|p| p.expose().to_string());
         match options.integer("ipport") {
-            Some(port) if !(1..=65535).contains(&port) => Err(FenceError::Config("ipport must be 1..65535".into())),
+            Some(port) if !(1..=65535).contains(&port) => {
+                Err(FenceError::Config("ipport must be 1..65535".into()))
+            }
             _ => Ok(()),
         }
     }
@@ -160,7 +176,11 @@ impl FenceAgent for SimAgent {
         self.diag
     }
 
-    fn connect(&self, options: &Options, deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
+    fn connect(
+        &self,
+        options: &Options,
+        deadline: Deadline,
+    ) -> Result<Box<dyn FenceDevice>, FenceError> {
         let mut sim = self.state();
         sim.note_deadline(deadline);
         sim.connects += 1;
@@ -170,7 +190,9 @@ impl FenceAgent for SimAgent {
             return Err(error(kind));
         }
         stonith::log::debug("simulated session open");
-        Ok(Box::new(SimDevice { sim: Arc::clone(&self.sim) }))
+        Ok(Box::new(SimDevice {
+            sim: Arc::clone(&self.sim),
+        }))
     }
 }
 
@@ -185,7 +207,11 @@ impl SimDevice {
 }
 
 impl FenceDevice for SimDevice {
-    fn power_status(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<PowerState, FenceError> {
+    fn power_status(
+        &mut self,
+        plug: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<PowerState, FenceError> {
         let (hang, panic) = {
             let mut sim = self.state();
             sim.note_deadline(deadline);
@@ -198,7 +224,9 @@ impl FenceDevice for SimDevice {
         }
         if hang {
             std::thread::sleep(deadline.remaining());
-            return Err(FenceError::Timeout("simulated: no answer before the deadline".into()));
+            return Err(FenceError::Timeout(
+                "simulated: no answer before the deadline".into(),
+            ));
         }
         let mut sim = self.state();
         if let Some(kind) = sim.status_error {
@@ -212,7 +240,12 @@ impl FenceDevice for SimDevice {
         Ok(sim.power)
     }
 
-    fn set_power(&mut self, _plug: Option<&str>, action: PowerAction, deadline: Deadline) -> Result<(), FenceError> {
+    fn set_power(
+        &mut self,
+        _plug: Option<&str>,
+        action: PowerAction,
+        deadline: Deadline,
+    ) -> Result<(), FenceError> {
         let mut sim = self.state();
         sim.note_deadline(deadline);
         sim.requests.push(action);
@@ -270,7 +303,10 @@ pub struct Run {
 /// Run the framework with argv (no program name), stdin and environment.
 pub fn run(agent: &SimAgent, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let mut input = stdin.as_bytes();
     let mut stdout = Vec::new();
