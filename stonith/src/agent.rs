@@ -186,7 +186,7 @@ pub struct Outlet {
 
 /// Why an operation on a device failed. The message is one line and safe to print:
 /// it never contains a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FenceError {
     /// The options do not make sense (missing ip, bad value...).
     #[error("{0}")]

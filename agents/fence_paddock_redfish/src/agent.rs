@@ -206,7 +206,7 @@ impl FenceAgent for RedfishAgent {
     }
 
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
-        settings(options).map(|_| ()).map_err(FenceError::from)
+        settings(options).map(|_| ())
     }
 
     fn connect(
@@ -239,7 +239,7 @@ impl FenceDevice for RedfishDevice {
         plug: Option<&str>,
         deadline: Deadline,
     ) -> Result<PowerState, FenceError> {
-        Ok(self.client.power_state(plug, deadline)?)
+        self.client.power_state(plug, deadline)
     }
 
     fn set_power(

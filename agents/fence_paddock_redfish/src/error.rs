@@ -1,37 +1,8 @@
 //! Errors of the Redfish client. Every message is one line and never holds a secret.
 
-use stonith::FenceError;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Error {
-    /// The options do not make sense.
-    #[error("{0}")]
-    Config(String),
-    /// The BMC refused our credentials.
-    #[error("{0}")]
-    Auth(String),
-    /// No answer in time.
-    #[error("{0}")]
-    Timeout(String),
-    /// Network, TLS or protocol trouble, or the BMC answered with an error.
-    #[error("{0}")]
-    Device(String),
-    /// The BMC does not offer what we need (a ResetType, sessions...).
-    #[error("{0}")]
-    Unsupported(String),
-}
-
-impl From<Error> for FenceError {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::Config(m) => FenceError::Config(m),
-            Error::Auth(m) => FenceError::Auth(m),
-            Error::Timeout(m) => FenceError::Timeout(m),
-            Error::Device(m) => FenceError::Device(m),
-            Error::Unsupported(m) => FenceError::Unsupported(m),
-        }
-    }
-}
+/// The client's errors are the framework's: the same kinds (config, auth, timeout, device,
+/// unsupported), so they pass through unchanged.
+pub use stonith::FenceError as Error;
 
 /// Collapse whitespace and cut to a reasonable length, so that text from the device fits one line.
 pub fn one_line(text: &str, max_chars: usize) -> String {
