@@ -192,9 +192,12 @@ pub struct Hypervisor {
     stuck: Arc<AtomicBool>,
     /// Signalled by the worker once the connection is closed.
     closed: Mutex<mpsc::Receiver<()>>,
+    /// The operation's deadline: closing may use all of it.
+    deadline: Deadline,
+    worker: Option<thread::JoinHandle<()>>,
 }
 
-/// How long dropping a connection waits for libvirt to close it.
+/// The least time dropping a connection waits for libvirt to close it, even past the deadline.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl Drop for Hypervisor {
@@ -204,8 +207,24 @@ impl Drop for Hypervisor {
     fn drop(&mut self) {
         self.jobs.take();
         if !self.stuck.load(Ordering::Relaxed) {
+            // A close answered late by a busy libvirtd (seen during a live migration on the
+            // same host) took more than a fixed 2 s: wait as long as the operation may.
             if let Ok(closed) = self.closed.lock() {
-                let _ = closed.recv_timeout(CLOSE_WAIT);
+                let wait = self.deadline.remaining().max(CLOSE_WAIT);
+                match closed.recv_timeout(wait) {
+                    // Join too: the worker's thread-local destructors (libvirt's per-thread error)
+                    // still run after its signal, and must not race the process's exit.
+                    Ok(()) => {
+                        if let Some(worker) = self.worker.take() {
+                            let _ = worker.join();
+                        }
+                    }
+                    Err(_) => tracing::warn!(
+                        "libvirt did not close the connection to {} in {:?}",
+                        self.uri,
+                        wait
+                    ),
+                }
             }
         }
     }
@@ -266,18 +285,23 @@ impl Hypervisor {
                     }
                 }
             });
-        if let Err(e) = spawned {
-            return Err(LibvirtError::Connect {
-                uri: shown,
-                message: format!("cannot start a thread: {e}"),
-            });
-        }
+        let worker = match spawned {
+            Ok(worker) => worker,
+            Err(e) => {
+                return Err(LibvirtError::Connect {
+                    uri: shown,
+                    message: format!("cannot start a thread: {e}"),
+                })
+            }
+        };
         match ready_rx.recv_timeout(deadline.remaining()) {
             Ok(Ok(actual)) => Ok(Hypervisor {
                 uri: if actual.is_empty() { shown } else { actual },
                 jobs: Some(job_tx),
                 stuck: Arc::new(AtomicBool::new(false)),
                 closed: Mutex::new(closed_rx),
+                deadline,
+                worker: Some(worker),
             }),
             Ok(Err(message)) => Err(LibvirtError::Connect {
                 uri: shown,
