@@ -57,6 +57,7 @@ pub mod manpage;
 pub mod metadata;
 pub mod password;
 pub mod power;
+mod resolve;
 mod run;
 mod secret;
 
@@ -66,5 +67,6 @@ pub use agent::{
 };
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
 pub use deadline::Deadline;
+pub use resolve::resolve;
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use secret::Secret;

@@ -3,7 +3,6 @@
 //! deadline, and Close Session at the end (explicitly, or on drop as a safety net).
 
 use std::fmt;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use rand::RngCore;
@@ -172,19 +171,11 @@ pub struct Session {
     pub auth_type: Option<AuthType>,
 }
 
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, SessionError> {
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| SessionError::Io(format!("cannot resolve BMC address '{host}': {e}")))?;
-    addrs
-        .next()
-        .ok_or_else(|| SessionError::Io(format!("BMC address '{host}' resolves to nothing")))
-}
-
 impl Session {
     /// Establish a session and raise it to the configured privilege level.
     pub fn open(cfg: &SessionConfig, deadline: Deadline) -> Result<Session, SessionError> {
-        let peer = resolve(&cfg.host, cfg.port)?;
+        let peer = stonith::resolve(&cfg.host, cfg.port, deadline)
+            .map_err(|e| SessionError::Io(format!("BMC address: {e}")))?[0];
         let mut transport = Transport::connect(peer, cfg.max_rto, cfg.log)?;
         let (state, cipher_suite, auth_type) = match cfg.protocol {
             Protocol::Lanplus { cipher: Some(id) } => {
