@@ -137,13 +137,32 @@ pub fn run_bounded(program: &str, args: &[String], deadline: Deadline) -> Result
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let started = Instant::now();
+    // Read stderr on the side: a full pipe must not stall the command, and a background
+    // process that inherited stderr must not hold us past the deadline waiting for its end.
+    let stderr = child.stderr.take().map(|mut s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ =
+                std::io::Read::read_to_end(&mut std::io::Read::take(&mut s, 64 * 1024), &mut bytes);
+            let _ = tx.send(bytes);
+        });
+        rx
+    });
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                let mut err = String::new();
-                if let Some(mut s) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut s, &mut err);
-                }
+                let err = stderr
+                    .and_then(|rx| {
+                        rx.recv_timeout(
+                            deadline
+                                .remaining()
+                                .clamp(Duration::from_millis(50), Duration::from_millis(500)),
+                        )
+                        .ok()
+                    })
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
                 return if status.success() {
                     Ok(())
                 } else {
@@ -240,5 +259,29 @@ mod tests {
         assert!(e.contains("did not finish"), "{e}");
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(run_bounded("true", &[], Deadline::after(Duration::from_secs(5))).is_ok());
+    }
+
+    #[test]
+    fn run_bounded_does_not_wait_for_a_leftover_holding_stderr() {
+        let t = Instant::now();
+        let e = run_bounded(
+            "sh",
+            &["-c".into(), "echo boom >&2; sleep 5 & exit 3".into()],
+            Deadline::after(Duration::from_secs(1)),
+        )
+        .unwrap_err();
+        assert!(e.contains("failed"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn run_bounded_reports_the_first_stderr_line() {
+        let e = run_bounded(
+            "sh",
+            &["-c".into(), "echo boom >&2; exit 3".into()],
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap_err();
+        assert!(e.contains("boom"), "{e}");
     }
 }
