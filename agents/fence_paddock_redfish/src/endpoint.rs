@@ -74,9 +74,16 @@ impl fmt::Display for Endpoint {
 }
 
 fn bad_ip(ip: &str) -> String {
+    // `https://user:password@host` is not accepted, and its password must not be repeated.
+    let (scheme, rest) = ip.split_once("://").unwrap_or(("", ip));
+    let shown = match rest.rsplit_once('@') {
+        Some((_, host)) if scheme.is_empty() => format!("***@{host}"),
+        Some((_, host)) => format!("{scheme}://***@{host}"),
+        None => ip.to_string(),
+    };
     format!(
         "ip '{}' is not an IPv4 address, IPv6 address or hostname (optionally with :port)",
-        crate::error::one_line(ip, 80)
+        crate::error::one_line(&shown, 80)
     )
 }
 
@@ -119,6 +126,14 @@ mod tests {
         Endpoint::parse(ip, port, https)
             .map(|e| e.origin())
             .unwrap_or_else(|e| format!("ERR {e}"))
+    }
+
+    #[test]
+    fn credentials_in_ip_are_not_repeated() {
+        for ip in ["https://admin:s3cret@bmc1", "admin:s3cret@bmc1:8443"] {
+            let e = Endpoint::parse(ip, 443, true).unwrap_err();
+            assert!(!e.contains("s3cret") && e.contains("***@bmc1"), "{e}");
+        }
     }
 
     #[test]
