@@ -28,6 +28,24 @@ impl Deadline {
 
     /// The earlier of this deadline and `duration` from now: for one step of a longer operation.
     pub fn capped(&self, duration: Duration) -> Deadline {
-        Deadline(self.0.min(Instant::now() + duration))
+        // A huge step (a parameter like probe_timeout=2^64-1) must not overflow: it caps nothing.
+        match Instant::now().checked_add(duration) {
+            Some(step_end) => Deadline(self.0.min(step_end)),
+            None => *self,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_takes_the_earlier_and_survives_huge_steps() {
+        let d = Deadline::after(Duration::from_secs(60));
+        assert!(d.capped(Duration::from_secs(1)).remaining() <= Duration::from_secs(1));
+        assert_eq!(d.capped(Duration::from_secs(120)), d);
+        assert_eq!(d.capped(Duration::from_secs(u64::MAX)), d);
+        assert_eq!(d.capped(Duration::MAX), d);
     }
 }
