@@ -275,7 +275,8 @@ pub fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
             .filter(|c| !c.is_empty())
             .collect()
     } else {
-        crate::command::split(text).map_err(|_| format!("env '{text}' has an unclosed quote"))?
+        // Values are often credentials: messages name keys only.
+        crate::command::split(text).map_err(|_| "env has an unclosed quote".to_string())?
     };
     for chunk in chunks {
         let (k, v) = chunk
@@ -285,7 +286,7 @@ pub fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
             && !k.starts_with(|c: char| c.is_ascii_digit())
             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(format!("env entry '{chunk}': '{k}' is not a variable name"));
+            return Err(format!("env entry '{k}=...': '{k}' is not a variable name"));
         }
         pairs.push((k.to_string(), v.to_string()));
     }
@@ -307,6 +308,10 @@ mod tests {
             vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
         );
         assert!(parse_env("1A=x").is_err() && parse_env("novalue").is_err());
+        for bad in ["DB_PASSWORD='s3cret", "1X=s3cret", "1X=s3cret; B=1"] {
+            let e = parse_env(bad).unwrap_err();
+            assert!(!e.contains("s3cret"), "{e}");
+        }
     }
 
     #[test]
