@@ -57,6 +57,8 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
+        // The script has no business with a password the environment may also hold.
+        .env_remove(PASSWORD_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -127,6 +129,17 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn script_does_not_inherit_the_password_variable() {
+        std::env::set_var(PASSWORD_ENV, "env-s3cret");
+        let secret = run_password_script(
+            &format!("printf %s \"${{{PASSWORD_ENV}:-unset}}\""),
+            Deadline::after(Duration::from_secs(5)),
+        );
+        std::env::remove_var(PASSWORD_ENV);
+        assert_eq!(secret.unwrap().expose(), "unset");
     }
 
     #[test]
