@@ -1,4 +1,10 @@
+//! Deadlines: every blocking step of an operation is bounded by one.
+//! (One file serves both frameworks: stonith compiles it too, so neither crate depends on the other.)
+
 use std::time::{Duration, Instant};
+
+/// How far ahead a deadline given an absurdly long duration is put: far enough to limit nothing.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// The moment by which an operation must be finished. Every blocking call takes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -6,7 +12,8 @@ pub struct Deadline(Instant);
 
 impl Deadline {
     pub fn after(duration: Duration) -> Self {
-        Deadline(Instant::now() + duration)
+        let now = Instant::now();
+        Deadline(now.checked_add(duration).unwrap_or(now + FAR_FUTURE))
     }
 
     pub fn at(instant: Instant) -> Self {
@@ -47,5 +54,6 @@ mod tests {
         assert_eq!(d.capped(Duration::from_secs(120)), d);
         assert_eq!(d.capped(Duration::from_secs(u64::MAX)), d);
         assert_eq!(d.capped(Duration::MAX), d);
+        assert!(Deadline::after(Duration::MAX).remaining() > Duration::from_secs(3600 * 24 * 365));
     }
 }

@@ -50,6 +50,7 @@
 mod agent;
 pub mod args;
 pub mod common;
+#[path = "../../ocf/src/deadline.rs"]
 mod deadline;
 mod help;
 pub mod log;
