@@ -435,34 +435,24 @@ fn shared_rng() -> PathBuf {
 const RESOURCE_AGENTS_RNG: &str = "/usr/share/resource-agents/metadata.rng";
 
 fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--relaxng"])
-        .arg(schema)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xmllint must be installed (libxml2-utils)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut command = Command::new("xmllint");
+    command.args(["--noout", "--relaxng"]).arg(schema).arg("-");
+    run_xmllint(command, xml)
 }
 
 /// ocf-tester's own check: `xmllint --noout --valid -` in /usr/share/resource-agents.
 fn dtd_valid(xml: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new("xmllint")
+    let mut command = Command::new("xmllint");
+    command
         .args(["--noout", "--valid", "-"])
-        .current_dir("/usr/share/resource-agents")
+        .current_dir("/usr/share/resource-agents");
+    run_xmllint(command, xml)
+}
+
+/// Feed `xml` to an xmllint command on stdin: (valid, what it said).
+fn run_xmllint(mut command: Command, xml: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = command
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
