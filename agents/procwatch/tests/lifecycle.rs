@@ -107,15 +107,22 @@ fn daemon_is_properly_detached_with_clean_env_user_and_log() {
         .1
         .split_whitespace()
         .collect();
-    let (ppid, sid): (i32, i32) = (fields[1].parse().unwrap(), fields[4].parse().unwrap());
+    // stat fields after the command: state ppid pgrp session tty_nr ...
+    let field = |i: usize| -> i32 { fields[i].parse().unwrap() };
+    let (ppid, sid, tty) = (field(1), field(3), field(4));
+    // getsid is 0 when our own session leader lives outside this PID namespace (CI sandboxes).
     let my_sid = nix::unistd::getsid(None).unwrap().as_raw();
-    assert_ne!(sid, my_sid, "own session");
-    assert_ne!(sid, pid, "not a session leader: cannot acquire a terminal");
-    assert_ne!(
-        ppid,
-        std::process::id() as i32,
-        "re-parented away from the agent's caller"
-    );
+    assert_ne!(sid, 0, "its session leader is in our namespace: {stat}");
+    assert_ne!(sid, my_sid, "own session: {stat}");
+    assert_ne!(sid, pid, "not a session leader, cannot acquire a terminal: {stat}");
+    assert_eq!(tty, 0, "no controlling terminal: {stat}");
+    if std::process::id() != 1 {
+        assert_ne!(
+            ppid,
+            std::process::id() as i32,
+            "re-parented away from the agent's caller"
+        );
+    }
     assert_eq!(lab.run("stop").code, 0);
 }
 
