@@ -14,6 +14,9 @@ SHELL      := /bin/bash
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 OCFDIR     ?= $(PREFIX)/lib/ocf/resource.d/paddock
+# Helpers the agents run, not agents themselves (the vm front end execs vm-libvirt from here).
+LIBEXECDIR ?= $(PREFIX)/libexec/paddock
+export PADDOCK_LIBEXECDIR := $(LIBEXECDIR)
 MAN8DIR    ?= $(PREFIX)/share/man/man8
 CARGO      ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -21,6 +24,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 RELEASE      := target/release
 FENCE_AGENTS := fence_paddock_ipmi fence_paddock_redfish
 OCF_AGENTS   := vm procwatch
+HELPERS      := vm-libvirt
 
 .PHONY: all build install uninstall setup test demo bench
 
@@ -30,7 +34,7 @@ build:
 	$(CARGO) build --release --workspace
 
 install: build
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(MAN8DIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(LIBEXECDIR)
 	@for a in $(FENCE_AGENTS); do \
 	    echo "install $(RELEASE)/$$a -> $(DESTDIR)$(SBINDIR)/$$a"; \
 	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(SBINDIR)/$$a || exit 1; \
@@ -43,12 +47,17 @@ install: build
 	    echo "install $(RELEASE)/$$a -> $(DESTDIR)$(OCFDIR)/$$a"; \
 	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(OCFDIR)/$$a || exit 1; \
 	done
+	@for h in $(HELPERS); do \
+	    echo "install $(RELEASE)/$$h -> $(DESTDIR)$(LIBEXECDIR)/$$h"; \
+	    install -m 0755 $(RELEASE)/$$h $(DESTDIR)$(LIBEXECDIR)/$$h || exit 1; \
+	done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS))
 	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS)))
 	rm -f $(addprefix $(DESTDIR)$(OCFDIR)/,$(OCF_AGENTS))
-	-rmdir $(DESTDIR)$(OCFDIR) 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(HELPERS))
+	-rmdir $(DESTDIR)$(OCFDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 setup:
 	tests/setup.sh

@@ -21,6 +21,8 @@ PACKAGES=(
     openssl curl iproute2 util-linux procps psmisc time python3
     # C toolchain: rustc links with cc, the virt crate's sys crate links libvirt
     gcc libc6-dev
+    # readelf: the vm front end is checked not to link libvirt
+    binutils
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -114,7 +114,10 @@ fn daemon_is_properly_detached_with_clean_env_user_and_log() {
     let my_sid = nix::unistd::getsid(None).unwrap().as_raw();
     assert_ne!(sid, 0, "its session leader is in our namespace: {stat}");
     assert_ne!(sid, my_sid, "own session: {stat}");
-    assert_ne!(sid, pid, "not a session leader, cannot acquire a terminal: {stat}");
+    assert_ne!(
+        sid, pid,
+        "not a session leader, cannot acquire a terminal: {stat}"
+    );
     assert_eq!(tty, 0, "no controlling terminal: {stat}");
     if std::process::id() != 1 {
         assert_ne!(

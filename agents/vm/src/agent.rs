@@ -8,16 +8,7 @@ pub struct VmAgent;
 
 impl ResourceAgent for VmAgent {
     fn info(&self) -> AgentInfo {
-        AgentInfo {
-            name: "vm",
-            version: env!("CARGO_PKG_VERSION"),
-            shortdesc: "Manages a libvirt virtual machine (parameter-compatible with VirtualDomain)",
-            longdesc: "Starts a virtual machine as a transient libvirt domain from its XML config, \
-                       stops it gracefully (shutdown_mode) with a guaranteed share of the timeout for \
-                       destroy, monitors it (a guest paused on an I/O error, a watchdog or a panic is a \
-                       failure) and live-migrates it peer to peer. Every libvirt call is bounded by the \
-                       operation timeout; when libvirtd does not answer, monitor checks the qemu process.",
-        }
+        info()
     }
 
     fn parameters(&self) -> Vec<ParameterSpec> {
@@ -25,24 +16,7 @@ impl ResourceAgent for VmAgent {
     }
 
     fn actions(&self) -> Vec<ActionSpec> {
-        vec![
-            ActionSpec::new("start", 90),
-            ActionSpec::new("stop", 90),
-            ActionSpec {
-                interval_secs: Some(10),
-                depth: Some(0),
-                ..ActionSpec::new("status", 30)
-            },
-            ActionSpec {
-                interval_secs: Some(10),
-                depth: Some(0),
-                ..ActionSpec::new("monitor", 30)
-            },
-            ActionSpec::new("migrate_from", 60),
-            ActionSpec::new("migrate_to", 120),
-            ActionSpec::new("meta-data", 5),
-            ActionSpec::new("validate-all", 5),
-        ]
+        actions()
     }
 
     fn validate(&self, ctx: &Context) -> Result<(), OcfError> {
@@ -66,4 +40,39 @@ impl ResourceAgent for VmAgent {
     fn running_without_config(&self, ctx: &Context) -> Option<bool> {
         lifecycle::running_without_config(ctx)
     }
+}
+
+/// Who the agent is, for both the front end and the complete agent.
+pub fn info() -> AgentInfo {
+    AgentInfo {
+        name: "vm",
+        version: env!("CARGO_PKG_VERSION"),
+        shortdesc: "Manages a libvirt virtual machine (parameter-compatible with VirtualDomain)",
+        longdesc: "Starts a virtual machine as a transient libvirt domain from its XML config, \
+                   stops it gracefully (shutdown_mode) with a guaranteed share of the timeout for \
+                   destroy, monitors it (a guest paused on an I/O error, a watchdog or a panic is a \
+                   failure) and live-migrates it peer to peer. Every libvirt call is bounded by the \
+                   operation timeout; when libvirtd does not answer, monitor checks the qemu process.",
+    }
+}
+
+pub fn actions() -> Vec<ActionSpec> {
+    vec![
+        ActionSpec::new("start", 90),
+        ActionSpec::new("stop", 90),
+        ActionSpec {
+            interval_secs: Some(10),
+            depth: Some(0),
+            ..ActionSpec::new("status", 30)
+        },
+        ActionSpec {
+            interval_secs: Some(10),
+            depth: Some(0),
+            ..ActionSpec::new("monitor", 30)
+        },
+        ActionSpec::new("migrate_from", 60),
+        ActionSpec::new("migrate_to", 120),
+        ActionSpec::new("meta-data", 5),
+        ActionSpec::new("validate-all", 5),
+    ]
 }

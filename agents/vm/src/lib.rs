@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod domain_state;
 pub mod domain_xml;
+pub mod front;
 pub mod health;
 pub mod identity;
 pub mod libvirt;
@@ -10,6 +12,7 @@ pub mod lifecycle;
 pub mod migration;
 pub mod params;
 pub mod process_check;
+pub mod remote;
 pub mod shared_storage;
 pub mod utilization;
 

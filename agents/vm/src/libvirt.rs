@@ -19,48 +19,9 @@ use virt::domain::{
 };
 use virt::error::ErrorNumber;
 
-/// Why a libvirt call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LibvirtError {
-    #[error("{what}: libvirt at {uri} did not answer in time")]
-    Timeout { what: String, uri: String },
-    #[error("cannot connect to libvirt at {uri}: {message}")]
-    Connect { uri: String, message: String },
-    #[error("{what}: {message}")]
-    Call {
-        what: String,
-        kind: ErrorKind,
-        message: String,
-    },
-}
-
-/// The libvirt error codes the agent decides on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    NoDomain,
-    OperationInvalid,
-    NoSupport,
-    Other,
-}
-
-impl LibvirtError {
-    pub fn is_no_domain(&self) -> bool {
-        matches!(
-            self,
-            LibvirtError::Call {
-                kind: ErrorKind::NoDomain,
-                ..
-            }
-        )
-    }
-    /// The daemon did not answer or could not be reached (as opposed to refusing a request).
-    pub fn is_unreachable(&self) -> bool {
-        matches!(
-            self,
-            LibvirtError::Timeout { .. } | LibvirtError::Connect { .. }
-        )
-    }
-}
+pub use crate::domain_state::{
+    DomainFacts, DomainSize, DomainStatus, ErrorKind, LibvirtError, PauseReason,
+};
 
 fn kind_of(e: &virt::error::Error) -> ErrorKind {
     let code = e.code();
@@ -72,43 +33,6 @@ fn kind_of(e: &virt::error::Error) -> ErrorKind {
         ErrorKind::NoSupport
     } else {
         ErrorKind::Other
-    }
-}
-
-/// Why a domain is paused, as far as the agent cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseReason {
-    /// Paused by an administrator or a management tool.
-    User,
-    /// Paused for migration, save, dump, snapshot, start-up or shutdown: a transient state.
-    Operation,
-    IoError,
-    Watchdog,
-    GuestCrashed,
-    PostCopyFailed,
-    Unknown,
-}
-
-/// The state of a domain known to libvirt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DomainStatus {
-    Running,
-    Blocked,
-    Paused(PauseReason),
-    ShuttingDown,
-    /// Shut off; `migrated` when it left for another host.
-    ShutOff {
-        migrated: bool,
-    },
-    Crashed,
-    PmSuspended,
-    NoState,
-}
-
-impl DomainStatus {
-    /// A qemu process exists for it (it is "active" in libvirt's words).
-    pub fn is_active(self) -> bool {
-        !matches!(self, DomainStatus::ShutOff { .. } | DomainStatus::Crashed)
     }
 }
 
@@ -155,22 +79,6 @@ fn status_of(dom: &Domain) -> Result<DomainStatus, virt::error::Error> {
             DomainStatus::Paused(why)
         }
     })
-}
-
-/// A domain found by name or UUID.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainFacts {
-    pub name: String,
-    pub uuid: String,
-    pub status: DomainStatus,
-    pub persistent: bool,
-}
-
-/// vCPUs and maximum memory of a domain (for utilization attributes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DomainSize {
-    pub vcpus: u32,
-    pub max_memory_kib: u64,
 }
 
 /// Progress of a domain job (migration).
@@ -389,7 +297,6 @@ impl Hypervisor {
                 name: dom.name()?,
                 uuid: dom.uuid_string()?,
                 status,
-                persistent: dom.is_persistent()?,
             }))
         });
         match found {

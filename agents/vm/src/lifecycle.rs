@@ -8,7 +8,7 @@ use ocf::{Context, Deadline, OcfError, OcfStatus};
 
 use crate::health::classify;
 use crate::identity::{self, Identity};
-use crate::libvirt::{DomainFacts, DomainStatus, Hypervisor, LibvirtError};
+use crate::libvirt::{DomainFacts, DomainSize, DomainStatus, Hypervisor, LibvirtError};
 use crate::migration::{self, MigrationPlan};
 use crate::params::Settings;
 use crate::{process_check, shared_storage, utilization};
@@ -47,7 +47,43 @@ fn snapshot_image(dir: &Path, name: &str) -> PathBuf {
 
 // ---------------------------------------------------------------- monitor
 
+/// What monitor asks libvirt: served by the libvirt library ([`Hypervisor`]) or, in the `vm`
+/// front end that does not link it, by the remote-protocol client ([`crate::remote`]).
+pub trait StatusSource {
+    /// The domain named `name` (or, failing that, with `uuid`), None when libvirt does not know it.
+    fn find(
+        &mut self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainFacts>, LibvirtError>;
+    fn size(&mut self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError>;
+}
+
+impl StatusSource for Hypervisor {
+    fn find(
+        &mut self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainFacts>, LibvirtError> {
+        Hypervisor::find(self, name, uuid, deadline)
+    }
+    fn size(&mut self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError> {
+        Hypervisor::size(self, name, deadline)
+    }
+}
+
 pub fn monitor(ctx: &Context) -> Result<OcfStatus, OcfError> {
+    monitor_with(ctx, Hypervisor::connect)
+}
+
+/// monitor, asking libvirt through whatever `connect` opens.
+pub fn monitor_with<S, C>(ctx: &Context, connect: C) -> Result<OcfStatus, OcfError>
+where
+    S: StatusSource,
+    C: FnOnce(Option<&str>, Deadline) -> Result<S, LibvirtError>,
+{
     let s = Settings::from_context(ctx)?;
     let id = match identity_for_status(ctx, &s) {
         Ok(id) => id,
@@ -62,16 +98,16 @@ pub fn monitor(ctx: &Context) -> Result<OcfStatus, OcfError> {
     let total = ctx.deadline.remaining();
     let libvirt_deadline =
         Deadline::at(ctx.deadline.instant() - (total / 4).min(Duration::from_secs(2)));
-    let found = Hypervisor::connect(s.hypervisor.as_deref(), libvirt_deadline).and_then(|hv| {
+    let found = connect(s.hypervisor.as_deref(), libvirt_deadline).and_then(|mut hv| {
         hv.find(&id.name, id.uuid.as_deref(), libvirt_deadline)
             .map(|f| (hv, f))
     });
     match found {
         Ok((_, None)) => Ok(OcfStatus::NotRunning),
-        Ok((hv, Some(facts))) => {
+        Ok((mut hv, Some(facts))) => {
             let verdict = classify(&id.name, facts.status)?;
             if verdict == OcfStatus::Success {
-                update_utilization(ctx, &s, &hv, &id.name);
+                update_utilization(ctx, &s, &mut hv, &id.name);
             }
             Ok(verdict)
         }
@@ -100,7 +136,7 @@ fn process_fallback(id: &Identity, e: LibvirtError) -> Result<OcfStatus, OcfErro
     }
 }
 
-fn update_utilization(ctx: &Context, s: &Settings, hv: &Hypervisor, name: &str) {
+fn update_utilization(ctx: &Context, s: &Settings, hv: &mut impl StatusSource, name: &str) {
     let want_any = s.autoset_cpu
         || s.autoset_hv_memory
         || s.autoset_host_memory
@@ -131,7 +167,7 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
     let id = Identity::of(&cfg.domain);
     identity::remember(&ctx.state_dir, &ctx.instance, &id);
     let _ = fs::remove_file(utilization::cache_path(&ctx.state_dir, &ctx.instance));
-    let hv = connect(&s, ctx.deadline)?;
+    let mut hv = connect(&s, ctx.deadline)?;
     if let Some(facts) = hv
         .find(&id.name, id.uuid.as_deref(), ctx.deadline)
         .map_err(generic)?
@@ -139,7 +175,7 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
         if facts.status.is_active() {
             classify(&id.name, facts.status)?;
             tracing::info!("{}: already running", id.name);
-            update_utilization(ctx, &s, &hv, &id.name);
+            update_utilization(ctx, &s, &mut hv, &id.name);
             return Ok(());
         }
     }
@@ -171,7 +207,7 @@ pub fn start(ctx: &Context) -> Result<(), OcfError> {
     }
     wait_running(&hv, &id, ctx.deadline)?;
     tracing::info!("{}: started", id.name);
-    update_utilization(ctx, &s, &hv, &id.name);
+    update_utilization(ctx, &s, &mut hv, &id.name);
     Ok(())
 }
 
@@ -415,7 +451,7 @@ pub fn migrate_from(ctx: &Context) -> Result<(), OcfError> {
         .unwrap_or("the source")
         .to_string();
     let id = identity_for_status(ctx, &s)?;
-    let hv = connect(&s, ctx.deadline)?;
+    let mut hv = connect(&s, ctx.deadline)?;
     // migrate_from runs after migrate_to finished at the source, so the domain is here already;
     // an absent domain gets a short grace only (VirtualDomain waits here forever).
     let absent_deadline = ctx.deadline.capped(Duration::from_secs(5));
@@ -457,7 +493,7 @@ pub fn migrate_from(ctx: &Context) -> Result<(), OcfError> {
     if s.save_config_on_stop {
         save_config(&hv, &s, &id, ctx.deadline);
     }
-    update_utilization(ctx, &s, &hv, &id.name);
+    update_utilization(ctx, &s, &mut hv, &id.name);
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! `ocf:paddock:vm` (installed as /usr/lib/ocf/resource.d/paddock/vm).
+//! `ocf:paddock:vm` (installed as /usr/lib/ocf/resource.d/paddock/vm): the front end, which
+//! answers monitor and meta-data itself and hands every other action to `vm-libvirt`.
 fn main() -> std::process::ExitCode {
-    ocf::run(&paddock_vm::VmAgent)
+    ocf::run(&paddock_vm::front::FrontAgent)
 }

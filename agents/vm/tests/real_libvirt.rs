@@ -153,7 +153,7 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// Runs the installed-to-be binary as Pacemaker would.
+/// Runs the installed-to-be binary (the `vm` front end) as Pacemaker would.
 fn agent(
     lab: &Lab,
     action: &str,
@@ -161,7 +161,43 @@ fn agent(
     params: &[(&str, &str)],
     meta: &[(&str, &str)],
 ) -> Outcome {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vm"));
+    run_binary(
+        env!("CARGO_BIN_EXE_vm"),
+        lab,
+        action,
+        instance,
+        params,
+        meta,
+    )
+}
+
+/// The complete agent directly (libvirt library), to compare the front end's answers with.
+fn full_agent(
+    lab: &Lab,
+    action: &str,
+    instance: &str,
+    params: &[(&str, &str)],
+    meta: &[(&str, &str)],
+) -> Outcome {
+    run_binary(
+        env!("CARGO_BIN_EXE_vm-libvirt"),
+        lab,
+        action,
+        instance,
+        params,
+        meta,
+    )
+}
+
+fn run_binary(
+    binary: &str,
+    lab: &Lab,
+    action: &str,
+    instance: &str,
+    params: &[(&str, &str)],
+    meta: &[(&str, &str)],
+) -> Outcome {
+    let mut cmd = Command::new(binary);
     cmd.arg(action)
         .env("OCF_ROOT", "/usr/lib/ocf")
         .env("OCF_RESOURCE_INSTANCE", instance)
@@ -182,7 +218,11 @@ fn agent(
         elapsed: t.elapsed(),
     };
     eprintln!(
-        "  vm {action} {instance}: rc={} in {} ms",
+        "  {} {action} {instance}: rc={} in {} ms",
+        Path::new(binary)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy(),
         o.rc,
         o.elapsed.as_millis()
     );
@@ -296,6 +336,23 @@ fn real_libvirtd_and_qemu_scenarios() {
         m.elapsed < Duration::from_secs(1),
         "monitor took {:?}",
         m.elapsed
+    );
+    // The front end's own remote-protocol client, over host A's UNIX socket this time.
+    let socket = lab.dir.path().join("hosts/pvm-a/run/libvirt/libvirt-sock");
+    let unix_uri = format!("qemu+unix:///system?socket={}", socket.display());
+    let pu = [
+        ("config", cfg.to_str().unwrap_or_default()),
+        ("hypervisor", unix_uri.as_str()),
+    ];
+    expect(
+        agent(&lab, "monitor", "vm1", &pu, &[]),
+        0,
+        "monitor over the UNIX socket",
+    );
+    expect(
+        full_agent(&lab, "monitor", "vm1", &p, &[]),
+        0,
+        "the complete agent agrees",
     );
     expect(
         agent(&lab, "start", "vm1", &p, &[]),
@@ -460,6 +517,12 @@ fn real_libvirtd_and_qemu_scenarios() {
     };
     let failed = expect(failed, 1, "monitor of a domain paused on an I/O error");
     assert!(failed.stderr.contains("I/O error"), "{}", failed.stderr);
+    let full = expect(
+        full_agent(&lab, "monitor", "vmio", &pio, &[]),
+        1,
+        "the complete agent agrees on the I/O error",
+    );
+    assert!(full.stderr.contains("I/O error"), "{}", full.stderr);
     assert_eq!(
         status(&hv_a, "pvm-io"),
         Some(DomainStatus::Paused(PauseReason::IoError))

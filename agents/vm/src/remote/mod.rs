@@ -1,0 +1,630 @@
+//! A client for the few calls of libvirt's remote protocol that monitor needs (authenticate,
+//! open, look up a domain, its state and size, close), so that the `vm` front end answers a
+//! monitor without loading libvirt and its fifty-odd shared libraries, which cost more CPU
+//! than the whole check. Every read and write is bounded by the caller's deadline.
+
+mod endpoint;
+mod xdr;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ocf::Deadline;
+
+pub use endpoint::{Address, Endpoint};
+use xdr::{DecodeError, Decoder, Encoder};
+
+use crate::domain_state::{DomainFacts, DomainSize, DomainStatus, ErrorKind, LibvirtError};
+
+/// REMOTE_PROGRAM and REMOTE_PROTOCOL_VERSION.
+const PROGRAM: u32 = 0x2000_8086;
+const VERSION: u32 = 1;
+
+/// The procedures used (remote_procedure).
+mod proc {
+    pub const CONNECT_OPEN: u32 = 1;
+    pub const CONNECT_CLOSE: u32 = 2;
+    pub const DOMAIN_GET_INFO: u32 = 16;
+    pub const DOMAIN_LOOKUP_BY_NAME: u32 = 23;
+    pub const DOMAIN_LOOKUP_BY_UUID: u32 = 24;
+    pub const AUTH_LIST: u32 = 66;
+    pub const AUTH_POLKIT: u32 = 70;
+    pub const DOMAIN_GET_STATE: u32 = 212;
+}
+
+/// remote_auth_type.
+const AUTH_NONE: i32 = 0;
+const AUTH_POLKIT: i32 = 2;
+
+const CALL: u32 = 0;
+const REPLY: u32 = 1;
+const STATUS_OK: u32 = 0;
+const STATUS_ERROR: u32 = 1;
+/// Length word plus the six header words.
+const HEADER_LEN: usize = 28;
+/// Far above any reply to these calls; refuses garbage lengths without allocating them.
+const MESSAGE_MAX: usize = 4 << 20;
+
+/// Why the client cannot open a connection.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The URI or the daemon's authentication needs the libvirt library.
+    NeedsLibrary(String),
+    Libvirt(LibvirtError),
+}
+
+enum Stream {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+impl Stream {
+    fn set_timeouts(&self, t: Duration) -> std::io::Result<()> {
+        match self {
+            Stream::Unix(s) => s
+                .set_read_timeout(Some(t))
+                .and_then(|_| s.set_write_timeout(Some(t))),
+            Stream::Tcp(s) => s
+                .set_read_timeout(Some(t))
+                .and_then(|_| s.set_write_timeout(Some(t))),
+        }
+    }
+    fn io(&mut self) -> &mut dyn ReadWrite {
+        match self {
+            Stream::Unix(s) => s,
+            Stream::Tcp(s) => s,
+        }
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// An open connection to a libvirt daemon.
+pub struct Client {
+    stream: Stream,
+    uri: String,
+    serial: u32,
+    /// Set once a call failed half-way: the stream's framing can no longer be trusted.
+    broken: bool,
+    /// The operation's deadline, which closing may use.
+    deadline: Deadline,
+}
+
+/// A domain as the protocol names it (remote_nonnull_domain).
+struct DomainRef {
+    name: String,
+    uuid: [u8; 16],
+    id: i32,
+}
+
+impl Client {
+    /// Connects to the daemon behind `uri` (None: `LIBVIRT_DEFAULT_URI`, else the local qemu
+    /// system daemon), authenticates and opens the connection, all before `deadline`.
+    pub fn connect(uri: Option<&str>, deadline: Deadline) -> Result<Client, OpenError> {
+        let uri = match uri {
+            Some(u) => u.to_string(),
+            None => default_uri()?,
+        };
+        let endpoint = Endpoint::for_uri(&uri).map_err(|why| {
+            OpenError::NeedsLibrary(format!("{uri}: {why} needs the libvirt library"))
+        })?;
+        let connect_error = |message: String| {
+            OpenError::Libvirt(LibvirtError::Connect {
+                uri: uri.clone(),
+                message,
+            })
+        };
+        let stream = match &endpoint.address {
+            Address::Unix(path) => UnixStream::connect(path)
+                .map(Stream::Unix)
+                .map_err(|e| connect_error(format!("{}: {e}", path.display())))?,
+            Address::Tcp { host, port } => {
+                let addrs = resolve(host, *port, deadline).map_err(connect_error)?;
+                connect_tcp(&addrs, deadline)
+                    .map(Stream::Tcp)
+                    .map_err(connect_error)?
+            }
+        };
+        let mut client = Client {
+            stream,
+            uri: uri.clone(),
+            serial: 0,
+            broken: false,
+            deadline,
+        };
+        client.authenticate(deadline)?;
+        let mut args = Encoder::new();
+        args.optional_string(Some(&endpoint.open_uri)).u32(0);
+        client
+            .call("open", proc::CONNECT_OPEN, args, deadline)
+            .map_err(|e| match e {
+                LibvirtError::Call { message, .. } => connect_error(message),
+                other => OpenError::Libvirt(other),
+            })?;
+        Ok(client)
+    }
+
+    /// Polkit needs no exchange beyond the call (the daemon checks our credentials itself);
+    /// SASL needs the library.
+    fn authenticate(&mut self, deadline: Deadline) -> Result<(), OpenError> {
+        let reply = match self.call(
+            "list authentication types",
+            proc::AUTH_LIST,
+            Encoder::new(),
+            deadline,
+        ) {
+            // A daemon without the call wants no authentication.
+            Err(LibvirtError::Call { .. }) => return Ok(()),
+            other => other.map_err(OpenError::Libvirt)?,
+        };
+        let mut d = Decoder::new(&reply);
+        let types = decode_int_list(&mut d).map_err(|e| self.decode_failure(e))?;
+        if types.is_empty() || types.contains(&AUTH_NONE) {
+            return Ok(());
+        }
+        if types.contains(&AUTH_POLKIT) {
+            return self
+                .call(
+                    "polkit authentication",
+                    proc::AUTH_POLKIT,
+                    Encoder::new(),
+                    deadline,
+                )
+                .map(|_| ())
+                .map_err(|e| {
+                    OpenError::Libvirt(LibvirtError::Connect {
+                        uri: self.uri.clone(),
+                        message: e.to_string(),
+                    })
+                });
+        }
+        Err(OpenError::NeedsLibrary(format!(
+            "{} wants SASL authentication",
+            self.uri
+        )))
+    }
+
+    fn decode_failure(&mut self, e: DecodeError) -> OpenError {
+        self.broken = true;
+        OpenError::Libvirt(LibvirtError::Connect {
+            uri: self.uri.clone(),
+            message: format!("not a libvirt daemon: {}", e.0),
+        })
+    }
+
+    /// The domain named `name` (or, failing that, with `uuid`), None when libvirt does not know it.
+    pub fn find(
+        &mut self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainFacts>, LibvirtError> {
+        let Some(dom) = self.lookup(name, uuid, deadline)? else {
+            return Ok(None);
+        };
+        let mut args = Encoder::new();
+        encode_domain(&mut args, &dom);
+        args.u32(0);
+        let reply = match self.call("read domain state", proc::DOMAIN_GET_STATE, args, deadline) {
+            // The domain vanished between lookup and state (a transient domain stopping).
+            Err(e) if e.is_no_domain() => return Ok(None),
+            other => other?,
+        };
+        let mut d = Decoder::new(&reply);
+        let (state, reason) =
+            (|| Ok((d.i32()?, d.i32()?)))().map_err(|e| self.bad_reply("read domain state", e))?;
+        Ok(Some(DomainFacts {
+            name: dom.name,
+            uuid: uuid_string(&dom.uuid),
+            status: DomainStatus::from_codes(state, reason),
+        }))
+    }
+
+    pub fn size(&mut self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError> {
+        let what = "read domain info";
+        let dom = self
+            .lookup(name, None, deadline)?
+            .ok_or(LibvirtError::Call {
+                what: what.into(),
+                kind: ErrorKind::NoDomain,
+                message: format!("no domain {name}"),
+            })?;
+        let mut args = Encoder::new();
+        encode_domain(&mut args, &dom);
+        let reply = self.call(what, proc::DOMAIN_GET_INFO, args, deadline)?;
+        let mut d = Decoder::new(&reply);
+        // state (unsigned char), maxMem, memory, nrVirtCpu (unsigned short), cpuTime
+        let info = (|| {
+            d.u32()?;
+            let max_memory_kib = d.u64()?;
+            d.u64()?;
+            let vcpus = d.u32()?;
+            Ok(DomainSize {
+                vcpus,
+                max_memory_kib,
+            })
+        })();
+        info.map_err(|e| self.bad_reply(what, e))
+    }
+
+    fn lookup(
+        &mut self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainRef>, LibvirtError> {
+        let mut args = Encoder::new();
+        args.string(name);
+        let by_name = self.call(
+            "look up domain",
+            proc::DOMAIN_LOOKUP_BY_NAME,
+            args,
+            deadline,
+        );
+        let reply = match (by_name, uuid.and_then(parse_uuid)) {
+            (Err(e), Some(uuid)) if e.is_no_domain() => {
+                let mut args = Encoder::new();
+                args.fixed_opaque(&uuid);
+                self.call(
+                    "look up domain",
+                    proc::DOMAIN_LOOKUP_BY_UUID,
+                    args,
+                    deadline,
+                )
+            }
+            (other, _) => other,
+        };
+        let reply = match reply {
+            Err(e) if e.is_no_domain() => return Ok(None),
+            other => other?,
+        };
+        decode_domain(&mut Decoder::new(&reply))
+            .map(Some)
+            .map_err(|e| self.bad_reply("look up domain", e))
+    }
+
+    fn bad_reply(&mut self, what: &str, e: DecodeError) -> LibvirtError {
+        self.broken = true;
+        LibvirtError::Call {
+            what: what.into(),
+            kind: ErrorKind::Other,
+            message: format!("malformed reply from {}: {}", self.uri, e.0),
+        }
+    }
+
+    /// One call: sends it and waits for its reply's payload, skipping anything else the daemon
+    /// sends (events, keepalives) until `deadline`.
+    fn call(
+        &mut self,
+        what: &str,
+        procedure: u32,
+        args: Encoder,
+        deadline: Deadline,
+    ) -> Result<Vec<u8>, LibvirtError> {
+        let timeout = |uri: &str| LibvirtError::Timeout {
+            what: what.into(),
+            uri: uri.into(),
+        };
+        if self.broken || deadline.expired() {
+            return Err(timeout(&self.uri));
+        }
+        self.serial = self.serial.wrapping_add(1);
+        let serial = self.serial;
+        let payload = args.into_bytes();
+        let mut message = Encoder::new();
+        message
+            .u32((HEADER_LEN + payload.len()) as u32)
+            .u32(PROGRAM)
+            .u32(VERSION)
+            .u32(procedure)
+            .u32(CALL)
+            .u32(serial)
+            .u32(STATUS_OK);
+        let mut message = message.into_bytes();
+        message.extend_from_slice(&payload);
+        let result = self.exchange(&message, procedure, serial, deadline);
+        match result {
+            Ok(Ok(payload)) => Ok(payload),
+            Ok(Err(remote)) => Err(LibvirtError::Call {
+                what: what.into(),
+                kind: ErrorKind::from_code(remote.code),
+                message: remote.message,
+            }),
+            Err(e) => {
+                self.broken = true;
+                Err(match e.kind() {
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                        timeout(&self.uri)
+                    }
+                    _ => LibvirtError::Connect {
+                        uri: self.uri.clone(),
+                        message: format!("{what}: {e}"),
+                    },
+                })
+            }
+        }
+    }
+
+    fn exchange(
+        &mut self,
+        message: &[u8],
+        procedure: u32,
+        serial: u32,
+        deadline: Deadline,
+    ) -> std::io::Result<Result<Vec<u8>, RemoteError>> {
+        self.bound(deadline)?;
+        self.stream.io().write_all(message)?;
+        loop {
+            self.bound(deadline)?;
+            let mut length = [0u8; 4];
+            self.stream.io().read_exact(&mut length)?;
+            let length = u32::from_be_bytes(length) as usize;
+            if !(HEADER_LEN..=MESSAGE_MAX).contains(&length) {
+                return Err(invalid(format!("message length {length}")));
+            }
+            let mut body = vec![0u8; length - 4];
+            let mut filled = 0;
+            while filled < body.len() {
+                self.bound(deadline)?;
+                match self.stream.io().read(&mut body[filled..])? {
+                    0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                    n => filled += n,
+                }
+            }
+            let mut d = Decoder::new(&body);
+            let header = (|| {
+                Ok::<_, DecodeError>((d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?))
+            })()
+            .map_err(|e| invalid(e.0))?;
+            let (program, _version, proc_, kind, reply_serial, status) = header;
+            if program != PROGRAM || kind != REPLY || reply_serial != serial {
+                continue; // keepalive, event or stray message
+            }
+            if proc_ != procedure {
+                return Err(invalid(format!("reply to procedure {proc_}")));
+            }
+            let payload = body[HEADER_LEN - 4..].to_vec();
+            return match status {
+                STATUS_OK => Ok(Ok(payload)),
+                STATUS_ERROR => Ok(Err(RemoteError::decode(&payload).map_err(|e| invalid(e.0))?)),
+                other => Err(invalid(format!("reply status {other}"))),
+            };
+        }
+    }
+
+    /// Sets the socket's timeouts to what is left of `deadline` (a timeout of zero means none).
+    fn bound(&mut self, deadline: Deadline) -> std::io::Result<()> {
+        let left = deadline.remaining();
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_timeouts(left.max(Duration::from_millis(1)))
+    }
+}
+
+impl Drop for Client {
+    /// Closes the connection politely (the daemon logs an error for a client that vanished).
+    fn drop(&mut self) {
+        let deadline = self.deadline.capped(Duration::from_secs(1));
+        let _ = self.call("close", proc::CONNECT_CLOSE, Encoder::new(), deadline);
+    }
+}
+
+impl crate::lifecycle::StatusSource for Client {
+    fn find(
+        &mut self,
+        name: &str,
+        uuid: Option<&str>,
+        deadline: Deadline,
+    ) -> Result<Option<DomainFacts>, LibvirtError> {
+        Client::find(self, name, uuid, deadline)
+    }
+    fn size(&mut self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError> {
+        Client::size(self, name, deadline)
+    }
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}
+
+/// The parts of remote_error the agent uses.
+struct RemoteError {
+    code: i32,
+    message: String,
+}
+
+impl RemoteError {
+    fn decode(payload: &[u8]) -> Result<RemoteError, DecodeError> {
+        let mut d = Decoder::new(payload);
+        let code = d.i32()?;
+        let _domain = d.i32()?;
+        let message = d
+            .optional_string()?
+            .unwrap_or_else(|| format!("libvirt error {code}"));
+        Ok(RemoteError { code, message })
+    }
+}
+
+fn encode_domain(e: &mut Encoder, dom: &DomainRef) {
+    e.string(&dom.name).fixed_opaque(&dom.uuid).i32(dom.id);
+}
+
+fn decode_domain(d: &mut Decoder) -> Result<DomainRef, DecodeError> {
+    let name = d.string()?;
+    let mut uuid = [0u8; 16];
+    uuid.copy_from_slice(d.fixed_opaque(16)?);
+    let id = d.i32()?;
+    Ok(DomainRef { name, uuid, id })
+}
+
+fn decode_int_list(d: &mut Decoder) -> Result<Vec<i32>, DecodeError> {
+    let n = d.u32()?;
+    if n > 20 {
+        return Err(DecodeError(format!("{n} authentication types")));
+    }
+    (0..n).map(|_| d.i32()).collect()
+}
+
+/// "4b6e…-…" (with or without dashes) to its 16 bytes.
+fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = s.bytes().filter(|b| *b != b'-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let text = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn uuid_string(u: &[u8; 16]) -> String {
+    let hex: String = u.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// What libvirt would open with no URI: `LIBVIRT_DEFAULT_URI`, a `uri_default` in the client
+/// config (left to the library), else the local system daemon (the agent runs as root).
+fn default_uri() -> Result<String, OpenError> {
+    if let Ok(uri) = std::env::var("LIBVIRT_DEFAULT_URI") {
+        if !uri.is_empty() {
+            return Ok(uri);
+        }
+    }
+    let configured = std::fs::read_to_string("/etc/libvirt/libvirt.conf")
+        .map(|text| {
+            text.lines()
+                .any(|l| l.trim_start().starts_with("uri_default"))
+        })
+        .unwrap_or(false);
+    if configured {
+        return Err(OpenError::NeedsLibrary(
+            "the default URI is configured in /etc/libvirt/libvirt.conf".into(),
+        ));
+    }
+    Ok("qemu:///system".into())
+}
+
+/// Name resolution bounded by the deadline (getaddrinfo has no timeout of its own).
+fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let target = (host.to_string(), port);
+    std::thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let _ = tx.send(target.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+        })
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    match rx.recv_timeout(deadline.remaining()) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(format!("{host} has no address")),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!("resolving {host} took too long")),
+    }
+}
+
+fn connect_tcp(addrs: &[SocketAddr], deadline: Deadline) -> Result<TcpStream, String> {
+    let mut last = String::from("no address");
+    for addr in addrs {
+        let left = deadline.remaining();
+        if left.is_zero() {
+            return Err(format!("{addr}: no answer in time"));
+        }
+        match TcpStream::connect_timeout(addr, left) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    #[test]
+    fn uuids_round_trip() {
+        let text = "4b6e27a0-9c1f-4d2a-8e3b-0123456789ab";
+        let bytes = parse_uuid(text).unwrap();
+        assert_eq!(uuid_string(&bytes), text);
+        assert_eq!(parse_uuid("4b6e27a09c1f4d2a8e3b0123456789ab"), Some(bytes));
+        assert_eq!(parse_uuid("nope"), None);
+        assert_eq!(parse_uuid("zz6e27a0-9c1f-4d2a-8e3b-0123456789ab"), None);
+    }
+
+    /// A daemon that accepts and never answers: the call gives up at the deadline.
+    #[test]
+    fn a_silent_daemon_costs_at_most_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let uri = format!("qemu+unix:///system?socket={}", path.display());
+        let started = std::time::Instant::now();
+        let result = Client::connect(Some(&uri), Deadline::after(Duration::from_millis(300)));
+        let took = started.elapsed();
+        drop(listener);
+        match result {
+            Err(OpenError::Libvirt(e)) => assert!(e.is_unreachable(), "{e}"),
+            Err(OpenError::NeedsLibrary(w)) => panic!("{w}"),
+            Ok(_) => panic!("connected to a silent socket"),
+        }
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    /// A daemon that answers garbage is an error, never a panic or a huge allocation.
+    #[test]
+    fn garbage_from_the_daemon_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 28];
+            let _ = conn.read_exact(&mut buf);
+            let _ = conn.write_all(&[0xff, 0xff, 0xff, 0xf0, 1, 2, 3]);
+        });
+        let uri = format!("qemu+unix:///system?socket={}", path.display());
+        let result = Client::connect(Some(&uri), Deadline::after(Duration::from_secs(5)));
+        assert!(
+            matches!(
+                result,
+                Err(OpenError::Libvirt(LibvirtError::Connect { .. }))
+            ),
+            "{:?}",
+            result.err()
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_missing_socket_is_unreachable() {
+        let r = Client::connect(
+            Some("qemu+unix:///system?socket=/nonexistent/libvirt-sock"),
+            Deadline::after(Duration::from_secs(1)),
+        );
+        match r {
+            Err(OpenError::Libvirt(e)) => assert!(e.is_unreachable(), "{e}"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+}
