@@ -62,14 +62,16 @@ enum Stream {
 }
 
 impl Stream {
-    fn set_timeouts(&self, t: Duration) -> std::io::Result<()> {
+    fn set_read_timeout(&self, t: Duration) -> std::io::Result<()> {
         match self {
-            Stream::Unix(s) => s
-                .set_read_timeout(Some(t))
-                .and_then(|_| s.set_write_timeout(Some(t))),
-            Stream::Tcp(s) => s
-                .set_read_timeout(Some(t))
-                .and_then(|_| s.set_write_timeout(Some(t))),
+            Stream::Unix(s) => s.set_read_timeout(Some(t)),
+            Stream::Tcp(s) => s.set_read_timeout(Some(t)),
+        }
+    }
+    fn set_write_timeout(&self, t: Duration) -> std::io::Result<()> {
+        match self {
+            Stream::Unix(s) => s.set_write_timeout(Some(t)),
+            Stream::Tcp(s) => s.set_write_timeout(Some(t)),
         }
     }
     fn io(&mut self) -> &mut dyn ReadWrite {
@@ -356,10 +358,10 @@ impl Client {
         serial: u32,
         deadline: Deadline,
     ) -> std::io::Result<Result<Vec<u8>, RemoteError>> {
-        self.bound(deadline)?;
+        self.stream.set_write_timeout(left_of(deadline)?)?;
         self.stream.io().write_all(message)?;
         loop {
-            self.bound(deadline)?;
+            self.stream.set_read_timeout(left_of(deadline)?)?;
             let mut length = [0u8; 4];
             self.stream.io().read_exact(&mut length)?;
             let length = u32::from_be_bytes(length) as usize;
@@ -369,7 +371,7 @@ impl Client {
             let mut body = vec![0u8; length - 4];
             let mut filled = 0;
             while filled < body.len() {
-                self.bound(deadline)?;
+                self.stream.set_read_timeout(left_of(deadline)?)?;
                 match self.stream.io().read(&mut body[filled..])? {
                     0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
                     n => filled += n,
@@ -396,14 +398,6 @@ impl Client {
         }
     }
 
-    /// Sets the socket's timeouts to what is left of `deadline` (a timeout of zero means none).
-    fn bound(&mut self, deadline: Deadline) -> std::io::Result<()> {
-        let left = deadline.remaining();
-        if left.is_zero() {
-            return Err(std::io::ErrorKind::TimedOut.into());
-        }
-        self.stream.set_timeouts(left.max(Duration::from_millis(1)))
-    }
 }
 
 impl Drop for Client {
@@ -426,6 +420,15 @@ impl crate::lifecycle::StatusSource for Client {
     fn size(&mut self, name: &str, deadline: Deadline) -> Result<DomainSize, LibvirtError> {
         Client::size(self, name, deadline)
     }
+}
+
+/// What is left of `deadline`, as a socket timeout (where zero would mean none).
+fn left_of(deadline: Deadline) -> std::io::Result<Duration> {
+    let left = deadline.remaining();
+    if left.is_zero() {
+        return Err(std::io::ErrorKind::TimedOut.into());
+    }
+    Ok(left.max(Duration::from_millis(1)))
 }
 
 fn invalid(message: String) -> std::io::Error {
