@@ -159,7 +159,7 @@ fn tail() -> Vec<OptionSpec> {
             None,
             OptionType::Second,
             Some("1"),
-            "Sleep X seconds between status calls during a STONITH action",
+            "Sleep at most X seconds between status calls during a STONITH action (the first calls after a power command come sooner: 0.1 s, doubling)",
         ),
         row("retry_on", &[], None, OptionType::Integer, Some("1"), "Count of attempts to retry power on"),
     ]

@@ -125,6 +125,10 @@ fn is_fatal(error: &FenceError) -> bool {
 }
 
 /// Drives one device for one invocation.
+/// The first pause between status reads while waiting for a power change; it doubles up to
+/// `stonith_status_sleep`.
+const FIRST_STATUS_PAUSE: Duration = Duration::from_millis(100);
+
 pub struct PowerLoop<'d, 'l, 'w> {
     pub device: &'d mut dyn FenceDevice,
     pub plug: Option<&'d str>,
@@ -186,6 +190,7 @@ impl PowerLoop<'_, '_, '_> {
     /// Poll until `target` is seen or `until` passes. Transient status errors are retried.
     fn wait_for(&mut self, target: PowerState, until: Deadline) -> Result<bool, FenceError> {
         let mut last_error = None;
+        let mut pause = FIRST_STATUS_PAUSE;
         loop {
             match self.status() {
                 Ok(state) if state == target => return Ok(true),
@@ -199,7 +204,11 @@ impl PowerLoop<'_, '_, '_> {
                     None => Ok(false),
                 };
             }
-            self.sleep(self.timing.status_sleep, until);
+            // Soon after the command the change is most likely: look again quickly, then back
+            // off to stonith_status_sleep (a node fenced a second earlier is failed over a
+            // second earlier).
+            self.sleep(pause.min(self.timing.status_sleep), until);
+            pause = pause.saturating_mul(2);
         }
     }
 

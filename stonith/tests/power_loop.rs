@@ -66,6 +66,35 @@ fn off_waits_until_the_delayed_change_is_seen() {
     assert_closed_once(&a);
 }
 
+/// With the default stonith_status_sleep (1 s), the first reads after the command come sooner:
+/// a change that takes 0.7 s is seen on the 3rd read or later, where polling once a second
+/// would read only twice (at 0 and 1 s).
+#[test]
+fn polling_starts_fast_and_backs_off_to_stonith_status_sleep() {
+    let a = agent(PowerState::On, 700);
+    let r = run(
+        &a,
+        &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "-o", "off"],
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let sim = a.state();
+    assert_eq!(sim.power, PowerState::Off);
+    assert!(
+        sim.status_reads >= 3,
+        "read {} times before the change showed",
+        sim.status_reads
+    );
+    assert!(
+        sim.status_reads <= 6,
+        "kept polling fast: {} reads",
+        sim.status_reads
+    );
+    drop(sim);
+    assert_closed_once(&a);
+}
+
 #[test]
 fn off_when_already_off_does_nothing() {
     let a = agent(PowerState::Off, 0);

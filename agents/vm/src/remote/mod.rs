@@ -397,7 +397,6 @@ impl Client {
             };
         }
     }
-
 }
 
 impl Drop for Client {
