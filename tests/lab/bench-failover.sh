@@ -59,6 +59,10 @@ for cfg in $CONFIGS; do
         done
         echo "run $run: $victim$([ "$victim" = "$dc" ] && echo " (DC)") VMs [$FO_VMS] fenced ${FO_FENCED:--} s, VMs running ${FO_ALL:--} s, guests up ${last_up:--} s, twice [${FO_TWICE}]"
         echo "$FO_FENCED ${FO_ALL:--} ${last_up:--} ${FO_TWICE:+TWICE}" >> "$raw"
+        # pcmk_reboot_action=off leaves the fenced node off: the operator's power-on
+        case ",$fence_extra," in
+            *,pcmk_reboot_action=off,*) ipmi "$victim" chassis power on >/dev/null 2>&1 ;;
+        esac
         wait_until 90 all_online || echo "  $victim did not come back"
         on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
     done
