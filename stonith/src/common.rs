@@ -118,6 +118,14 @@ fn tail() -> Vec<OptionSpec> {
             "Verbose mode. Multiple -v flags can be stacked on the command line (e.g., -vvv) to increase verbosity.",
         ),
         row(
+            "verbose_level",
+            &[],
+            None,
+            OptionType::Integer,
+            None,
+            "Level of debugging detail in output: 0 logs no debug lines, more logs them. Defaults to the number of -v, or 1 with verbose=1",
+        ),
+        row(
             "debug_file",
             &["debug"],
             Some('D'),
@@ -125,9 +133,25 @@ fn tail() -> Vec<OptionSpec> {
             None,
             "Write debug information to given file",
         ),
+        row(
+            "quiet",
+            &[],
+            Some('q'),
+            OptionType::Boolean,
+            None,
+            "Disable logging to stderr (debug_file still gets every line)",
+        ),
         row("version", &[], Some('V'), OptionType::Boolean, None, "Display version information and exit"),
         row("help", &[], Some('h'), OptionType::Boolean, None, "Display help and exit"),
         row("delay", &[], None, OptionType::Second, Some("0"), "Wait X seconds before fencing is started"),
+        row(
+            "disable_timeout",
+            &[],
+            None,
+            OptionType::String,
+            None,
+            "Disable the per-step timeouts (true/false): wait for a power change until the whole action's timeout. Default: true when run from Pacemaker",
+        ),
         row(
             "login_timeout",
             &[],
@@ -162,6 +186,14 @@ fn tail() -> Vec<OptionSpec> {
             "Sleep at most X seconds between status calls during a STONITH action (the first calls after a power command come sooner: 0.1 s, doubling)",
         ),
         row("retry_on", &[], None, OptionType::Integer, Some("1"), "Count of attempts to retry power on"),
+        row(
+            "plug_separator",
+            &[],
+            None,
+            OptionType::String,
+            Some(","),
+            "Separator for plug parameter when specifying more than 1 plug (several plugs in one action are refused: one device per plug)",
+        ),
     ]
 }
 
@@ -209,8 +241,14 @@ pub fn check_table(table: &[OptionSpec]) -> Result<(), String> {
     let mut longs: Vec<String> = Vec::new();
     let mut shorts: Vec<char> = Vec::new();
     for spec in table {
+        let own_key = crate::args::normalize_key(spec.name);
         for name in std::iter::once(&spec.name).chain(spec.deprecated_names) {
             let key = crate::args::normalize_key(name);
+            // A deprecated spelling of the row's own name (fence_redfish's `systems-uri`) only
+            // adds a metadata entry: the parser reads it as the row already.
+            if name != &spec.name && key == own_key {
+                continue;
+            }
             if names.contains(&key) {
                 return Err(format!("option table: name '{name}' is used twice"));
             }

@@ -51,6 +51,7 @@ pub fn warn(message: impl Into<String>) {
 pub struct Logger<'a> {
     stderr: &'a mut dyn Write,
     verbose: u32,
+    quiet: bool,
     debug_file: Option<File>,
 }
 
@@ -61,8 +62,14 @@ impl<'a> Logger<'a> {
         Logger {
             stderr,
             verbose: 0,
+            quiet: false,
             debug_file: None,
         }
+    }
+
+    /// fence-agents' `quiet`: nothing on stderr; the debug file still gets every line.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
     }
 
     pub fn set_verbose(&mut self, level: u32) {
@@ -90,7 +97,7 @@ impl<'a> Logger<'a> {
 
     fn write_line(&mut self, level: Level, time: &str, message: &str) {
         let line = format!("{time} {}: {message}\n", level.label());
-        if level >= Level::Warning || self.verbose > 0 {
+        if !self.quiet && (level >= Level::Warning || self.verbose > 0) {
             let _ = self.stderr.write_all(line.as_bytes());
         }
         if let Some(file) = self.debug_file.as_mut() {

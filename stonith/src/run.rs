@@ -112,7 +112,9 @@ fn invoke(
         }
     }
 
-    log.set_verbose(invocation.verbose);
+    let verbose = verbosity(&invocation, &options, log);
+    log.set_verbose(verbose);
+    log.set_quiet(options.flag("quiet"));
     if let Some(path) = options.get("debug_file").filter(|p| !p.is_empty()) {
         log.open_debug_file(path)?;
     }
@@ -155,6 +157,14 @@ fn invoke(
 
     let mut timing = Timing::from_options(&options);
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
+    // fence-agents' disable_timeout: whole-action timeout only (Pacemaker's default), or not.
+    if let Some(value) = options.get("disable_timeout").filter(|v| !v.is_empty()) {
+        match args::parse_bool(value) {
+            Some(disable) => timing.under_pacemaker = disable,
+            None => log.warning("disable_timeout is neither true nor false; ignored"),
+        }
+    }
+    check_single_plug(&options)?;
     let budget = time_budget(&timing, &invocation, &action, &options);
     let end = Deadline::at(started + budget);
     let work = Deadline::at(
@@ -234,6 +244,32 @@ fn invoke(
 /// Pacemaker, its timeout is the real bound: use all of it (fence-agents disables its own
 /// timeouts there), but finish, close and say why a little before Pacemaker kills us; when it
 /// did not tell us its timeout, assume its default, or ours when longer.
+/// fence-agents' verbose_level (an integer >= 0), else the count of -v / verbose=1.
+fn verbosity(invocation: &Invocation, options: &Options, log: &mut Logger) -> u32 {
+    match options.get("verbose_level").filter(|v| !v.is_empty()) {
+        None => invocation.verbose,
+        Some(level) => match level.trim().parse::<u32>() {
+            Ok(level) => level,
+            Err(_) => {
+                log.warning("verbose_level must be an integer >= 0; using 0");
+                0
+            }
+        },
+    }
+}
+
+/// A plug naming several plugs (`a,b` with the default plug_separator) would fence only some of
+/// them here: refused, where fence-agents would act on each in turn.
+fn check_single_plug(options: &Options) -> Result<(), String> {
+    let separator = options.get("plug_separator").unwrap_or(",");
+    match options.plug() {
+        Some(plug) if !separator.is_empty() && plug.contains(separator) => Err(format!(
+            "Failed: plug '{plug}' names several plugs (plug_separator '{separator}'); configure one fence device per plug"
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn time_budget(
     timing: &Timing,
     invocation: &Invocation,

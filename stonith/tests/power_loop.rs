@@ -582,6 +582,20 @@ fn multiple_plug_device_list_and_list_status() {
     let r = run(&a, &args(&["-o", "status", "-n", "2"]), "", &[]);
     assert_eq!(r.code, 0);
     assert_eq!(a.state().plug_seen.as_deref(), Some("2"));
+    // Several plugs in one action are refused before the device is touched.
+    let connects = a.state().connects;
+    let r = run(&a, &args(&["-o", "off", "-n", "1,2"]), "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("names several plugs"), "{}", r.stderr);
+    let r = run(
+        &a,
+        &[],
+        "action=off\nip=x\nplug=1:2\nplug_separator=:\n",
+        &[],
+    );
+    assert!(r.stderr.contains("names several plugs"), "{}", r.stderr);
+    assert_eq!(a.state().connects, connects);
+    assert_eq!(a.state().requests, Vec::<PowerAction>::new());
 }
 
 #[test]
@@ -605,4 +619,69 @@ fn diag_only_when_the_agent_has_it() {
     let r = run(&a, &args(&["-o", "diag"]), "", &[]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(a.state().requests, vec![PowerAction::Diag]);
+}
+
+/// fence-agents' disable_timeout=false keeps power_timeout even under Pacemaker.
+#[test]
+fn disable_timeout_false_keeps_power_timeout_under_pacemaker() {
+    let a = SimAgent::new(Sim {
+        stuck: true,
+        ..Sim::default()
+    });
+    let stdin = "action=off\nip=10.0.0.1\npower_timeout=0.5\nstonith_status_sleep=0.1\n\
+                 CRM_meta_timeout=3000\ndisable_timeout=false\n";
+    let r = run(&a, &[], stdin, &[]);
+    assert_eq!(r.code, 1);
+    assert!(
+        a.state().status_reads < 12,
+        "stopped at power_timeout: {} reads",
+        a.state().status_reads
+    );
+    assert!(
+        r.stderr.contains("Timed out waiting to power OFF"),
+        "{}",
+        r.stderr
+    );
+    assert_closed_once(&a);
+}
+
+#[test]
+fn quiet_silences_stderr_and_verbose_level_sets_the_detail() {
+    let a = agent(PowerState::On, 0);
+    let r = run(
+        &a,
+        &args(&["-o", "status", "--verbose-level", "2"]),
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("options:"), "debug lines: {}", r.stderr);
+    let r = run(
+        &a,
+        &args(&["-o", "status", "-v", "--verbose-level", "0"]),
+        "",
+        &[],
+    );
+    assert!(
+        !r.stderr.contains("options:"),
+        "level 0 wins over -v: {}",
+        r.stderr
+    );
+    let r = run(&a, &args(&["-o", "status", "-v", "-q"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "quiet");
+    let r = run(&a, &[], "action=status\nip=x\nverbose_level=many\n", &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("'verbose_level' is not a valid integer"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&a, &[], "action=status\nip=x\nverbose_level=-1\n", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("verbose_level must be an integer >= 0"),
+        "{}",
+        r.stderr
+    );
 }

@@ -53,6 +53,12 @@ for p in ip ipport username password plug ssl ssl_insecure systems_uri redfish_u
 done
 pcs_on stonith describe "$AGENT" >/dev/null || fail "pcs stonith describe $AGENT failed"
 
+step "pcs takes fence_redfish's own spellings (redfish-uri, systems-uri)"
+pcs_on stonith create "$DEV-compat" "$AGENT" ip=127.0.0.1 username=admin password=unused \
+    redfish-uri=/redfish/v1 systems-uri=/redfish/v1/Systems/1 --disabled ||
+    fail "pcs refused a configuration written for fence_redfish"
+pcs_on stonith delete "$DEV-compat" >/dev/null || fail "pcs stonith delete $DEV-compat failed"
+
 step "stonith_admin --validate"
 on stonith_admin --validate --agent "$AGENT" -o ip=127.0.0.1 -o ipport="$PORT" -o username=admin \
     -o password="$REDFISH_BMC_PASSWORD" -o ssl=1 || fail "validate of a good configuration failed"

@@ -32,8 +32,9 @@ const fn row(
     }
 }
 
-/// The rows this agent adds to (or changes in) the framework's common table. fence_redfish's
-/// `redfish-uri` / `systems-uri` spellings need no row: the framework reads `-` as `_` in names.
+/// The rows this agent adds to (or changes in) the framework's common table. fence_redfish names
+/// two of them `redfish-uri` and `systems-uri`: listed as deprecated names, so that pcs accepts a
+/// configuration written for fence_redfish (the parser reads `-` as `_` anyway).
 pub fn option_rows() -> Vec<OptionSpec> {
     let mut ipport = row(
         "ipport",
@@ -48,7 +49,7 @@ pub fn option_rows() -> Vec<OptionSpec> {
     username.required = true;
     let mut redfish_uri = row(
         "redfish_uri",
-        &[],
+        &["redfish-uri"],
         OptionType::String,
         "Base or starting Redfish URI",
     );
@@ -76,7 +77,7 @@ pub fn option_rows() -> Vec<OptionSpec> {
         redfish_uri,
         row(
             "systems_uri",
-            &[],
+            &["systems-uri"],
             OptionType::String,
             "Redfish Systems resource URI, i.e. /redfish/v1/Systems/System.Embedded.1",
         ),
