@@ -171,23 +171,8 @@ fn agent(
     )
 }
 
-/// The complete agent directly (libvirt library), to compare the front end's answers with.
-fn full_agent(
-    lab: &Lab,
-    action: &str,
-    instance: &str,
-    params: &[(&str, &str)],
-    meta: &[(&str, &str)],
-) -> Outcome {
-    run_binary(
-        env!("CARGO_BIN_EXE_vm-libvirt"),
-        lab,
-        action,
-        instance,
-        params,
-        meta,
-    )
-}
+/// The complete agent (libvirt library), run directly to compare the front end's answers with.
+const FULL_AGENT: &str = env!("CARGO_BIN_EXE_vm-libvirt");
 
 fn run_binary(
     binary: &str,
@@ -350,7 +335,7 @@ fn real_libvirtd_and_qemu_scenarios() {
         "monitor over the UNIX socket",
     );
     expect(
-        full_agent(&lab, "monitor", "vm1", &p, &[]),
+        run_binary(FULL_AGENT, &lab, "monitor", "vm1", &p, &[]),
         0,
         "the complete agent agrees",
     );
@@ -518,7 +503,7 @@ fn real_libvirtd_and_qemu_scenarios() {
     let failed = expect(failed, 1, "monitor of a domain paused on an I/O error");
     assert!(failed.stderr.contains("I/O error"), "{}", failed.stderr);
     let full = expect(
-        full_agent(&lab, "monitor", "vmio", &pio, &[]),
+        run_binary(FULL_AGENT, &lab, "monitor", "vmio", &pio, &[]),
         1,
         "the complete agent agrees on the I/O error",
     );
