@@ -618,6 +618,171 @@ mod tests {
         server.join().unwrap();
     }
 
+    /// What the scripted daemon answers to a procedure: a payload, or a libvirt error.
+    enum Answer {
+        Ok(Vec<u8>),
+        Error(i32, &'static str),
+    }
+
+    /// A daemon on a UNIX socket that answers each call as `answer` says, sending a keepalive
+    /// (another program) and an event before every reply, as a real daemon may.
+    fn scripted_daemon(
+        answer: fn(u32) -> Answer,
+    ) -> (tempfile::TempDir, String, std::thread::JoinHandle<Vec<u32>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut calls = Vec::new();
+            loop {
+                let mut length = [0u8; 4];
+                if conn.read_exact(&mut length).is_err() {
+                    return calls;
+                }
+                let mut body = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+                conn.read_exact(&mut body).unwrap();
+                let mut d = Decoder::new(&body);
+                let (_prog, _vers, procedure, _kind, serial) = (
+                    d.u32().unwrap(),
+                    d.u32().unwrap(),
+                    d.u32().unwrap(),
+                    d.u32().unwrap(),
+                    d.u32().unwrap(),
+                );
+                calls.push(procedure);
+                let send = |conn: &mut UnixStream, header: [u32; 6], payload: &[u8]| {
+                    let mut e = Encoder::new();
+                    e.u32((HEADER_LEN + payload.len()) as u32);
+                    for word in header {
+                        e.u32(word);
+                    }
+                    let mut bytes = e.into_bytes();
+                    bytes.extend_from_slice(payload);
+                    conn.write_all(&bytes).unwrap();
+                };
+                send(&mut conn, [0x6b65_6570, 1, 1, 2, 0, 0], &[]);
+                send(&mut conn, [PROGRAM, VERSION, 999, 2, 0, 0], &[0, 0, 0, 0]);
+                match answer(procedure) {
+                    Answer::Ok(payload) => send(
+                        &mut conn,
+                        [PROGRAM, VERSION, procedure, REPLY, serial, STATUS_OK],
+                        &payload,
+                    ),
+                    Answer::Error(code, message) => {
+                        let mut e = Encoder::new();
+                        e.i32(code).i32(10).optional_string(Some(message)).i32(2);
+                        let payload = e.into_bytes();
+                        send(
+                            &mut conn,
+                            [PROGRAM, VERSION, procedure, REPLY, serial, STATUS_ERROR],
+                            &payload,
+                        )
+                    }
+                }
+            }
+        });
+        let uri = format!("qemu+unix:///system?socket={}", path.display());
+        (dir, uri, server)
+    }
+
+    fn ints(values: &[i32]) -> Vec<u8> {
+        let mut e = Encoder::new();
+        for v in values {
+            e.i32(*v);
+        }
+        e.into_bytes()
+    }
+
+    #[test]
+    fn polkit_open_lookup_state_and_close_against_a_scripted_daemon() {
+        let (_dir, uri, server) = scripted_daemon(|procedure| match procedure {
+            proc::AUTH_LIST => Answer::Ok(ints(&[1, AUTH_POLKIT])),
+            proc::AUTH_POLKIT => Answer::Ok(ints(&[1])),
+            proc::CONNECT_OPEN | proc::CONNECT_CLOSE => Answer::Ok(Vec::new()),
+            proc::DOMAIN_LOOKUP_BY_NAME => {
+                let mut e = Encoder::new();
+                e.string("guest").fixed_opaque(&[7; 16]).i32(3);
+                Answer::Ok(e.into_bytes())
+            }
+            // paused on an I/O error
+            proc::DOMAIN_GET_STATE => Answer::Ok(ints(&[3, 5])),
+            _ => Answer::Error(1, "unexpected call"),
+        });
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let mut client = Client::connect(Some(&uri), deadline).unwrap();
+        let facts = client.find("guest", None, deadline).unwrap().unwrap();
+        assert_eq!(facts.name, "guest");
+        assert_eq!(facts.uuid, "07070707-0707-0707-0707-070707070707");
+        assert_eq!(
+            facts.status,
+            DomainStatus::Paused(crate::domain_state::PauseReason::IoError)
+        );
+        drop(client);
+        assert_eq!(
+            server.join().unwrap(),
+            vec![
+                proc::AUTH_LIST,
+                proc::AUTH_POLKIT,
+                proc::CONNECT_OPEN,
+                proc::DOMAIN_LOOKUP_BY_NAME,
+                proc::DOMAIN_GET_STATE,
+                proc::CONNECT_CLOSE
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_domains_fall_back_to_the_uuid_then_are_none() {
+        let (_dir, uri, server) = scripted_daemon(|procedure| match procedure {
+            proc::AUTH_LIST => Answer::Ok(ints(&[1, AUTH_NONE])),
+            proc::CONNECT_OPEN | proc::CONNECT_CLOSE => Answer::Ok(Vec::new()),
+            proc::DOMAIN_LOOKUP_BY_NAME | proc::DOMAIN_LOOKUP_BY_UUID => {
+                Answer::Error(42, "Domain not found")
+            }
+            _ => Answer::Error(1, "unexpected call"),
+        });
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let mut client = Client::connect(Some(&uri), deadline).unwrap();
+        let uuid = "4b6e27a0-9c1f-4d2a-8e3b-0123456789ab";
+        assert_eq!(client.find("gone", Some(uuid), deadline), Ok(None));
+        let e = client.size("gone", deadline).unwrap_err();
+        assert!(e.is_no_domain(), "{e}");
+        drop(client);
+        let calls = server.join().unwrap();
+        assert_eq!(
+            &calls[2..4],
+            &[proc::DOMAIN_LOOKUP_BY_NAME, proc::DOMAIN_LOOKUP_BY_UUID]
+        );
+    }
+
+    #[test]
+    fn sasl_only_daemons_and_refused_opens() {
+        let (_dir, uri, _server) = scripted_daemon(|procedure| match procedure {
+            proc::AUTH_LIST => Answer::Ok(ints(&[1, 1])),
+            _ => Answer::Error(1, "unexpected call"),
+        });
+        let r = Client::connect(Some(&uri), Deadline::after(Duration::from_secs(5)));
+        assert!(
+            matches!(r, Err(OpenError::NeedsLibrary(ref w)) if w.contains("SASL")),
+            "{:?}",
+            r.err()
+        );
+
+        let (_dir, uri, _server) = scripted_daemon(|procedure| match procedure {
+            proc::AUTH_LIST => Answer::Ok(ints(&[0])),
+            proc::CONNECT_OPEN => Answer::Error(38, "no connection driver available"),
+            _ => Answer::Error(1, "unexpected call"),
+        });
+        match Client::connect(Some(&uri), Deadline::after(Duration::from_secs(5))) {
+            Err(OpenError::Libvirt(e)) => {
+                assert!(e.is_unreachable(), "{e}");
+                assert!(e.to_string().contains("no connection driver"), "{e}");
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
     #[test]
     fn a_missing_socket_is_unreachable() {
         let r = Client::connect(
