@@ -783,6 +783,19 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever bytes a daemon sends as a reply payload, decoding is an error or a value,
+        /// never a panic or a huge allocation.
+        #[test]
+        fn reply_payloads_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..96)) {
+            let _ = RemoteError::decode(&bytes);
+            let _ = decode_domain(&mut Decoder::new(&bytes));
+            let _ = decode_int_list(&mut Decoder::new(&bytes));
+            let mut d = Decoder::new(&bytes);
+            let _ = (d.optional_string(), d.u64(), d.fixed_opaque(16), d.string());
+        }
+    }
+
     #[test]
     fn a_missing_socket_is_unreachable() {
         let r = Client::connect(
