@@ -17,12 +17,14 @@ mod env;
 pub mod logging;
 pub mod metadata;
 pub mod params;
+mod resolve;
 mod runner;
 mod status;
 
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
 pub use deadline::Deadline;
 pub use env::Env;
+pub use resolve::resolve;
 pub use runner::{
     default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS,
     DEFAULT_STATE_DIR,

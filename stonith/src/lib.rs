@@ -58,6 +58,7 @@ pub mod manpage;
 pub mod metadata;
 pub mod password;
 pub mod power;
+#[path = "../../ocf/src/resolve.rs"]
 mod resolve;
 mod run;
 mod secret;

@@ -2,8 +2,7 @@
 
 use crate::run::{run_bounded, Limits};
 use ocf::Deadline;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
+use std::net::TcpStream;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +112,7 @@ impl Probe {
                 }
             }
             Probe::Tcp { host, port } => {
-                let addrs = resolve_bounded(host, *port, deadline)
+                let addrs = ocf::resolve(host, *port, deadline)
                     .map_err(|e| format!("probe tcp:{host}:{port}: {e}"))?;
                 let mut last = format!("probe tcp:{host}:{port}: no address");
                 for addr in addrs {
@@ -159,31 +158,6 @@ impl Probe {
                 }
             }
         }
-    }
-}
-
-/// Host name lookup bounded by `deadline`: getaddrinfo has no timeout of its own, so it runs
-/// on a thread that is left behind if the resolver does not answer in time.
-fn resolve_bounded(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>, String> {
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = literal.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (tx, rx) = mpsc::channel();
-    let name = host.to_string();
-    std::thread::Builder::new()
-        .name("resolve".into())
-        .spawn(move || {
-            let result = (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|addrs| addrs.collect::<Vec<_>>())
-                .map_err(|e| e.to_string());
-            let _ = tx.send(result);
-        })
-        .map_err(|e| format!("cannot start a thread: {e}"))?;
-    match rx.recv_timeout(deadline.remaining()) {
-        Ok(result) => result,
-        Err(_) => Err("host name lookup timed out".to_string()),
     }
 }
 
@@ -310,20 +284,6 @@ mod tests {
                 && StatusSet::parse("600").is_err()
                 && StatusSet::parse("300-200").is_err()
         );
-    }
-
-    #[test]
-    fn tcp_host_lookup_is_bounded_by_the_deadline() {
-        let expired = Deadline::after(Duration::ZERO);
-        assert_eq!(
-            resolve_bounded("[::1]", 7, expired).unwrap(),
-            vec!["[::1]:7".parse().unwrap()]
-        );
-        let e = resolve_bounded("localhost", 7, expired).unwrap_err();
-        assert!(e.contains("timed out"), "{e}");
-        let addrs =
-            resolve_bounded("localhost", 7, Deadline::after(Duration::from_secs(5))).unwrap();
-        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
     }
 
     #[test]

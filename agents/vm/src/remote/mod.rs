@@ -7,9 +7,8 @@ mod endpoint;
 mod xdr;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use ocf::Deadline;
@@ -125,7 +124,7 @@ impl Client {
                 .map(Stream::Unix)
                 .map_err(|e| connect_error(format!("{}: {e}", path.display())))?,
             Address::Tcp { host, port } => {
-                let addrs = resolve(host, *port, deadline).map_err(connect_error)?;
+                let addrs = ocf::resolve(host, *port, deadline).map_err(connect_error)?;
                 connect_tcp(&addrs, deadline)
                     .map(Stream::Tcp)
                     .map_err(connect_error)?
@@ -518,27 +517,6 @@ fn default_uri() -> Result<String, OpenError> {
         ));
     }
     Ok("qemu:///system".into())
-}
-
-/// Name resolution bounded by the deadline (getaddrinfo has no timeout of its own).
-fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>, String> {
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (tx, rx) = mpsc::channel();
-    let target = (host.to_string(), port);
-    std::thread::Builder::new()
-        .name("resolve".into())
-        .spawn(move || {
-            let _ = tx.send(target.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
-        })
-        .map_err(|e| format!("cannot start a thread: {e}"))?;
-    match rx.recv_timeout(deadline.remaining()) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(format!("{host} has no address")),
-        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
-        Err(_) => Err(format!("resolving {host} took too long")),
-    }
 }
 
 fn connect_tcp(addrs: &[SocketAddr], deadline: Deadline) -> Result<TcpStream, String> {

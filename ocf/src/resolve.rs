@@ -1,5 +1,6 @@
-//! Host name resolution bounded by a deadline: getaddrinfo has no timeout of its own, and a
-//! fence agent must not hang on a dead DNS server.
+//! Host name resolution bounded by a deadline: getaddrinfo has no timeout of its own, and no
+//! agent may hang on a dead DNS server. One file for both frameworks: stonith compiles it too
+//! (`#[path]`), as it does deadline.rs.
 
 use crate::Deadline;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -49,6 +50,12 @@ mod tests {
             resolve("[::1]", 623, d).unwrap(),
             vec!["[::1]:623".parse().unwrap()]
         );
+    }
+
+    #[test]
+    fn a_lookup_gets_no_more_than_the_deadline() {
+        let e = resolve("localhost", 7, Deadline::after(Duration::ZERO)).unwrap_err();
+        assert!(e.contains("no answer in time"), "{e}");
     }
 
     #[test]
