@@ -124,11 +124,11 @@ fn is_fatal(error: &FenceError) -> bool {
     )
 }
 
-/// Drives one device for one invocation.
 /// The first pause between status reads while waiting for a power change; it doubles up to
 /// `stonith_status_sleep`.
 const FIRST_STATUS_PAUSE: Duration = Duration::from_millis(100);
 
+/// Drives one device for one invocation.
 pub struct PowerLoop<'d, 'l, 'w> {
     pub device: &'d mut dyn FenceDevice,
     pub plug: Option<&'d str>,

@@ -240,10 +240,6 @@ fn invoke(
     }
 }
 
-/// The whole invocation's time. Ours is the sum of the timeouts the action may use. Under
-/// Pacemaker, its timeout is the real bound: use all of it (fence-agents disables its own
-/// timeouts there), but finish, close and say why a little before Pacemaker kills us; when it
-/// did not tell us its timeout, assume its default, or ours when longer.
 /// fence-agents' verbose_level (an integer >= 0), else the count of -v / verbose=1.
 fn verbosity(invocation: &Invocation, options: &Options, log: &mut Logger) -> u32 {
     match options.get("verbose_level").filter(|v| !v.is_empty()) {
@@ -270,6 +266,10 @@ fn check_single_plug(options: &Options) -> Result<(), String> {
     }
 }
 
+/// The whole invocation's time. Ours is the sum of the timeouts the action may use. Under
+/// Pacemaker, its timeout is the real bound: use all of it (fence-agents disables its own
+/// timeouts there), but finish, close and say why a little before Pacemaker kills us; when it
+/// did not tell us its timeout, assume its default, or ours when longer.
 fn time_budget(
     timing: &Timing,
     invocation: &Invocation,
