@@ -1,5 +1,5 @@
-//! The interface between the framework and one resource agent.
-//! (Sketch of the contract; the framework behind it is built in this crate.)
+//! The interface between the framework and one resource agent: what it declares (info, parameter
+//! and action tables) and the callbacks the runner dispatches to.
 
 use crate::{Deadline, OcfError, OcfStatus};
 
@@ -8,6 +8,8 @@ use crate::{Deadline, OcfError, OcfStatus};
 pub struct AgentInfo {
     /// Agent name as installed, e.g. `vm` (ocf:paddock:vm).
     pub name: &'static str,
+    /// The OCF provider directory it is installed under, e.g. `paddock`.
+    pub provider: &'static str,
     pub version: &'static str,
     pub shortdesc: &'static str,
     pub longdesc: &'static str,
@@ -35,6 +37,8 @@ pub struct ParameterSpec {
     pub deprecated: Option<Option<&'static str>>,
     pub shortdesc: &'static str,
     pub longdesc: &'static str,
+    /// A value for the examples in the man page (required parameters show a placeholder without one).
+    pub example: Option<&'static str>,
 }
 
 /// An action advertised in metadata with its default timeout (and interval / depth for monitor).
@@ -63,6 +67,7 @@ impl ParameterSpec {
             deprecated: None,
             shortdesc,
             longdesc,
+            example: None,
         }
     }
 }

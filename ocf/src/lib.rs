@@ -12,19 +12,18 @@
 //! Log with `ocf::tracing::{info, warn, debug, error}!`: lines carry agent, instance and action.
 
 mod agent;
-mod deadline;
+pub mod conformance;
 mod env;
 pub mod logging;
+pub mod manpage;
 pub mod metadata;
 pub mod params;
-mod resolve;
 mod runner;
 mod status;
 
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
-pub use deadline::Deadline;
 pub use env::Env;
-pub use resolve::resolve;
+pub use paddock_base::{resolve, Deadline};
 pub use runner::{
     default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS,
     DEFAULT_STATE_DIR,

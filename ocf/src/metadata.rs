@@ -224,6 +224,7 @@ mod tests {
         };
         let info = AgentInfo {
             name: "t",
+            provider: "test",
             version: "1",
             shortdesc: "s",
             longdesc: "l",

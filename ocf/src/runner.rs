@@ -153,7 +153,7 @@ fn run_inner(
 }
 
 fn usage(name: &str) -> String {
-    format!("usage: {name} {{start|stop|monitor|status|migrate_to|migrate_from|validate-all|meta-data|reload-agent|reload|notify|usage}}")
+    format!("usage: {name} {{start|stop|monitor|status|migrate_to|migrate_from|validate-all|meta-data|reload-agent|reload|notify|usage|manpage|--version}}")
 }
 
 fn dispatch(
@@ -185,6 +185,18 @@ fn dispatch(
         }
         "usage" | "help" | "--help" | "-h" => {
             let _ = writeln!(stdout, "{}", usage(info.name));
+            return Ok(OcfStatus::Success);
+        }
+        "--version" | "-V" => {
+            let _ = writeln!(stdout, "{} ({}) {}", info.name, info.provider, info.version);
+            return Ok(OcfStatus::Success);
+        }
+        "manpage" => {
+            let page = crate::manpage::render(&info, &agent.parameters(), &agent.actions());
+            stdout
+                .write_all(page.as_bytes())
+                .and_then(|_| stdout.flush())
+                .map_err(|e| OcfError::generic(format!("cannot write the man page: {e}")))?;
             return Ok(OcfStatus::Success);
         }
         a if ACTIONS.contains(&a) => {}

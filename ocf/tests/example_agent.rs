@@ -1,6 +1,6 @@
 //! A tiny agent run through the framework in-process: exit codes, exit reasons, deadlines,
-//! logging, and its meta-data validated by xmllint against the OCF 1.1 schema and
-//! resource-agents' metadata.rng.
+//! logging, and its meta-data checked against OCF 1.1 (pcs's schema plus `ocf::conformance`),
+//! resource-agents' metadata.rng and ra-api-1.dtd.
 
 use ocf::{
     run_captured, ActionSpec, AgentInfo, Context, Env, OcfError, OcfStatus, ParamType,
@@ -20,6 +20,7 @@ impl ResourceAgent for Dummy {
     fn info(&self) -> AgentInfo {
         AgentInfo {
             name: "dummy",
+            provider: "test",
             version: "0.1",
             shortdesc: "Test agent",
             longdesc: "Keeps a state file <and> escapes markup.",
@@ -417,21 +418,26 @@ fn a_panicking_agent_fails_generically_with_a_reason() {
     );
 }
 
-/// The official OCF 1.1 schema: `$OCF_RA_API_RNG`, else the workspace's sibling `shared/specs`.
-fn shared_rng() -> PathBuf {
-    let p = std::env::var_os("OCF_RA_API_RNG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/ocf-ra-api-1.1.rng")
-        });
+/// An installed schema file, or a failure that says which package brings it.
+fn installed_schema(path: &str, package: &str) -> PathBuf {
+    let p = PathBuf::from(path);
     assert!(
-        p.exists(),
-        "OCF 1.1 schema (ra-api.rng of ClusterLabs/OCF-spec) not found at {}; set OCF_RA_API_RNG",
-        p.display()
+        p.is_file(),
+        "{path} is missing: install Debian's {package} (make setup does)"
     );
     p
 }
 
+/// OCF 1.1 as the official schema has it: pcs's relaxed 1.1 schema (what pcs itself accepts)
+/// plus the rules only the official one has, checked by `ocf::conformance`.
+fn assert_ocf_1_1(xml: &str) {
+    let (ok, err) = xmllint(&installed_schema(PCS_OCF_1_1_RNG, "pcs"), xml);
+    assert!(ok, "invalid against {PCS_OCF_1_1_RNG}: {err}\n{xml}");
+    let problems = ocf::conformance::ocf_1_1_problems(xml);
+    assert!(problems.is_empty(), "not OCF 1.1: {problems:?}\n{xml}");
+}
+
+const PCS_OCF_1_1_RNG: &str = "/usr/share/pcs/data/ocf-1.1.rng";
 const RESOURCE_AGENTS_RNG: &str = "/usr/share/resource-agents/metadata.rng";
 
 fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
@@ -487,15 +493,14 @@ fn portable_meta_data_validates_against_both_schemas_and_the_dtd() {
             && !c.stdout.contains("reload-agent")
     );
     assert!(c.stdout.contains("&lt;and&gt;"));
-    for schema in [shared_rng(), PathBuf::from(RESOURCE_AGENTS_RNG)] {
-        let (ok, err) = xmllint(&schema, &c.stdout);
-        assert!(
-            ok,
-            "invalid against {}: {err}\n{}",
-            schema.display(),
-            c.stdout
-        );
-    }
+    assert_ocf_1_1(&c.stdout);
+    let schema = installed_schema(RESOURCE_AGENTS_RNG, "resource-agents");
+    let (ok, err) = xmllint(&schema, &c.stdout);
+    assert!(
+        ok,
+        "invalid against {RESOURCE_AGENTS_RNG}: {err}\n{}",
+        c.stdout
+    );
     // ocf-tester's check: DTD validation, run from the DTD's directory.
     let (ok, err) = dtd_valid(&c.stdout);
     assert!(ok, "invalid against ra-api-1.dtd: {err}\n{}", c.stdout);
@@ -519,8 +524,7 @@ fn ocf_1_1_meta_data_for_pacemaker_validates_and_carries_1_1_features() {
         ],
     );
     assert_eq!(c.code, 0);
-    let (ok, err) = xmllint(&shared_rng(), &c.stdout);
-    assert!(ok, "{err}\n{}", c.stdout);
+    assert_ocf_1_1(&c.stdout);
     for needle in [
         "<version>1.1</version>",
         "unique-group=\"identity\"",
@@ -529,5 +533,60 @@ fn ocf_1_1_meta_data_for_pacemaker_validates_and_carries_1_1_features() {
         "depth=\"10\"",
     ] {
         assert!(c.stdout.contains(needle), "{needle}: {}", c.stdout);
+    }
+}
+
+#[test]
+fn version_names_the_agent_provider_and_version() {
+    for flag in ["--version", "-V"] {
+        let c = Fixture::new().run(&[flag], &[]);
+        assert_eq!((c.code, c.stdout.as_str()), (0, "dummy (test) 0.1\n"));
+    }
+}
+
+/// The page as `man` renders it at 80 columns, and what groff warned about (`man --warnings`).
+fn render_man_page(page: &str) -> (String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ocf_test_dummy.7");
+    std::fs::write(&file, page).expect("write page");
+    let out = Command::new("man")
+        .args(["--warnings", "-l"])
+        .arg(&file)
+        .env("MANWIDTH", "80")
+        .env("PAGER", "cat")
+        .output()
+        .expect("man must be installed (man-db; make setup installs it)");
+    assert!(out.status.success(), "man failed");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn man_page_documents_every_parameter_and_action_from_the_tables() {
+    let c = Fixture::new().run(&["manpage"], &[]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let page = &c.stdout;
+    assert!(
+        page.starts_with(".TH OCF_TEST_DUMMY 7 \"\" \"test 0.1\""),
+        "{page}"
+    );
+    let (text, warnings) = render_man_page(page);
+    assert_eq!(warnings, "", "groff warnings");
+    let plain: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "ocf_test_dummy - Test agent",
+        "Keeps a state file <and> escapes markup.",
+        "(unique-group identity, required, string, no default)",
+        "(optional, reloadable, integer, default 3)",
+        "One of: fast, safe. (optional, select, default safe)",
+        "Deprecated: use name instead.",
+        "start Starts the resource. Suggested minimum timeout: 42s.",
+        "Suggested minimum timeout: 30s. Suggested interval: 60s. Check level (OCF_CHECK_LEVEL): 10.",
+        "pcs resource create p_dummy ocf:test:dummy \\ name=string \\ op monitor interval=10s timeout=20s",
+        "primitive p_dummy ocf:test:dummy \\ params \\ name=string",
+    ] {
+        assert!(plain.contains(needle), "'{needle}' not in:\n{text}");
     }
 }

@@ -50,16 +50,12 @@
 mod agent;
 pub mod args;
 pub mod common;
-#[path = "../../ocf/src/deadline.rs"]
-mod deadline;
 mod help;
 pub mod log;
 pub mod manpage;
 pub mod metadata;
 pub mod password;
 pub mod power;
-#[path = "../../ocf/src/resolve.rs"]
-mod resolve;
 mod run;
 mod secret;
 
@@ -68,7 +64,6 @@ pub use agent::{
     PowerAction, PowerState,
 };
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
-pub use deadline::Deadline;
-pub use resolve::resolve;
+pub use paddock_base::{resolve, Deadline};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use secret::Secret;

@@ -3,22 +3,7 @@
 use crate::common::PASSWORD_ENV;
 use crate::metadata::{actions, full_longdesc, getopt_mixed};
 use crate::{AgentInfo, OptionSpec, OptionType};
-
-/// Escape text for roff: backslashes, hyphens, and a leading `.` or `'` (control characters).
-pub fn roff_escape(text: &str) -> String {
-    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
-    escaped
-        .lines()
-        .map(|line| {
-            if line.starts_with('.') || line.starts_with('\'') {
-                format!("\\&{line}")
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use paddock_base::roff::escape as roff_escape;
 
 fn describe(spec: &OptionSpec) -> String {
     let mut text = spec.shortdesc.trim_end().to_string();
@@ -65,8 +50,9 @@ pub fn manpage(info: &AgentInfo, table: &[OptionSpec], has_diag: bool) -> String
     let mut page = String::new();
     let name = roff_escape(info.name);
     page.push_str(&format!(
-        ".TH {} 8 \"\" \"paddock\" \"Fence agents\"\n",
-        name.to_uppercase()
+        ".TH {} 8 \"\" \"paddock {}\" \"Fence agents\"\n",
+        name.to_uppercase(),
+        env!("CARGO_PKG_VERSION")
     ));
     page.push_str(&format!(
         ".SH NAME\n{name} \\- {}\n",
@@ -122,11 +108,6 @@ pub fn manpage(info: &AgentInfo, table: &[OptionSpec], has_diag: bool) -> String
 mod tests {
     use super::*;
     use crate::common::common_options;
-
-    #[test]
-    fn escapes_control_characters() {
-        assert_eq!(roff_escape(".TH x\n'b\\c-d"), "\\&.TH x\n\\&'b\\ec\\-d");
-    }
 
     #[test]
     fn lists_every_option_and_action() {

@@ -1,8 +1,8 @@
 //! The common option table keeps fence-agents' names, command-line forms, types and defaults:
-//! compared with the metadata of the installed anchor, fence_ipmilan (kept in shared/specs).
+//! compared with the metadata that the installed anchor, Debian's fence_ipmilan, prints.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::process::Command;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -17,14 +17,20 @@ struct AnchorParameter {
 }
 
 fn anchor() -> HashMap<String, AnchorParameter> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/specs/anchor-fence_ipmilan-metadata.xml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "anchor metadata {} not readable (shared/ must be beside the repository): {e}",
-            path.display()
-        )
-    });
+    let output = Command::new("fence_ipmilan")
+        .args(["-o", "metadata"])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run fence_ipmilan ({e}): install Debian's fence-agents (make setup does)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "fence_ipmilan -o metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut reader = Reader::from_str(&text);
     let mut parameters = HashMap::new();
     let mut current: Option<(String, AnchorParameter)> = None;

@@ -8,17 +8,17 @@ use std::process::Command;
 
 use sim::{run, Sim, SimAgent};
 
-/// fence-agents' lib/metadata.rng, kept in shared/specs beside the repository (as in CI).
+/// fence-agents' lib/metadata.rng, as Debian's fence-agents package installs it.
 fn schema() -> PathBuf {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = workspace.join("../shared/specs/fence-agents-metadata.rng");
+    let path = PathBuf::from(FENCE_AGENTS_RNG);
     assert!(
         path.is_file(),
-        "fence-agents metadata schema not found at {} (shared/ must be beside the repository)",
-        path.display()
+        "{FENCE_AGENTS_RNG} is missing: install Debian's fence-agents (make setup does)"
     );
     path
 }
+
+const FENCE_AGENTS_RNG: &str = "/usr/share/cluster/relaxng/metadata.rng";
 
 fn validate(xml: &str) {
     let dir = tempfile::tempdir().expect("temporary directory");

@@ -402,8 +402,7 @@ fn metadata_validates_and_matches_fence_redfish_parameters() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("metadata.xml");
     std::fs::write(&file, &outcome.stdout).expect("write metadata");
-    // fence-agents' schema as installed by its Debian package (same file as
-    // ../shared/specs/fence-agents-metadata.rng)
+    // fence-agents' schema as installed by its Debian package
     let schema = "/usr/share/cluster/relaxng/metadata.rng";
     let xmllint = Command::new("xmllint")
         .args(["--noout", "--relaxng", schema])

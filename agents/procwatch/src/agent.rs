@@ -10,6 +10,7 @@ impl ResourceAgent for ProcWatch {
     fn info(&self) -> AgentInfo {
         AgentInfo {
             name: "procwatch",
+            provider: "paddock",
             version: env!("CARGO_PKG_VERSION"),
             shortdesc: "Starts, watches and restarts a host service (nova-compute, vdsm, libvirtd...)",
             longdesc: "Runs a host service as a proper daemon (own session, clean environment, chosen user, log file), \

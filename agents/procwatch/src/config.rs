@@ -26,6 +26,7 @@ pub fn parameters() -> Vec<ParameterSpec> {
         ParameterSpec {
             kind: ParamType::Select(PROFILES),
             default: Some("none"),
+            example: Some("libvirtd"),
             ..s("profile", "Known service", "Fills in command, match, pidfile, user, group and probe for a known compute-node service: \
                  nova-compute, vdsm or libvirtd. Every value it fills in can be overridden by setting that parameter.")
         },

@@ -46,6 +46,7 @@ impl ResourceAgent for VmAgent {
 pub fn info() -> AgentInfo {
     AgentInfo {
         name: "vm",
+        provider: "paddock",
         version: env!("CARGO_PKG_VERSION"),
         shortdesc: "Manages a libvirt virtual machine (parameter-compatible with VirtualDomain)",
         longdesc: "Starts a virtual machine as a transient libvirt domain from its XML config, \

@@ -46,6 +46,7 @@ pub fn table() -> Vec<ParameterSpec> {
         ParameterSpec {
             required: true,
             unique_group: Some("config"),
+            example: Some("/shared/vm1.xml"),
             ..ParameterSpec::string(
                 "config",
                 "Virtual domain configuration file",
@@ -53,11 +54,14 @@ pub fn table() -> Vec<ParameterSpec> {
                  from this file as a transient domain; start refuses when the file cannot be read.",
             )
         },
-        ParameterSpec::string(
-            "hypervisor",
-            "Hypervisor URI",
-            "libvirt connection URI (e.g. qemu:///system). Empty: libvirt's default URI.",
-        ),
+        ParameterSpec {
+            example: Some("qemu:///system"),
+            ..ParameterSpec::string(
+                "hypervisor",
+                "Hypervisor URI",
+                "libvirt connection URI (e.g. qemu:///system). Empty: libvirt's default URI.",
+            )
+        },
         boolean("force_stop", Some("0"), "Always force shutdown on stop",
             "Destroy the domain on stop without trying a graceful shutdown first."),
         ParameterSpec { default: Some(""), ..ParameterSpec::string("migration_transport", "Remote hypervisor transport",

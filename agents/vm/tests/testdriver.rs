@@ -355,6 +355,8 @@ fn metadata_validates_against_the_ocf_schema_and_keeps_virtualdomain_defaults() 
         "{}",
         String::from_utf8_lossy(&lint.stderr)
     );
+    let problems = ocf::conformance::ocf_1_1_problems(&xml);
+    assert!(problems.is_empty(), "not OCF 1.1: {problems:?}");
     for needle in [
         r#"name="config""#,
         r#"name="autoset_utilization_cpu""#,

@@ -1,5 +1,4 @@
 //! Deadlines: every blocking step of an operation is bounded by one.
-//! (One file serves both frameworks: stonith compiles it too, so neither crate depends on the other.)
 
 use std::time::{Duration, Instant};
 

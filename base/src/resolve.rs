@@ -1,6 +1,5 @@
 //! Host name resolution bounded by a deadline: getaddrinfo has no timeout of its own, and no
-//! agent may hang on a dead DNS server. One file for both frameworks: stonith compiles it too
-//! (`#[path]`), as it does deadline.rs.
+//! agent may hang on a dead DNS server.
 
 use crate::Deadline;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};

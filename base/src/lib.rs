@@ -1,0 +1,9 @@
+//! The base under both agent frameworks (`ocf`, `stonith`): what an OCF agent and a fence agent
+//! need alike. Each framework re-exports these, so an agent depends on its framework only.
+
+mod deadline;
+mod resolve;
+pub mod roff;
+
+pub use deadline::Deadline;
+pub use resolve::resolve;
