@@ -1,10 +1,12 @@
 # Paddock -- build, install, test.
 #   make / make build      release build of the whole workspace
-#   make install           install agents (DESTDIR / PREFIX aware)
+#   make install           install agents, tools and man pages (DESTDIR / PREFIX aware; developers)
 #   make uninstall
+#   make deb               Debian packages in target/debian (debhelper; what operators install)
+#   make install-deb       make deb, then apt-get install them (root)
 #   make setup             install test dependencies (tests/setup.sh, root, Debian 12)
-#   make test              setup + build + install + cargo test + system tests
-#   make demo              setup + build + install + tests/demo.sh (KEEP=1 leaves the cluster up)
+#   make test              setup + packages built and installed + cargo test + system tests
+#   make demo              setup + packages built and installed + tests/demo.sh (KEEP=1 leaves it up)
 #   make bench             run every bench/*.sh and tests/bench/*.sh
 #
 # Pacemaker looks for fence agents in /usr/sbin and for OCF agents under
@@ -17,16 +19,22 @@ OCFDIR     ?= $(PREFIX)/lib/ocf/resource.d/paddock
 # Helpers the agents run, not agents themselves (the vm front end execs vm-libvirt from here).
 LIBEXECDIR ?= $(PREFIX)/libexec/paddock
 export PADDOCK_LIBEXECDIR := $(LIBEXECDIR)
+MAN7DIR    ?= $(PREFIX)/share/man/man7
 MAN8DIR    ?= $(PREFIX)/share/man/man8
 CARGO      ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The workspace version: what every binary's --version and the packages say.
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 RELEASE      := target/release
 FENCE_AGENTS := fence_paddock_ipmi fence_paddock_redfish
 OCF_AGENTS   := vm procwatch
+OCF_PROVIDER := paddock
 HELPERS      := vm-libvirt
+TOOLS        := paddock-capacity
+DEB_DIR      := target/debian
 
-.PHONY: all build install uninstall setup test demo bench
+.PHONY: all build install uninstall setup test demo bench deb install-deb
 
 all: build
 
@@ -34,30 +42,53 @@ build:
 	$(CARGO) build --release --workspace
 
 install: build
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(LIBEXECDIR)
-	@for a in $(FENCE_AGENTS); do \
-	    echo "install $(RELEASE)/$$a -> $(DESTDIR)$(SBINDIR)/$$a"; \
-	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(SBINDIR)/$$a || exit 1; \
-	    if $(RELEASE)/$$a -o manpage >$(RELEASE)/$$a.8 2>/dev/null && head -c 2 $(RELEASE)/$$a.8 | grep -q '^\.'; then \
-	        echo "install man page -> $(DESTDIR)$(MAN8DIR)/$$a.8"; \
-	        install -m 0644 $(RELEASE)/$$a.8 $(DESTDIR)$(MAN8DIR)/$$a.8 || exit 1; \
-	    fi; \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(OCFDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(MAN7DIR) $(DESTDIR)$(MAN8DIR)
+	@set -e; for a in $(FENCE_AGENTS); do \
+	    echo "install $$a -> $(DESTDIR)$(SBINDIR)/$$a, $(DESTDIR)$(MAN8DIR)/$$a.8"; \
+	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(SBINDIR)/$$a; \
+	    $(RELEASE)/$$a -o manpage >$(RELEASE)/$$a.8; \
+	    install -m 0644 $(RELEASE)/$$a.8 $(DESTDIR)$(MAN8DIR)/$$a.8; \
 	done
-	@for a in $(OCF_AGENTS); do \
-	    echo "install $(RELEASE)/$$a -> $(DESTDIR)$(OCFDIR)/$$a"; \
-	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(OCFDIR)/$$a || exit 1; \
+	@set -e; for a in $(OCF_AGENTS); do \
+	    page=ocf_$(OCF_PROVIDER)_$$a.7; \
+	    echo "install $$a -> $(DESTDIR)$(OCFDIR)/$$a, $(DESTDIR)$(MAN7DIR)/$$page"; \
+	    install -m 0755 $(RELEASE)/$$a $(DESTDIR)$(OCFDIR)/$$a; \
+	    $(RELEASE)/$$a manpage >$(RELEASE)/$$page; \
+	    install -m 0644 $(RELEASE)/$$page $(DESTDIR)$(MAN7DIR)/$$page; \
 	done
-	@for h in $(HELPERS); do \
-	    echo "install $(RELEASE)/$$h -> $(DESTDIR)$(LIBEXECDIR)/$$h"; \
-	    install -m 0755 $(RELEASE)/$$h $(DESTDIR)$(LIBEXECDIR)/$$h || exit 1; \
+	@set -e; for h in $(HELPERS); do \
+	    echo "install $$h -> $(DESTDIR)$(LIBEXECDIR)/$$h"; \
+	    install -m 0755 $(RELEASE)/$$h $(DESTDIR)$(LIBEXECDIR)/$$h; \
+	done
+	@set -e; for t in $(TOOLS); do \
+	    echo "install $$t -> $(DESTDIR)$(SBINDIR)/$$t, $(DESTDIR)$(MAN8DIR)/$$t.8"; \
+	    sed 's/^VERSION = .*/VERSION = "$(VERSION)"/' tools/$$t >$(RELEASE)/$$t; \
+	    install -m 0755 $(RELEASE)/$$t $(DESTDIR)$(SBINDIR)/$$t; \
+	    help2man --no-info --section=8 --name="$$(sed -n '2s/^"""[^ ]* -- //p' tools/$$t)" \
+	        --output=$(RELEASE)/$$t.8 $(DESTDIR)$(SBINDIR)/$$t; \
+	    install -m 0644 $(RELEASE)/$$t.8 $(DESTDIR)$(MAN8DIR)/$$t.8; \
 	done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS))
-	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS)))
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS) $(TOOLS))
+	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) $(TOOLS)))
 	rm -f $(addprefix $(DESTDIR)$(OCFDIR)/,$(OCF_AGENTS))
+	rm -f $(addsuffix .7,$(addprefix $(DESTDIR)$(MAN7DIR)/ocf_$(OCF_PROVIDER)_,$(OCF_AGENTS)))
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(HELPERS))
 	-rmdir $(DESTDIR)$(OCFDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# Binary packages only (no source package): debhelper runs the build and `make install` into
+# debian/tmp, splits it by debian/*.install, and writes the .deb files to $(DEB_DIR).
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	debian/rules binary DEB_DIR=$(CURDIR)/$(DEB_DIR)
+	@ls -1 $(DEB_DIR)/*.deb
+
+# The packages installed as an operator would (apt-get pulls their Depends); root.
+install-deb: deb
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall --allow-downgrades \
+	    $(addprefix ./,$(wildcard $(DEB_DIR)/*.deb)) </dev/null
 
 setup:
 	tests/setup.sh
@@ -67,7 +98,7 @@ setup:
 test:
 	tests/run-all.sh
 
-demo: setup install
+demo: setup install-deb
 	tests/demo.sh
 
 bench:

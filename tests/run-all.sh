@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/run-all.sh -- what `make test` runs: setup, release build, install, then
+# tests/run-all.sh -- what `make test` runs: setup, release build, packages installed, then
 # every test stage (cargo test, system tests). Setup/build/install failures stop
 # the run (nothing meaningful can be tested); test stages all run, and the
 # failures of each are collected. Last line: "N passed, N failed" (all tests).
@@ -15,8 +15,9 @@ elapsed() { echo $(( $(date +%s) - $1 ))s; }
 start=$(date +%s)
 stage "setup"
 tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
-stage "build + install"
-make --no-print-directory install || { echo "build/install failed"; echo "0 passed, 1 failed"; exit 1; }
+# The system tests run against the installed packages, as an operator's cluster would.
+stage "build + Debian packages + apt-get install"
+make --no-print-directory install-deb || { echo "build/install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 stages_failed=()
 

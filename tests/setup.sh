@@ -23,6 +23,8 @@ PACKAGES=(
     gcc libc6-dev
     # readelf: the vm front end is checked not to link libvirt
     binutils
+    # Debian packages (make deb) and their checks: man pages rendered, lintian
+    debhelper dpkg-dev help2man lintian man-db
 )
 
 export DEBIAN_FRONTEND=noninteractive
