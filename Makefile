@@ -7,7 +7,7 @@
 #   make setup             install test dependencies (tests/setup.sh, root, Debian 12)
 #   make test              setup + packages built and installed + cargo test + system tests
 #   make demo              setup + packages built and installed + tests/demo.sh (KEEP=1 leaves it up)
-#   make bench             run every bench/*.sh and tests/bench/*.sh
+#   make bench             run every tests/bench/*.sh
 #
 # Pacemaker looks for fence agents in /usr/sbin and for OCF agents under
 # /usr/lib/ocf/resource.d, so the defaults are what a running cluster needs.
@@ -102,6 +102,6 @@ demo: setup install-deb
 	tests/demo.sh
 
 bench:
-	@rc=0; for b in bench/*.sh tests/bench/*.sh; do \
+	@rc=0; for b in tests/bench/*.sh; do \
 	    [ -e "$$b" ] || continue; echo "== $$b"; "$$b" || rc=1; \
 	done; exit $$rc
