@@ -27,10 +27,12 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 RELEASE      := target/release
-FENCE_AGENTS := fence_paddock_ipmi fence_paddock_redfish
-OCF_AGENTS   := vm procwatch
+# One folder per agent under agents/: fence_* are fence agents (installed in SBINDIR), the
+# others OCF agents named by their folder; an OCF agent's src/bin/*.rs are helpers it runs.
+FENCE_AGENTS := $(notdir $(wildcard agents/fence_*))
+OCF_AGENTS   := $(filter-out $(FENCE_AGENTS),$(notdir $(wildcard agents/*)))
 OCF_PROVIDER := paddock
-HELPERS      := vm-libvirt
+HELPERS      := $(basename $(notdir $(foreach a,$(OCF_AGENTS),$(wildcard agents/$(a)/src/bin/*.rs))))
 TOOLS        := paddock-capacity
 DEB_DIR      := target/debian
 

@@ -1,5 +1,5 @@
 //! fence_paddock_ipmi: the stonith framework runs the life cycle; the agent is in the library.
 
 fn main() -> std::process::ExitCode {
-    stonith::run(&paddock_ipmi::agent::IpmiAgent)
+    stonith::run(&fence_paddock_ipmi::agent::IpmiAgent)
 }

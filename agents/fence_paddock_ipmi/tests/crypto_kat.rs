@@ -7,8 +7,8 @@
 //! bytes), user "admin", role 0x14, SIDm 0x0a0b0c0d, SIDc 0x01020304, Rm = 00..0f,
 //! Rc = 10..1f, GUIDc = a0..af, IV = 30..3f.
 
-use paddock_ipmi::crypto::{self, AuthAlg, CipherSuite, IntegAlg, RakpParams};
-use paddock_ipmi::rmcpplus::{self, SessionKeys};
+use fence_paddock_ipmi::crypto::{self, AuthAlg, CipherSuite, IntegAlg, RakpParams};
+use fence_paddock_ipmi::rmcpplus::{self, SessionKeys};
 
 // SHA1
 const SHA1_RAKP2: &str = "bfaea0a784e1973ff59998a42a96b96a75f03151";
@@ -215,7 +215,7 @@ fn whole_session_packets_suites_3_and_17() {
 
 #[test]
 fn md5_authcode_v15() {
-    let pw = paddock_ipmi::lan15::password16(b"secret");
+    let pw = fence_paddock_ipmi::lan15::password16(b"secret");
     assert_eq!(
         crypto::md5_authcode(&pw, 0x11223344, &unhex(AES_PLAIN_7), 5).to_vec(),
         unhex(MD5_AUTHCODE)

@@ -2,9 +2,9 @@
 //! mutated valid packets never panic, and a tampered protected packet is never accepted with a
 //! payload other than the one sent.
 
-use paddock_ipmi::crypto::CipherSuite;
-use paddock_ipmi::rmcpplus::{self, SessionKeys};
-use paddock_ipmi::{lan15, messages, rmcp};
+use fence_paddock_ipmi::crypto::CipherSuite;
+use fence_paddock_ipmi::rmcpplus::{self, SessionKeys};
+use fence_paddock_ipmi::{lan15, messages, rmcp};
 use proptest::prelude::*;
 
 fn keys(id: u8) -> SessionKeys {

@@ -6,9 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Bmc;
-use paddock_ipmi::chassis::{self, Control};
-use paddock_ipmi::lan15::AuthType;
-use paddock_ipmi::session::{Privilege, Protocol, Session, SessionConfig, SessionError};
+use fence_paddock_ipmi::chassis::{self, Control};
+use fence_paddock_ipmi::lan15::AuthType;
+use fence_paddock_ipmi::session::{Privilege, Protocol, Session, SessionConfig, SessionError};
 use stonith::Deadline;
 
 fn cfg(bmc: &Bmc, user: &str, password: &str, protocol: Protocol) -> SessionConfig {
@@ -173,12 +173,12 @@ fn kg_key_right_and_wrong() {
         "secret",
         Protocol::Lanplus { cipher: Some(3) },
     );
-    c.kg = Some(paddock_ipmi::crypto::parse_hex_kg("6b67736563726574").expect("hex"));
+    c.kg = Some(fence_paddock_ipmi::crypto::parse_hex_kg("6b67736563726574").expect("hex"));
     let mut s = Session::open(&c, deadline()).expect("right Kg");
     assert!(chassis::get_power_on(&mut s, deadline()).expect("status"));
     s.close(deadline());
 
-    c.kg = Some(paddock_ipmi::crypto::parse_hex_kg("00112233").expect("hex"));
+    c.kg = Some(fence_paddock_ipmi::crypto::parse_hex_kg("00112233").expect("hex"));
     let err = Session::open(&c, deadline())
         .err()
         .expect("wrong Kg refused");

@@ -5,6 +5,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{extended_message, one_line, Error};
 use crate::pinning::{CaOrPinned, PinningConnector};
 use crate::tls::Trust;
+use base64::Engine as _;
 use serde_json::Value;
 use std::time::Duration;
 use stonith::{Deadline, Secret};
@@ -38,7 +39,7 @@ impl Auth {
         let pair = format!("{username}:{}", password.expose());
         Auth::Basic(Secret::new(format!(
             "Basic {}",
-            crate::base64::encode(pair.as_bytes())
+            base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
         )))
     }
 }
@@ -375,5 +376,10 @@ mod tests {
             panic!("not basic")
         };
         assert_eq!(value.expose(), "Basic YWRtaW46cGFzc3dvcmQ=");
+        // RFC 7617's own example: a password whose encoding needs padding.
+        let Auth::Basic(value) = Auth::basic("Aladdin", &Secret::new("open sesame")) else {
+            panic!("not basic")
+        };
+        assert_eq!(value.expose(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     }
 }

@@ -2,7 +2,6 @@
 //! the stonith framework's life cycle; `agent` is the thin glue to it.
 
 pub mod agent;
-pub mod base64;
 pub mod client;
 pub mod endpoint;
 pub mod error;

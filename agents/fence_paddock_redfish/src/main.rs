@@ -1,5 +1,5 @@
 //! fence_paddock_redfish: the stonith framework runs the life cycle; the agent is in the library.
 
 fn main() -> std::process::ExitCode {
-    stonith::run(&paddock_redfish::RedfishAgent)
+    stonith::run(&fence_paddock_redfish::RedfishAgent)
 }

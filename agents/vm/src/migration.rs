@@ -110,10 +110,7 @@ pub fn migrate_uri(
     }
 }
 
-/// Runs a live peer-to-peer migration of `name` and waits for it, logging progress.
-/// At `deadline` the migration is abandoned: the incoming domain at the target is destroyed
-/// (the safe libvirt API has no virDomainAbortJob), which fails the migration and leaves the
-/// domain running at the source.
+/// What a live migration needs: the domain, where it goes, and libvirt's flags and limits.
 pub struct MigrationPlan {
     pub name: String,
     pub dest_uri: String,
@@ -123,6 +120,10 @@ pub struct MigrationPlan {
     pub downtime_ms: u64,
 }
 
+/// Runs a live peer-to-peer migration of `plan.name` and waits for it, logging progress.
+/// At `deadline` the migration is abandoned: the incoming domain at the target is destroyed
+/// (the safe libvirt API has no virDomainAbortJob), which fails the migration and leaves the
+/// domain running at the source.
 pub fn migrate(
     hv: &Hypervisor,
     local_uri: Option<&str>,

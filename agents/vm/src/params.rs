@@ -122,7 +122,7 @@ pub fn table() -> Vec<ParameterSpec> {
     ]
 }
 
-/// How stop treats the guest first.
+/// One resource's parameters, parsed and checked: what every action works from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub config: PathBuf,
