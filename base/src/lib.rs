@@ -1,6 +1,7 @@
 //! The base under both agent frameworks (`ocf`, `stonith`): what an OCF agent and a fence agent
 //! need alike. Each framework re-exports these, so an agent depends on its framework only.
 
+pub mod command;
 mod deadline;
 mod resolve;
 pub mod roff;

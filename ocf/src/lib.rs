@@ -23,7 +23,7 @@ mod status;
 
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
 pub use env::Env;
-pub use paddock_base::{resolve, Deadline};
+pub use paddock_base::{command, resolve, Deadline};
 pub use runner::{
     default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS,
     DEFAULT_STATE_DIR,

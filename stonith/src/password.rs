@@ -1,22 +1,17 @@
 //! Where the login password comes from: `password_script` (run with `sh -c`; its stdout with
 //! trailing whitespace removed, like fence-agents), the `password` option, or the
 //! `PADDOCK_FENCE_PASSWORD` environment variable. The script gets no password on
-//! its argv and is killed (with its process group) when it overruns its time.
+//! its argv and is killed (with its process group) when it overruns its time, as is anything
+//! it leaves running.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
-
+use crate::command::{run_bounded, Limits, RunError};
 use crate::common::PASSWORD_ENV;
 use crate::{Deadline, Options, Secret};
 
 /// Largest password script output we read.
-const MAX_OUTPUT: u64 = 64 * 1024;
+const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Where the password came from, for the verbose log (never the value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,70 +49,33 @@ pub fn resolve_password(
 
 /// Run `script` with `sh -c`, return its stdout without trailing whitespace.
 pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, String> {
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(script)
         // The script has no business with a password the environment may also hold.
-        .env_remove(PASSWORD_ENV)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("Failed: cannot run password_script: {e}"))?;
-    let group = Pid::from_raw(child.id() as i32);
-    let kill_group = || {
-        let _ = killpg(group, Signal::SIGKILL);
+        .env_remove(PASSWORD_ENV);
+    let limits = Limits {
+        keep_bytes: MAX_OUTPUT,
+        ..Limits::default()
     };
-
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or("Failed: password_script has no stdout")?;
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut output = Vec::new();
-        let result = (&mut stdout)
-            .take(MAX_OUTPUT)
-            .read_to_end(&mut output)
-            .map(|_| output);
-        let _ = sender.send(result);
-    });
-
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if deadline.expired() => {
-                kill_group();
-                let _ = child.wait();
-                return Err(
-                    "Failed: password_script did not finish in time and was killed".to_string(),
-                );
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5).min(deadline.remaining())),
-            Err(e) => {
-                kill_group();
-                let _ = child.wait();
-                return Err(format!("Failed: waiting for password_script: {e}"));
-            }
+    let output = run_bounded(&mut command, deadline, limits).map_err(|e| match e {
+        RunError::TimedOut { .. } => {
+            "Failed: password_script did not finish in time and was killed".to_string()
         }
-    };
-    // A background process left by the script may still hold stdout open: do not wait past
-    // the deadline for it, and do not leave it behind.
-    let output = receiver.recv_timeout(deadline.remaining().max(Duration::from_millis(50)));
-    kill_group();
-    if !status.success() {
-        return Err(match status.code() {
+        RunError::Spawn { source, .. } => format!("Failed: cannot run password_script: {source}"),
+        RunError::Wait { source, .. } => format!("Failed: waiting for password_script: {source}"),
+    })?;
+    if !output.success() {
+        return Err(match output.status.code() {
             Some(code) => format!("Failed: password_script exited with status {code}"),
             None => "Failed: password_script was killed by a signal".to_string(),
         });
     }
-    let output = match output {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => return Err(format!("Failed: reading password_script output: {e}")),
-        Err(_) => return Err("Failed: password_script output did not end in time".to_string()),
-    };
-    let text = String::from_utf8(output)
+    if !output.stdout_complete {
+        return Err("Failed: password_script output did not end in time".to_string());
+    }
+    let text = String::from_utf8(output.stdout)
         .map_err(|_| "Failed: password_script output is not valid UTF-8".to_string())?;
     Ok(Secret::new(text.trim_end()))
 }
@@ -125,7 +83,7 @@ pub fn run_password_script(script: &str, deadline: Deadline) -> Result<Secret, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     fn no_env(_: &str) -> Option<String> {
         None

@@ -5,9 +5,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ocf::command::{self, Limits};
 use ocf::Deadline;
 
 use crate::libvirt::DomainSize;
@@ -127,62 +128,23 @@ pub fn update(instance: &str, state_dir: &Path, want: &Wanted, deadline: Deadlin
     }
 }
 
-/// Runs a command, killing it at the deadline.
+/// Runs a command, killing it (and anything it started) at the deadline.
 pub fn run_bounded(program: &str, args: &[String], deadline: Deadline) -> Result<(), String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let started = Instant::now();
-    // Read stderr on the side: a full pipe must not stall the command, and a background
-    // process that inherited stderr must not hold us past the deadline waiting for its end.
-    let stderr = child.stderr.take().map(|mut s| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ =
-                std::io::Read::read_to_end(&mut std::io::Read::take(&mut s, 64 * 1024), &mut bytes);
-            let _ = tx.send(bytes);
-        });
-        rx
-    });
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let err = stderr
-                    .and_then(|rx| {
-                        rx.recv_timeout(
-                            deadline
-                                .remaining()
-                                .clamp(Duration::from_millis(50), Duration::from_millis(500)),
-                        )
-                        .ok()
-                    })
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
-                return if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "{program} failed ({status}): {}",
-                        err.lines().next().unwrap_or("").trim()
-                    ))
-                };
-            }
-            Ok(None) if deadline.expired() => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{program} did not finish within {} ms",
-                    started.elapsed().as_millis()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(format!("{program}: {e}")),
-        }
+    let out = command::run_bounded(
+        Command::new(program).args(args),
+        deadline,
+        Limits::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    if out.success() {
+        Ok(())
+    } else {
+        let stderr = out.stderr_text();
+        Err(format!(
+            "{program} failed ({}): {}",
+            out.describe_status(),
+            stderr.lines().next().unwrap_or("").trim()
+        ))
     }
 }
 
@@ -190,6 +152,7 @@ pub fn run_bounded(program: &str, args: &[String], deadline: Deadline) -> Result
 mod tests {
     use super::*;
     use ocf::Context;
+    use std::time::Instant;
 
     #[test]
     fn wanted_follows_autoset_and_unset() {
