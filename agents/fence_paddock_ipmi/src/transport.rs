@@ -21,6 +21,30 @@ pub enum Accept<T> {
     Fail(SessionError),
 }
 
+/// One request and its response: what to send (built anew for each retransmission) and what
+/// to make of each datagram that arrives meanwhile.
+pub trait Conversation {
+    type Answer;
+    fn request(&mut self) -> Vec<u8>;
+    fn accept(&mut self, datagram: &[u8]) -> Accept<Self::Answer>;
+}
+
+/// A conversation given as two closures.
+struct Closures<B, A> {
+    build: B,
+    accept: A,
+}
+
+impl<T, B: FnMut() -> Vec<u8>, A: FnMut(&[u8]) -> Accept<T>> Conversation for Closures<B, A> {
+    type Answer = T;
+    fn request(&mut self) -> Vec<u8> {
+        (self.build)()
+    }
+    fn accept(&mut self, datagram: &[u8]) -> Accept<T> {
+        (self.accept)(datagram)
+    }
+}
+
 pub struct Transport {
     socket: UdpSocket,
     peer: SocketAddr,
@@ -65,15 +89,25 @@ impl Transport {
         self.peer
     }
 
-    /// Send `build()` and wait for a datagram `accept` takes; rebuild and resend (so that a
-    /// session packet gets a fresh sequence number) after each silent interval.
+    /// [`Transport::converse`] with the request and the acceptance as closures.
     pub fn exchange<T>(
         &mut self,
         what: &str,
         deadline: Deadline,
-        mut build: impl FnMut() -> Vec<u8>,
-        mut accept: impl FnMut(&[u8]) -> Accept<T>,
+        build: impl FnMut() -> Vec<u8>,
+        accept: impl FnMut(&[u8]) -> Accept<T>,
     ) -> Result<T, SessionError> {
+        self.converse(what, deadline, &mut Closures { build, accept })
+    }
+
+    /// Send the conversation's request and wait for a datagram it accepts; rebuild and resend
+    /// (so that a session packet gets a fresh sequence number) after each silent interval.
+    pub fn converse<C: Conversation>(
+        &mut self,
+        what: &str,
+        deadline: Deadline,
+        conversation: &mut C,
+    ) -> Result<C::Answer, SessionError> {
         let started = Instant::now();
         let mut rto = self.initial_rto;
         let mut buf = [0u8; 1024];
@@ -83,7 +117,7 @@ impl Transport {
             if attempt > 1 {
                 (self.log)(&format!("retransmitting {what} (attempt {attempt})"));
             }
-            let datagram = build();
+            let datagram = conversation.request();
             if let Err(e) = self.socket.send(&datagram) {
                 if e.kind() == ErrorKind::ConnectionRefused {
                     self.refused = true;
@@ -106,7 +140,7 @@ impl Transport {
                     .socket
                     .set_read_timeout(Some(left.max(Duration::from_millis(1))));
                 match self.socket.recv(&mut buf) {
-                    Ok(n) => match accept(&buf[..n]) {
+                    Ok(n) => match conversation.accept(&buf[..n]) {
                         Accept::Ignore => (self.log)(&format!(
                             "ignored a {n}-byte datagram while waiting for {what}"
                         )),
