@@ -455,101 +455,107 @@ fn presession_v15(
     )
 }
 
+/// The IPMI v1.5 activation: Get Channel Authentication Capabilities (which auth type),
+/// Get Session Challenge (for our user), Activate Session (with the password's AuthCode).
 pub(crate) fn open_lan15(
     transport: &mut Transport,
     cfg: &SessionConfig,
     wanted: Option<AuthType>,
     deadline: Deadline,
 ) -> Result<(State, AuthType), SessionError> {
-    let log = cfg.log;
-    let caps_req = Request::new(
+    let auth = channel_auth_type(transport, cfg, wanted, deadline)?;
+    (cfg.log)(&format!("IPMI 1.5 session, auth type {}", auth.name()));
+    let (temp_sid, challenge) = session_challenge(transport, cfg, auth, deadline)?;
+    let state = activate_session(transport, cfg, auth, temp_sid, &challenge, deadline)?;
+    Ok((state, auth))
+}
+
+/// Get Channel Authentication Capabilities: the auth type to use (`wanted`, if the BMC offers it).
+fn channel_auth_type(
+    transport: &mut Transport,
+    cfg: &SessionConfig,
+    wanted: Option<AuthType>,
+    deadline: Deadline,
+) -> Result<AuthType, SessionError> {
+    const WHAT: &str = "Get Channel Authentication Capabilities";
+    let request = Request::new(
         NETFN_APP,
         lan15::CMD_GET_CHANNEL_AUTH_CAPS,
         lan15::channel_auth_caps_request(cfg.privilege as u8, false),
     );
-    let caps = presession_v15(
-        transport,
-        "Get Channel Authentication Capabilities",
-        &caps_req,
-        deadline,
-    )?;
+    let caps = presession_v15(transport, WHAT, &request, deadline)?;
     if caps.completion != 0 {
         return Err(SessionError::Completion {
-            command: "Get Channel Authentication Capabilities",
+            command: WHAT,
             code: caps.completion,
         });
     }
-    let caps = lan15::parse_channel_auth_caps(&caps.data).ok_or_else(|| {
-        SessionError::Protocol("short Get Channel Authentication Capabilities response".into())
-    })?;
-    let auth = lan15::choose_auth(&caps, wanted).map_err(SessionError::Auth)?;
-    log(&format!("IPMI 1.5 session, auth type {}", auth.name()));
+    let caps = lan15::parse_channel_auth_caps(&caps.data)
+        .ok_or_else(|| SessionError::Protocol(format!("short {WHAT} response")))?;
+    lan15::choose_auth(&caps, wanted).map_err(SessionError::Auth)
+}
 
+/// Get Session Challenge: a temporary session id and the challenge Activate Session answers.
+fn session_challenge(
+    transport: &mut Transport,
+    cfg: &SessionConfig,
+    auth: AuthType,
+    deadline: Deadline,
+) -> Result<(u32, [u8; 16]), SessionError> {
     if cfg.username.len() > 16 {
         return Err(SessionError::Auth("user name longer than 16 bytes".into()));
     }
-    let chal_req = Request::new(
+    let request = Request::new(
         NETFN_APP,
         lan15::CMD_GET_SESSION_CHALLENGE,
         lan15::session_challenge_request(auth, cfg.username.as_bytes()),
     );
-    let chal = presession_v15(transport, "Get Session Challenge", &chal_req, deadline)?;
-    match chal.completion {
-        0 => {}
-        0x81 | 0x82 => {
-            return Err(SessionError::Auth(format!(
-                "BMC refused user '{}' (Get Session Challenge: {})",
-                cfg.username,
-                if chal.completion == 0x81 {
-                    "invalid user name"
-                } else {
-                    "null user name not enabled"
-                }
-            )))
-        }
+    let challenge = presession_v15(transport, "Get Session Challenge", &request, deadline)?;
+    let refusal = match challenge.completion {
+        0 => None,
+        0x81 => Some("invalid user name"),
+        0x82 => Some("null user name not enabled"),
         code => {
             return Err(SessionError::Completion {
                 command: "Get Session Challenge",
                 code,
             })
         }
+    };
+    if let Some(why) = refusal {
+        return Err(SessionError::Auth(format!(
+            "BMC refused user '{}' (Get Session Challenge: {why})",
+            cfg.username
+        )));
     }
-    let (temp_sid, challenge) = lan15::parse_session_challenge(&chal.data)
-        .ok_or_else(|| SessionError::Protocol("short Get Session Challenge response".into()))?;
+    lan15::parse_session_challenge(&challenge.data)
+        .ok_or_else(|| SessionError::Protocol("short Get Session Challenge response".into()))
+}
 
+/// Activate Session: the session, or a refusal. A BMC drops an Activate Session whose AuthCode
+/// does not verify, silently; it has just answered Get Session Challenge, so a long silence now
+/// means "wrong password": it gets a few retransmissions, not the whole login time.
+fn activate_session(
+    transport: &mut Transport,
+    cfg: &SessionConfig,
+    auth: AuthType,
+    temp_sid: u32,
+    challenge: &[u8; 16],
+    deadline: Deadline,
+) -> Result<State, SessionError> {
     let password = lan15::password16(&cfg.password);
     let outbound_seq = random_nonzero_u32();
-    let act_req = Request::new(
+    let request = Request::new(
         NETFN_APP,
         lan15::CMD_ACTIVATE_SESSION,
-        lan15::activate_session_request(auth, cfg.privilege as u8, &challenge, outbound_seq),
+        lan15::activate_session_request(auth, cfg.privilege as u8, challenge, outbound_seq),
     );
-    let act_msg = messages::encode_request(&act_req, 1);
-    // A BMC drops an Activate Session whose AuthCode does not verify, silently. It has just
-    // answered Get Session Challenge, so a long silence now means "wrong password": give it
-    // a few retransmissions, not the whole login time.
+    let message = messages::encode_request(&request, 1);
     let activated = transport.exchange(
         "Activate Session",
         deadline.capped(ACTIVATE_WAIT),
-        || lan15::encode(auth, 0, temp_sid, &password, &act_msg),
-        |dg| {
-            let Some(p) = lan15::decode(dg, Some(&password)) else { return Accept::Ignore };
-            let Ok(r) = messages::decode_response(&p.message) else { return Accept::Ignore };
-            if r.cmd != lan15::CMD_ACTIVATE_SESSION || r.netfn != NETFN_APP + 1 {
-                return Accept::Ignore;
-            }
-            match r.completion {
-                0 => match lan15::parse_activate_session(&r.data) {
-                    Some(a) => Accept::Done(a),
-                    None => Accept::Fail(SessionError::Protocol("short Activate Session response".into())),
-                },
-                0x81..=0x86 => Accept::Fail(SessionError::Auth(format!(
-                    "BMC refused to activate the session for user '{}': completion code 0x{:02x} (no session slot, bad challenge or privilege)",
-                    cfg.username, r.completion
-                ))),
-                code => Accept::Fail(SessionError::Completion { command: "Activate Session", code }),
-            }
-        },
+        || lan15::encode(auth, 0, temp_sid, &password, &message),
+        |datagram| accept_activation(datagram, &password, &cfg.username),
     );
     let activated = match activated {
         Ok(a) => a,
@@ -562,16 +568,47 @@ pub(crate) fn open_lan15(
         }
         Err(e) => return Err(e),
     };
-    log(&format!(
+    (cfg.log)(&format!(
         "IPMI 1.5 session 0x{:08x} active",
         activated.session_id
     ));
-    let state = State::Lan15 {
+    Ok(State::Lan15 {
         auth: activated.auth,
         session_id: activated.session_id,
         seq: activated.initial_inbound_seq.max(1),
         password,
         inbound_seq: outbound_seq.wrapping_sub(1),
+    })
+}
+
+fn accept_activation(
+    datagram: &[u8],
+    password: &[u8; 16],
+    username: &str,
+) -> Accept<lan15::Activated> {
+    let Some(packet) = lan15::decode(datagram, Some(password)) else {
+        return Accept::Ignore;
     };
-    Ok((state, activated.auth))
+    let Ok(response) = messages::decode_response(&packet.message) else {
+        return Accept::Ignore;
+    };
+    if response.cmd != lan15::CMD_ACTIVATE_SESSION || response.netfn != NETFN_APP + 1 {
+        return Accept::Ignore;
+    }
+    match response.completion {
+        0 => match lan15::parse_activate_session(&response.data) {
+            Some(activated) => Accept::Done(activated),
+            None => Accept::Fail(SessionError::Protocol(
+                "short Activate Session response".into(),
+            )),
+        },
+        0x81..=0x86 => Accept::Fail(SessionError::Auth(format!(
+            "BMC refused to activate the session for user '{username}': completion code 0x{:02x} (no session slot, bad challenge or privilege)",
+            response.completion
+        ))),
+        code => Accept::Fail(SessionError::Completion {
+            command: "Activate Session",
+            code,
+        }),
+    }
 }

@@ -248,11 +248,13 @@ impl Session {
     /// Send one request in the session and return the BMC's response (any completion code).
     pub fn request(&mut self, req: &Request, deadline: Deadline) -> Result<Response, SessionError> {
         self.rq_seq = (self.rq_seq + 1) & 0x3f;
-        let rq_seq = self.rq_seq;
-        let msg = messages::encode_request(req, rq_seq);
-        let what = format!("command netfn 0x{:02x} cmd 0x{:02x}", req.netfn, req.cmd);
-        let (state, transport) = (&mut self.state, &mut self.transport);
-        match state {
+        let outgoing = Outgoing {
+            request: req,
+            rq_seq: self.rq_seq,
+            message: messages::encode_request(req, self.rq_seq),
+            what: format!("command netfn 0x{:02x} cmd 0x{:02x}", req.netfn, req.cmd),
+        };
+        match &mut self.state {
             State::Lanplus {
                 keys,
                 console_sid,
@@ -260,44 +262,12 @@ impl Session {
                 seq,
                 inbound_seq,
             } => {
-                let (keys, console_sid, bmc_sid) = (keys.clone(), *console_sid, *bmc_sid);
-                let replay_checked = keys.suite.integ != crypto::IntegAlg::None;
-                let last_inbound = *inbound_seq;
-                let (rsp, rsp_seq) = transport.exchange(
-                    &what,
-                    deadline,
-                    || {
-                        *seq = seq.wrapping_add(1).max(1);
-                        let mut iv = [0u8; 16];
-                        rand::thread_rng().fill_bytes(&mut iv);
-                        rmcpplus::encode_session(&keys, bmc_sid, *seq, &msg, iv)
-                    },
-                    |dg| {
-                        let Ok(p) = rmcpplus::decode(dg, Some(&keys)) else {
-                            return Accept::Ignore;
-                        };
-                        if p.payload_type != rmcpplus::PAYLOAD_IPMI || p.session_id != console_sid {
-                            return Accept::Ignore;
-                        }
-                        if replay_checked && p.seq <= last_inbound {
-                            return Accept::Ignore;
-                        }
-                        match messages::decode_response(&p.payload) {
-                            Ok(r)
-                                if r.rq_seq == rq_seq
-                                    && r.cmd == req.cmd
-                                    && r.netfn == req.netfn + 1 =>
-                            {
-                                Accept::Done((r, p.seq))
-                            }
-                            _ => Accept::Ignore,
-                        }
-                    },
-                )?;
-                if replay_checked {
-                    *inbound_seq = rsp_seq;
-                }
-                Ok(rsp)
+                let session = LanplusSession {
+                    keys,
+                    console_sid: *console_sid,
+                    bmc_sid: *bmc_sid,
+                };
+                session.request(&mut self.transport, &outgoing, seq, inbound_seq, deadline)
             }
             State::Lan15 {
                 auth,
@@ -306,50 +276,12 @@ impl Session {
                 password,
                 inbound_seq,
             } => {
-                let (auth, session_id, password) = (*auth, *session_id, *password);
-                let replay_checked = auth != AuthType::None;
-                let last_inbound = *inbound_seq;
-                let (rsp, rsp_seq) = transport.exchange(
-                    &what,
-                    deadline,
-                    || {
-                        let pkt = lan15::encode(auth, *seq, session_id, &password, &msg);
-                        *seq = seq.wrapping_add(1).max(1);
-                        pkt
-                    },
-                    |dg| {
-                        let Some(p) = lan15::decode(dg, Some(&password)) else {
-                            return Accept::Ignore;
-                        };
-                        if p.session_id != session_id {
-                            return Accept::Ignore;
-                        }
-                        // Newer than the last accepted, modulo 2^32 (it starts at a random value).
-                        // (A BMC with per-message authentication off may answer without an
-                        // AuthCode; IPMI 1.5 cannot protect those, so they are not checked.)
-                        let authenticated = p.auth != AuthType::None;
-                        if replay_checked
-                            && authenticated
-                            && (p.seq.wrapping_sub(last_inbound) as i32) <= 0
-                        {
-                            return Accept::Ignore;
-                        }
-                        match messages::decode_response(&p.message) {
-                            Ok(r)
-                                if r.rq_seq == rq_seq
-                                    && r.cmd == req.cmd
-                                    && r.netfn == req.netfn + 1 =>
-                            {
-                                Accept::Done((r, authenticated.then_some(p.seq)))
-                            }
-                            _ => Accept::Ignore,
-                        }
-                    },
-                )?;
-                if let Some(n) = rsp_seq {
-                    *inbound_seq = n;
-                }
-                Ok(rsp)
+                let session = Lan15Session {
+                    auth: *auth,
+                    session_id: *session_id,
+                    password,
+                };
+                session.request(&mut self.transport, &outgoing, seq, inbound_seq, deadline)
             }
         }
     }
@@ -396,5 +328,137 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.close(Deadline::after(Duration::from_millis(500)));
+    }
+}
+
+/// One request on its way: the IPMI message and how to recognise its response.
+struct Outgoing<'r> {
+    request: &'r Request,
+    rq_seq: u8,
+    message: Vec<u8>,
+    what: String,
+}
+
+impl Outgoing<'_> {
+    /// The response to this request (sequence number, command and response netfn match).
+    fn answered_by(&self, response: &Response) -> bool {
+        response.rq_seq == self.rq_seq
+            && response.cmd == self.request.cmd
+            && response.netfn == self.request.netfn + 1
+    }
+}
+
+/// An RMCP+ session's keys and ids, for one request.
+struct LanplusSession<'s> {
+    keys: &'s rmcpplus::SessionKeys,
+    console_sid: u32,
+    bmc_sid: u32,
+}
+
+impl LanplusSession<'_> {
+    /// Each (re)transmission gets the next session sequence number and a fresh IV; with
+    /// integrity protection, a response not newer than the last accepted one is a replay.
+    fn request(
+        &self,
+        transport: &mut Transport,
+        outgoing: &Outgoing,
+        seq: &mut u32,
+        inbound_seq: &mut u32,
+        deadline: Deadline,
+    ) -> Result<Response, SessionError> {
+        let replay_checked = self.keys.suite.integ != crypto::IntegAlg::None;
+        let last_inbound = *inbound_seq;
+        let (response, response_seq) = transport.exchange(
+            &outgoing.what,
+            deadline,
+            || {
+                *seq = seq.wrapping_add(1).max(1);
+                let mut iv = [0u8; 16];
+                rand::thread_rng().fill_bytes(&mut iv);
+                rmcpplus::encode_session(self.keys, self.bmc_sid, *seq, &outgoing.message, iv)
+            },
+            |datagram| {
+                let Ok(packet) = rmcpplus::decode(datagram, Some(self.keys)) else {
+                    return Accept::Ignore;
+                };
+                if packet.payload_type != rmcpplus::PAYLOAD_IPMI
+                    || packet.session_id != self.console_sid
+                    || (replay_checked && packet.seq <= last_inbound)
+                {
+                    return Accept::Ignore;
+                }
+                match messages::decode_response(&packet.payload) {
+                    Ok(r) if outgoing.answered_by(&r) => Accept::Done((r, packet.seq)),
+                    _ => Accept::Ignore,
+                }
+            },
+        )?;
+        if replay_checked {
+            *inbound_seq = response_seq;
+        }
+        Ok(response)
+    }
+}
+
+/// An IPMI v1.5 session's auth type, id and password, for one request.
+struct Lan15Session<'s> {
+    auth: AuthType,
+    session_id: u32,
+    password: &'s [u8; 16],
+}
+
+impl Lan15Session<'_> {
+    /// Each (re)transmission gets the next session sequence number; an authenticated response
+    /// must be newer than the last accepted one, modulo 2^32 (it starts at a random value).
+    /// (A BMC with per-message authentication off may answer without an AuthCode; IPMI 1.5
+    /// cannot protect those, so they are not checked.)
+    fn request(
+        &self,
+        transport: &mut Transport,
+        outgoing: &Outgoing,
+        seq: &mut u32,
+        inbound_seq: &mut u32,
+        deadline: Deadline,
+    ) -> Result<Response, SessionError> {
+        let replay_checked = self.auth != AuthType::None;
+        let last_inbound = *inbound_seq;
+        let (response, response_seq) = transport.exchange(
+            &outgoing.what,
+            deadline,
+            || {
+                let packet = lan15::encode(
+                    self.auth,
+                    *seq,
+                    self.session_id,
+                    self.password,
+                    &outgoing.message,
+                );
+                *seq = seq.wrapping_add(1).max(1);
+                packet
+            },
+            |datagram| {
+                let Some(packet) = lan15::decode(datagram, Some(self.password)) else {
+                    return Accept::Ignore;
+                };
+                let authenticated = packet.auth != AuthType::None;
+                if packet.session_id != self.session_id
+                    || (replay_checked
+                        && authenticated
+                        && (packet.seq.wrapping_sub(last_inbound) as i32) <= 0)
+                {
+                    return Accept::Ignore;
+                }
+                match messages::decode_response(&packet.message) {
+                    Ok(r) if outgoing.answered_by(&r) => {
+                        Accept::Done((r, authenticated.then_some(packet.seq)))
+                    }
+                    _ => Accept::Ignore,
+                }
+            },
+        )?;
+        if let Some(n) = response_seq {
+            *inbound_seq = n;
+        }
+        Ok(response)
     }
 }
