@@ -42,6 +42,12 @@ impl Deadline {
     }
 }
 
+/// How much of a timeout the caller (Pacemaker) gives to stay unused: an agent finishes this
+/// much before the caller's own timer fires, so that it still gets to say why it failed.
+pub fn safety_margin(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_secs(2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,5 +6,5 @@ mod deadline;
 mod resolve;
 pub mod roff;
 
-pub use deadline::Deadline;
+pub use deadline::{safety_margin, Deadline};
 pub use resolve::resolve;

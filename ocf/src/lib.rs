@@ -23,10 +23,9 @@ mod status;
 
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
 pub use env::Env;
-pub use paddock_base::{command, resolve, Deadline};
+pub use paddock_base::{command, resolve, safety_margin, Deadline};
 pub use runner::{
-    default_timeout, run, run_captured, run_with, safety_margin, Captured, ACTIONS,
-    DEFAULT_STATE_DIR,
+    default_timeout, run, run_captured, run_with, Captured, ACTIONS, DEFAULT_STATE_DIR,
 };
 pub use status::{OcfError, OcfStatus};
 pub use tracing;

@@ -2,7 +2,9 @@
 
 use crate::logging::{AgentLogger, SharedLogger, Sink};
 use crate::metadata::{self, Dialect};
-use crate::{params, ActionSpec, Context, Deadline, Env, OcfError, OcfStatus, ResourceAgent};
+use crate::{
+    params, safety_margin, ActionSpec, Context, Deadline, Env, OcfError, OcfStatus, ResourceAgent,
+};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -346,11 +348,6 @@ fn build_context(agent: &dyn ResourceAgent, invoked: &str, instance: &str, env: 
         meta,
         timeout,
     }
-}
-
-/// Finish before Pacemaker's own timer fires, so the agent still gets to say why it failed.
-pub fn safety_margin(timeout: Duration) -> Duration {
-    (timeout / 10).min(Duration::from_secs(2))
 }
 
 /// The metadata timeout of an action (`reload` falls back to reload-agent's), else 20 s.

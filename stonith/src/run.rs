@@ -14,7 +14,9 @@ use crate::metadata::{actions, metadata_xml};
 use crate::password::resolve_password;
 use crate::power::{Outcome, PowerLoop, Timing};
 use crate::{help, manpage};
-use crate::{Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, Options, PowerState};
+use crate::{
+    safety_margin, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, Options, PowerState,
+};
 
 /// Exit codes of FenceAgentAPI.
 pub const EXIT_OK: i32 = 0;
@@ -100,6 +102,50 @@ fn invoke(
     env: &dyn Fn(&str) -> Option<String>,
     started: Instant,
 ) -> Result<i32, String> {
+    let mut request = read_request(agent, args, stdin, log)?;
+    if let Some(text) = informational_answer(agent, &request) {
+        print(stdout, &text);
+        return Ok(EXIT_OK);
+    }
+    let plan = plan(agent, &request, env, log, started)?;
+    // As in fence-agents, the password (script) is resolved before the delay; and before the
+    // agent's own checks, so that they see the password whatever its source.
+    let source = resolve_password(
+        &mut request.options,
+        env,
+        plan.work
+            .capped(plan.timing.login_timeout.max(Duration::from_secs(1))),
+    )?;
+    log.debug(&format!("password source: {source:?}"));
+    agent.validate(&request.options).map_err(|e| failed(&e))?;
+    if plan.action == "validate-all" {
+        return Ok(EXIT_OK);
+    }
+    if FENCING_ACTIONS.contains(&plan.action.as_str()) && !plan.timing.delay.is_zero() {
+        log.debug(&format!(
+            "Delay {:.1} second(s) before logging in to the fence device",
+            plan.timing.delay.as_secs_f64()
+        ));
+        std::thread::sleep(plan.timing.delay.min(plan.work.remaining()));
+    }
+    act_on_device(agent, &request, plan, log, stdout)
+}
+
+/// What was asked: the options (from argv or stdin) against the agent's table, with logging
+/// set up as they say.
+struct Request {
+    info: crate::AgentInfo,
+    table: Vec<OptionSpec>,
+    invocation: Invocation,
+    options: Options,
+}
+
+fn read_request(
+    agent: &dyn FenceAgent,
+    args: &[String],
+    stdin: &mut dyn Read,
+    log: &mut Logger,
+) -> Result<Request, String> {
     let info = agent.info();
     let table = option_table(agent);
     check_table(&table).map_err(|e| format!("internal error in {}: {e}", info.name))?;
@@ -111,7 +157,6 @@ fn invoke(
             options.set("ip", plug);
         }
     }
-
     let verbose = verbosity(&invocation, &options, log);
     log.set_verbose(verbose);
     log.set_quiet(options.flag("quiet"));
@@ -121,41 +166,59 @@ fn invoke(
     for warning in &invocation.warnings {
         log.warning(warning);
     }
+    Ok(Request {
+        info,
+        table,
+        invocation,
+        options,
+    })
+}
 
+/// Help, version, metadata and manpage need no device (and no password).
+fn informational_answer(agent: &dyn FenceAgent, request: &Request) -> Option<String> {
+    let (info, table, options) = (&request.info, &request.table, &request.options);
     if options.flag("help") {
-        print(stdout, &help::usage(info.name, &table));
-        return Ok(EXIT_OK);
+        return Some(help::usage(info.name, table));
     }
     if options.flag("version") {
-        print(
-            stdout,
-            &format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")),
-        );
-        return Ok(EXIT_OK);
+        return Some(format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")));
     }
+    match options.get("action") {
+        Some("metadata") => Some(metadata_xml(info, table, agent.has_diag())),
+        Some("manpage") => Some(manpage::manpage(info, table, agent.has_diag())),
+        _ => None,
+    }
+}
+
+/// The action to run and its time: checked options, timeouts, the overall deadline.
+struct Plan {
+    action: String,
+    timing: Timing,
+    /// When everything, closing the device included, must be done.
+    end: Deadline,
+    /// When the work on the device must be done, leaving time to close it.
+    work: Deadline,
+}
+
+fn plan(
+    agent: &dyn FenceAgent,
+    request: &Request,
+    env: &dyn Fn(&str) -> Option<String>,
+    log: &mut Logger,
+    started: Instant,
+) -> Result<Plan, String> {
+    let (table, options, invocation) = (&request.table, &request.options, &request.invocation);
     let action = options.get("action").unwrap_or("reboot").to_string();
-    match action.as_str() {
-        "metadata" => {
-            print(stdout, &metadata_xml(&info, &table, agent.has_diag()));
-            return Ok(EXIT_OK);
-        }
-        "manpage" => {
-            print(stdout, &manpage::manpage(&info, &table, agent.has_diag()));
-            return Ok(EXIT_OK);
-        }
-        _ => {}
-    }
-    if !actions(&info, agent.has_diag()).contains(&action.as_str()) {
+    if !actions(&request.info, agent.has_diag()).contains(&action.as_str()) {
         return Err(format!("Failed: Unrecognised action '{action}'"));
     }
-
-    check_required(&table, &options, &action)?;
+    check_required(table, options, &action)?;
     if invocation.secret_on_argv {
         log.debug("a secret was given on the command line, where other local users can read it; prefer --password-script or PADDOCK_FENCE_PASSWORD");
     }
-    log.debug(&format!("options: {}", masked_options(&table, &options)));
+    log.debug(&format!("options: {}", masked_options(table, options)));
 
-    let mut timing = Timing::from_options(&options);
+    let mut timing = Timing::from_options(options);
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
     // fence-agents' disable_timeout: whole-action timeout only (Pacemaker's default), or not.
     if let Some(value) = options.get("disable_timeout").filter(|v| !v.is_empty()) {
@@ -164,8 +227,8 @@ fn invoke(
             None => log.warning("disable_timeout is neither true nor false; ignored"),
         }
     }
-    check_single_plug(&options)?;
-    let budget = time_budget(&timing, &invocation, &action, &options);
+    check_single_plug(options)?;
+    let budget = time_budget(&timing, invocation, &action, options);
     let end = Deadline::at(started + budget);
     let work = Deadline::at(
         end.instant()
@@ -177,30 +240,30 @@ fn invoke(
         budget.as_secs_f64(),
         timing.under_pacemaker
     ));
+    Ok(Plan {
+        action,
+        timing,
+        end,
+        work,
+    })
+}
 
-    // As in fence-agents, the password (script) is resolved before the delay; and before the
-    // agent's own checks, so that they see the password whatever its source.
-    let source = resolve_password(
-        &mut options,
-        env,
-        work.capped(timing.login_timeout.max(Duration::from_secs(1))),
-    )?;
-    log.debug(&format!("password source: {source:?}"));
-    agent.validate(&options).map_err(|e| failed(&e))?;
-    if action == "validate-all" {
-        return Ok(EXIT_OK);
-    }
-
-    if FENCING_ACTIONS.contains(&action.as_str()) && !timing.delay.is_zero() {
-        log.debug(&format!(
-            "Delay {:.1} second(s) before logging in to the fence device",
-            timing.delay.as_secs_f64()
-        ));
-        std::thread::sleep(timing.delay.min(work.remaining()));
-    }
-
+/// Connect, run the action, and give the session back exactly once, whatever happened.
+fn act_on_device(
+    agent: &dyn FenceAgent,
+    request: &Request,
+    plan: Plan,
+    log: &mut Logger,
+    stdout: &mut dyn Write,
+) -> Result<i32, String> {
+    let Plan {
+        action,
+        timing,
+        end,
+        work,
+    } = plan;
     let connected = catch_unwind(AssertUnwindSafe(|| {
-        agent.connect(&options, work.capped(timing.login_timeout))
+        agent.connect(&request.options, work.capped(timing.login_timeout))
     }));
     log.drain_agent_lines();
     let mut device = match connected {
@@ -212,21 +275,20 @@ fn invoke(
         }
         Err(_) => return Err("internal error: the agent panicked while connecting".into()),
     };
-
     let result = catch_unwind(AssertUnwindSafe(|| {
         perform(
             &mut *device,
             &action,
-            &options,
-            &info,
+            &request.options,
+            &request.info,
             timing.clone(),
             work,
             log,
             stdout,
         )
     }));
-    // Whatever happened above, give the session back once, within what is left (at least a
-    // moment, so a BMC slot is not leaked just because the work used all the time).
+    // Close within what is left (at least a moment, so a BMC slot is not leaked just because
+    // the work used all the time).
     let close_deadline = Deadline::at(
         end.instant()
             .max(Instant::now() + Duration::from_millis(200)),
@@ -280,7 +342,7 @@ fn time_budget(
     if !timing.under_pacemaker {
         return ours;
     }
-    let margin = |t: Duration| t.saturating_sub((t / 10).min(Duration::from_secs(2)));
+    let margin = |t: Duration| t.saturating_sub(safety_margin(t));
     match invocation.pacemaker.for_action(action) {
         Some(theirs) => margin(theirs),
         None => ours.max(margin(PACEMAKER_DEFAULT_TIMEOUT)),
