@@ -64,113 +64,134 @@ fn attr(e: &BytesStart, key: &str) -> Option<String> {
 /// Parses a domain XML document (the content of the `config` file).
 pub fn parse(xml: &str) -> Result<DomainConfig, DomainXmlError> {
     let mut reader = Reader::from_str(xml);
-    let mut cfg = DomainConfig::default();
-    // Element path from the root, to know where a text node or an attribute belongs.
-    let mut path: Vec<String> = Vec::new();
-    let mut disk: Option<(String, Disk)> = None; // (disk type, disk being read)
-    let mut interface_type: Option<String> = None;
-    let mut seen_root = false;
-
+    let mut parser = Parser::default();
     loop {
         let event = reader
             .read_event()
             .map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
         match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let is_empty = matches!(event, Event::Empty(_));
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if !seen_root {
-                    seen_root = true;
-                    if name != "domain" {
-                        return Err(DomainXmlError::NotADomain(name));
-                    }
-                    cfg.domain_type = attr(e, "type").unwrap_or_default();
-                }
-                let parent: Vec<&str> = path.iter().map(String::as_str).collect();
-                match (parent.as_slice(), name.as_str()) {
-                    (["domain", "devices"], "disk") => {
-                        let kind = attr(e, "type").unwrap_or_else(|| "file".into());
-                        disk = Some((
-                            kind,
-                            Disk {
-                                target: String::new(),
-                                source: None,
-                            },
-                        ));
-                        if is_empty {
-                            finish_disk(&mut cfg, disk.take());
-                        }
-                    }
-                    (["domain", "devices", "disk"], "source") => {
-                        if let Some((kind, d)) = disk.as_mut() {
-                            d.source = disk_source(kind, e);
-                            if let Some(DiskSource::Volume { pool, .. }) = &d.source {
-                                if !cfg.pools.contains(pool) {
-                                    cfg.pools.push(pool.clone());
-                                }
-                            }
-                        }
-                    }
-                    (["domain", "devices", "disk"], "target") => {
-                        if let Some((_, d)) = disk.as_mut() {
-                            d.target = attr(e, "dev").unwrap_or_default();
-                        }
-                    }
-                    (["domain", "devices"], "interface") => {
-                        interface_type = attr(e, "type");
-                    }
-                    (["domain", "devices", "interface"], "source")
-                        if interface_type.as_deref() == Some("network") =>
-                    {
-                        if let Some(net) = attr(e, "network") {
-                            if !cfg.networks.contains(&net) {
-                                cfg.networks.push(net);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                if !is_empty {
-                    path.push(name);
-                }
-            }
-            Event::End(_) => {
-                let closed = path.pop();
-                let parent: Vec<&str> = path.iter().map(String::as_str).collect();
-                if parent.as_slice() == ["domain", "devices"] && closed.as_deref() == Some("disk") {
-                    finish_disk(&mut cfg, disk.take());
-                }
-            }
+            Event::Start(ref e) => parser.element(e, false)?,
+            Event::Empty(ref e) => parser.element(e, true)?,
+            Event::End(_) => parser.end(),
             Event::Text(t) => {
                 let text = t
                     .unescape()
                     .map_err(|e| DomainXmlError::Malformed(e.to_string()))?;
-                let text = text.trim();
-                let here: Vec<&str> = path.iter().map(String::as_str).collect();
-                match here.as_slice() {
-                    ["domain", "name"] => cfg.name = text.to_string(),
-                    ["domain", "uuid"] => cfg.uuid = Some(text.to_ascii_lowercase()),
-                    ["domain", "devices", "emulator"] => cfg.emulator = Some(text.to_string()),
-                    _ => {}
-                }
+                parser.text(text.trim());
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !seen_root {
-        return Err(DomainXmlError::Empty);
+    parser.finish()
+}
+
+/// What the parse has seen so far.
+#[derive(Default)]
+struct Parser {
+    cfg: DomainConfig,
+    /// Element path from the root, to know where a text node or an attribute belongs.
+    path: Vec<String>,
+    /// The disk being read, with its type.
+    disk: Option<(String, Disk)>,
+    interface_type: Option<String>,
+    seen_root: bool,
+}
+
+impl Parser {
+    fn at(&self) -> Vec<&str> {
+        self.path.iter().map(String::as_str).collect()
     }
-    if !path.is_empty() {
-        return Err(DomainXmlError::Malformed(format!(
-            "unclosed <{}>",
-            path.join("><")
-        )));
+
+    fn element(&mut self, e: &BytesStart, is_empty: bool) -> Result<(), DomainXmlError> {
+        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        if !self.seen_root {
+            self.seen_root = true;
+            if name != "domain" {
+                return Err(DomainXmlError::NotADomain(name));
+            }
+            self.cfg.domain_type = attr(e, "type").unwrap_or_default();
+        }
+        let parent = self.at();
+        match (parent.as_slice(), name.as_str()) {
+            (["domain", "devices"], "disk") => {
+                let kind = attr(e, "type").unwrap_or_else(|| "file".into());
+                let disk = Disk {
+                    target: String::new(),
+                    source: None,
+                };
+                self.disk = Some((kind, disk));
+                if is_empty {
+                    finish_disk(&mut self.cfg, self.disk.take());
+                }
+            }
+            (["domain", "devices", "disk"], "source") => self.disk_source(e),
+            (["domain", "devices", "disk"], "target") => {
+                if let Some((_, d)) = self.disk.as_mut() {
+                    d.target = attr(e, "dev").unwrap_or_default();
+                }
+            }
+            (["domain", "devices"], "interface") => self.interface_type = attr(e, "type"),
+            (["domain", "devices", "interface"], "source")
+                if self.interface_type.as_deref() == Some("network") =>
+            {
+                if let Some(net) = attr(e, "network") {
+                    if !self.cfg.networks.contains(&net) {
+                        self.cfg.networks.push(net);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !is_empty {
+            self.path.push(name);
+        }
+        Ok(())
     }
-    if cfg.name.is_empty() {
-        return Err(DomainXmlError::NoName);
+
+    fn disk_source(&mut self, e: &BytesStart) {
+        let Some((kind, d)) = self.disk.as_mut() else {
+            return;
+        };
+        d.source = disk_source(kind, e);
+        if let Some(DiskSource::Volume { pool, .. }) = &d.source {
+            if !self.cfg.pools.contains(pool) {
+                self.cfg.pools.push(pool.clone());
+            }
+        }
     }
-    Ok(cfg)
+
+    fn end(&mut self) {
+        let closed = self.path.pop();
+        if self.at().as_slice() == ["domain", "devices"] && closed.as_deref() == Some("disk") {
+            finish_disk(&mut self.cfg, self.disk.take());
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        match self.at().as_slice() {
+            ["domain", "name"] => self.cfg.name = text.to_string(),
+            ["domain", "uuid"] => self.cfg.uuid = Some(text.to_ascii_lowercase()),
+            ["domain", "devices", "emulator"] => self.cfg.emulator = Some(text.to_string()),
+            _ => {}
+        }
+    }
+
+    fn finish(self) -> Result<DomainConfig, DomainXmlError> {
+        if !self.seen_root {
+            return Err(DomainXmlError::Empty);
+        }
+        if !self.path.is_empty() {
+            return Err(DomainXmlError::Malformed(format!(
+                "unclosed <{}>",
+                self.path.join("><")
+            )));
+        }
+        if self.cfg.name.is_empty() {
+            return Err(DomainXmlError::NoName);
+        }
+        Ok(self.cfg)
+    }
 }
 
 fn finish_disk(cfg: &mut DomainConfig, disk: Option<(String, Disk)>) {
