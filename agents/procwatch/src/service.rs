@@ -1,6 +1,7 @@
 //! The service's life cycle: find it, start it as a daemon and wait until it is ready,
 //! check it, stop it (signal, grace, SIGKILL, verify).
 
+use crate::command::ServiceCommand;
 use crate::config::Config;
 use crate::procinfo::{self, Identity, ProcInfo};
 use crate::run::{run_bounded, Limits};
@@ -178,8 +179,7 @@ pub fn monitor(cfg: &Config, ctx: &Context) -> Result<OcfStatus, OcfError> {
 
 pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     let command = cfg.command()?;
-    let path = state_path(ctx);
-    let recorded = state::load(&path);
+    let recorded = state::load(&state_path(ctx));
     if let (Some(p), _) = locate(cfg, recorded.as_ref()) {
         if p.is_zombie() || p.is_stopped() {
             warn!(
@@ -199,67 +199,13 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
         }
     }
     hook(ctx, "pre_start", cfg.pre_start.as_deref(), &[])?;
-    if let Some(f) = &cfg.pidfile {
-        if f.exists() && from_pidfile(cfg, f, None).is_none() {
-            debug!("removing stale pidfile {}", f.display());
-            let _ = std::fs::remove_file(f);
-        }
-    }
+    remove_stale_pidfile(cfg);
     let spawned_at = SystemTime::now();
     let spawned = if command.is_external() {
-        let argv = command.argv();
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let out = run_bounded(
-            &argv,
-            &[],
-            ctx.deadline,
-            Limits {
-                kill_leftovers: false,
-                ..Limits::default()
-            },
-        )
-        .map_err(OcfError::generic)?;
-        if !out.success() {
-            return Err(OcfError::generic(format!(
-                "{} failed ({}){}",
-                argv.join(" "),
-                out.describe_status(),
-                out.last_line_suffix()
-            )));
-        }
+        run_external_start(&command, ctx)?;
         None
     } else {
-        let req = SpawnRequest {
-            argv: command.argv(),
-            env: service_env(cfg)?,
-            user: cfg.user.clone(),
-            group: cfg.group.clone(),
-            workdir: cfg.workdir.clone(),
-            logfile: cfg.logfile.clone(),
-        };
-        let pid = spawn_daemon(&req, ctx.deadline).map_err(|e| match e {
-            SpawnError::NotInstalled(m) => OcfError::installed(m),
-            SpawnError::Permission(m) => OcfError::perm(m),
-            SpawnError::Other(m) => OcfError::generic(m),
-        })?;
-        info!("started {} as pid {pid}", command.program());
-        // Its identity now, before the pid could be reused; recorded at once so that a stop
-        // after a failed start finds whatever it left.
-        let started = procinfo::read(pid)
-            .map(|p| (p.identity(), p.session))
-            .unwrap_or((Identity { pid, starttime: 0 }, pid));
-        let early = State {
-            identity: started.0,
-            session: started.1,
-            wrote_pidfile: false,
-        };
-        state::save(&path, &early).map_err(|e| {
-            OcfError::generic(format!(
-                "cannot write state under {}: {e}",
-                ctx.state_dir.display()
-            ))
-        })?;
-        Some(started)
+        Some(spawn_service(cfg, &command, ctx)?)
     };
     let settle = if cfg.probe.is_some() {
         SETTLE_WITH_PROBE
@@ -281,6 +227,74 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     )?;
     info!("running as pid {}", ready.pid);
     Ok(())
+}
+
+/// A pidfile naming no process of the service would mislead the search for the new one.
+fn remove_stale_pidfile(cfg: &Config) {
+    if let Some(f) = &cfg.pidfile {
+        if f.exists() && from_pidfile(cfg, f, None).is_none() {
+            debug!("removing stale pidfile {}", f.display());
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// An init script or systemctl starts the daemon; its process group may stay (the daemon's).
+fn run_external_start(command: &ServiceCommand, ctx: &Context) -> Result<(), OcfError> {
+    let argv = command.argv();
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let limits = Limits {
+        kill_leftovers: false,
+        ..Limits::default()
+    };
+    let out = run_bounded(&argv, &[], ctx.deadline, limits).map_err(OcfError::generic)?;
+    if !out.success() {
+        return Err(OcfError::generic(format!(
+            "{} failed ({}){}",
+            argv.join(" "),
+            out.describe_status(),
+            out.last_line_suffix()
+        )));
+    }
+    Ok(())
+}
+
+/// Starts the service as a daemon of ours; returns its identity and session, recorded at once
+/// (before the pid could be reused) so that a stop after a failed start finds what it left.
+fn spawn_service(
+    cfg: &Config,
+    command: &ServiceCommand,
+    ctx: &Context,
+) -> Result<(Identity, i32), OcfError> {
+    let request = SpawnRequest {
+        argv: command.argv(),
+        env: service_env(cfg)?,
+        user: cfg.user.clone(),
+        group: cfg.group.clone(),
+        workdir: cfg.workdir.clone(),
+        logfile: cfg.logfile.clone(),
+    };
+    let pid = spawn_daemon(&request, ctx.deadline).map_err(|e| match e {
+        SpawnError::NotInstalled(m) => OcfError::installed(m),
+        SpawnError::Permission(m) => OcfError::perm(m),
+        SpawnError::Other(m) => OcfError::generic(m),
+    })?;
+    info!("started {} as pid {pid}", command.program());
+    let started = procinfo::read(pid)
+        .map(|p| (p.identity(), p.session))
+        .unwrap_or((Identity { pid, starttime: 0 }, pid));
+    let early = State {
+        identity: started.0,
+        session: started.1,
+        wrote_pidfile: false,
+    };
+    state::save(&state_path(ctx), &early).map_err(|e| {
+        OcfError::generic(format!(
+            "cannot write state under {}: {e}",
+            ctx.state_dir.display()
+        ))
+    })?;
+    Ok(started)
 }
 
 /// Wait until one process is stably (for `settle`) the service and its probe passes.
