@@ -154,59 +154,7 @@ pub fn migrate(
         plan.migrate_uri.as_deref().unwrap_or("chosen by libvirt"),
         job_deadline.remaining().as_secs_f64()
     );
-    let flags = migrate_flags::LIVE | migrate_flags::PEER2PEER | plan.flags;
-    let result = std::thread::scope(|scope| {
-        let job = scope.spawn(|| {
-            hv.migrate_p2p(
-                &plan.name,
-                &plan.dest_uri,
-                plan.migrate_uri.as_deref(),
-                plan.bandwidth_mib_s,
-                flags,
-                job_deadline,
-            )
-        });
-        let mut downtime_set = plan.downtime_ms == 0;
-        let mut last_log = Instant::now();
-        while !job.is_finished() {
-            std::thread::sleep(Duration::from_millis(100));
-            let Some(p) = poll_hv.as_ref() else { continue };
-            if !downtime_set {
-                downtime_set = p
-                    .set_migration_downtime(
-                        &plan.name,
-                        plan.downtime_ms,
-                        job_deadline.capped(Duration::from_secs(2)),
-                    )
-                    .is_ok();
-            }
-            if last_log.elapsed() >= Duration::from_secs(1) {
-                last_log = Instant::now();
-                if let Ok(j) =
-                    p.job_progress(&plan.name, job_deadline.capped(Duration::from_secs(1)))
-                {
-                    if j.active && j.data_total > 0 {
-                        tracing::info!(
-                            "{}: migration {}% ({} of {} MiB, {} MiB remaining, {} ms)",
-                            plan.name,
-                            j.data_processed * 100 / j.data_total,
-                            j.data_processed >> 20,
-                            j.data_total >> 20,
-                            j.data_remaining >> 20,
-                            j.elapsed_ms
-                        );
-                    }
-                }
-            }
-        }
-        job.join().unwrap_or_else(|_| {
-            Err(LibvirtError::Timeout {
-                what: "migrate domain".into(),
-                uri: plan.dest_uri.clone(),
-            })
-        })
-    });
-    match result {
+    match run_job(hv, poll_hv.as_ref(), plan, job_deadline) {
         Ok(()) => {
             tracing::info!(
                 "{}: live migration to {} done in {} ms",
@@ -225,6 +173,72 @@ pub fn migrate(
                 plan.name, plan.dest_uri
             )))
         }
+    }
+}
+
+/// The migration call on its own thread, watched from a second connection (`poll_hv`): it
+/// sets the downtime once the job runs and logs progress every second.
+fn run_job(
+    hv: &Hypervisor,
+    poll_hv: Option<&Hypervisor>,
+    plan: &MigrationPlan,
+    job_deadline: Deadline,
+) -> Result<(), LibvirtError> {
+    let flags = migrate_flags::LIVE | migrate_flags::PEER2PEER | plan.flags;
+    std::thread::scope(|scope| {
+        let job = scope.spawn(|| {
+            hv.migrate_p2p(
+                &plan.name,
+                &plan.dest_uri,
+                plan.migrate_uri.as_deref(),
+                plan.bandwidth_mib_s,
+                flags,
+                job_deadline,
+            )
+        });
+        let mut downtime_set = plan.downtime_ms == 0;
+        let mut last_log = Instant::now();
+        while !job.is_finished() {
+            std::thread::sleep(Duration::from_millis(100));
+            let Some(p) = poll_hv else { continue };
+            if !downtime_set {
+                downtime_set = p
+                    .set_migration_downtime(
+                        &plan.name,
+                        plan.downtime_ms,
+                        job_deadline.capped(Duration::from_secs(2)),
+                    )
+                    .is_ok();
+            }
+            if last_log.elapsed() >= Duration::from_secs(1) {
+                last_log = Instant::now();
+                log_progress(p, plan, job_deadline);
+            }
+        }
+        job.join().unwrap_or_else(|_| {
+            Err(LibvirtError::Timeout {
+                what: "migrate domain".into(),
+                uri: plan.dest_uri.clone(),
+            })
+        })
+    })
+}
+
+fn log_progress(poll_hv: &Hypervisor, plan: &MigrationPlan, job_deadline: Deadline) {
+    let Ok(j) = poll_hv.job_progress(&plan.name, job_deadline.capped(Duration::from_secs(1)))
+    else {
+        return;
+    };
+    if j.active && j.data_total > 0 {
+        tracing::info!(
+            "{}: migration {}% ({} of {} MiB, {} MiB remaining, {} ms)",
+            plan.name,
+            j.data_processed * 100 / j.data_total,
+            j.data_processed >> 20,
+            j.data_total >> 20,
+            j.data_remaining >> 20,
+            j.elapsed_ms
+        );
     }
 }
 
