@@ -171,44 +171,19 @@ fn dispatch(
         logger.raw(&usage(info.name));
         return Err(OcfError::args("no action given"));
     };
-    match action {
-        "meta-data" => {
-            let xml = metadata::render(
-                &info,
-                &agent.parameters(),
-                &agent.actions(),
-                Dialect::for_caller(env),
-            );
-            stdout
-                .write_all(xml.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|e| OcfError::generic(format!("cannot write meta-data: {e}")))?;
-            return Ok(OcfStatus::Success);
-        }
-        "usage" | "help" | "--help" | "-h" => {
-            let _ = writeln!(stdout, "{}", usage(info.name));
-            return Ok(OcfStatus::Success);
-        }
-        "--version" | "-V" => {
-            let _ = writeln!(stdout, "{} ({}) {}", info.name, info.provider, info.version);
-            return Ok(OcfStatus::Success);
-        }
-        "manpage" => {
-            let page = crate::manpage::render(&info, &agent.parameters(), &agent.actions());
-            stdout
-                .write_all(page.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|e| OcfError::generic(format!("cannot write the man page: {e}")))?;
-            return Ok(OcfStatus::Success);
-        }
-        a if ACTIONS.contains(&a) => {}
-        other => {
-            return Err(OcfError::unimplemented(format!(
-                "action '{}' is not implemented by {}",
-                other.escape_debug(),
-                info.name
-            )));
-        }
+    if let Some(text) = informational_answer(agent, action, env) {
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+            .map_err(|e| OcfError::generic(format!("cannot write the {action} output: {e}")))?;
+        return Ok(OcfStatus::Success);
+    }
+    if !ACTIONS.contains(&action) {
+        return Err(OcfError::unimplemented(format!(
+            "action '{}' is not implemented by {}",
+            action.escape_debug(),
+            info.name
+        )));
     }
     let ctx = build_context(agent, action, instance, env);
     tracing::debug!(
@@ -217,43 +192,56 @@ fn dispatch(
         ctx.is_probe,
         ctx.check_level
     );
-    let checked = params::check(&agent.parameters(), &ctx.params);
-    let status = match ctx.action.as_str() {
-        "start" => checked
-            .and_then(|_| agent.validate(&ctx))
-            .and_then(|_| agent.start(&ctx))
-            .map(|_| OcfStatus::Success),
-        "stop" => checked
-            .and_then(|_| agent.stop(&ctx))
-            .map(|_| OcfStatus::Success),
-        "monitor" => checked.and_then(|_| agent.monitor(&ctx)),
-        "validate-all" => checked
-            .and_then(|_| agent.validate(&ctx))
-            .map(|_| OcfStatus::Success),
-        "migrate_to" => checked
-            .and_then(|_| agent.migrate_to(&ctx))
-            .map(|_| OcfStatus::Success),
-        "migrate_from" => checked
-            .and_then(|_| agent.migrate_from(&ctx))
-            .map(|_| OcfStatus::Success),
-        "reload-agent" => checked
-            .and_then(|_| agent.reload_agent(&ctx))
-            .map(|_| OcfStatus::Success),
-        "reload" => checked
-            .and_then(|_| agent.reload(&ctx))
-            .map(|_| OcfStatus::Success),
-        "notify" => checked
-            .and_then(|_| agent.notify(&ctx))
-            .map(|_| OcfStatus::Success),
-        _ => Err(OcfError::unimplemented(format!(
-            "action '{action}' is not implemented"
-        ))),
-    };
-    match status {
+    match run_action(agent, &ctx) {
         Err(e) if e.status.is_setup_error() && (ctx.action == "stop" || ctx.is_probe) => {
             setup_error(agent, &ctx, e)
         }
         other => other,
+    }
+}
+
+/// meta-data, usage, --version and manpage: answered from the tables, with no context.
+fn informational_answer(agent: &dyn ResourceAgent, action: &str, env: &Env) -> Option<String> {
+    let info = agent.info();
+    match action {
+        "meta-data" => Some(metadata::render(
+            &info,
+            &agent.parameters(),
+            &agent.actions(),
+            Dialect::for_caller(env),
+        )),
+        "usage" | "help" | "--help" | "-h" => Some(format!("{}\n", usage(info.name))),
+        "--version" | "-V" => Some(format!(
+            "{} ({}) {}\n",
+            info.name, info.provider, info.version
+        )),
+        "manpage" => Some(crate::manpage::render(
+            &info,
+            &agent.parameters(),
+            &agent.actions(),
+        )),
+        _ => None,
+    }
+}
+
+/// The parameters checked against the table, then the agent's callback for the action
+/// (start validates first, as resource-agents' ocf-rarun does).
+fn run_action(agent: &dyn ResourceAgent, ctx: &Context) -> Result<OcfStatus, OcfError> {
+    params::check(&agent.parameters(), &ctx.params)?;
+    let done = |r: Result<(), OcfError>| r.map(|_| OcfStatus::Success);
+    match ctx.action.as_str() {
+        "start" => done(agent.validate(ctx).and_then(|_| agent.start(ctx))),
+        "stop" => done(agent.stop(ctx)),
+        "monitor" => agent.monitor(ctx),
+        "validate-all" => done(agent.validate(ctx)),
+        "migrate_to" => done(agent.migrate_to(ctx)),
+        "migrate_from" => done(agent.migrate_from(ctx)),
+        "reload-agent" => done(agent.reload_agent(ctx)),
+        "reload" => done(agent.reload(ctx)),
+        "notify" => done(agent.notify(ctx)),
+        action => Err(OcfError::unimplemented(format!(
+            "action '{action}' is not implemented"
+        ))),
     }
 }
 
