@@ -419,8 +419,7 @@ fn perform(
     };
     let outcome = match action {
         "status" => {
-            let state = power.status()?;
-            return Ok(match state {
+            return Ok(match power.status()? {
                 PowerState::On => {
                     print(stdout, "Status: ON\n");
                     EXIT_OK
@@ -443,19 +442,8 @@ fn perform(
             return Ok(EXIT_OK);
         }
         "list" | "list-status" => {
-            let outlets = list(&mut power, work)?;
-            for outlet in outlets {
-                let line = if action == "list" {
-                    format!("{},{}\n", outlet.id, outlet.alias)
-                } else {
-                    let state = match outlet.state {
-                        Some(PowerState::On) => "ON",
-                        Some(PowerState::Off) => "OFF",
-                        None => "UNKNOWN",
-                    };
-                    format!("{},{},{}\n", outlet.id, outlet.alias, state)
-                };
-                print(stdout, &line);
+            for outlet in list(&mut power, work)? {
+                print(stdout, &outlet_line(&outlet, action == "list-status"));
             }
             return Ok(EXIT_OK);
         }
@@ -483,6 +471,19 @@ fn perform(
     }
     print(stdout, &format!("{}\n", outcome.message()));
     Ok(EXIT_OK)
+}
+
+/// fence-agents' list lines: `id,alias`, and with the state for list-status.
+fn outlet_line(outlet: &crate::Outlet, with_state: bool) -> String {
+    if !with_state {
+        return format!("{},{}\n", outlet.id, outlet.alias);
+    }
+    let state = match outlet.state {
+        Some(PowerState::On) => "ON",
+        Some(PowerState::Off) => "OFF",
+        None => "UNKNOWN",
+    };
+    format!("{},{},{}\n", outlet.id, outlet.alias, state)
 }
 
 fn list(power: &mut PowerLoop, work: Deadline) -> Result<Vec<crate::Outlet>, FenceError> {

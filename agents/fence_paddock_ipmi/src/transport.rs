@@ -45,6 +45,13 @@ impl<T, B: FnMut() -> Vec<u8>, A: FnMut(&[u8]) -> Accept<T>> Conversation for Cl
     }
 }
 
+/// What one listening interval brought.
+enum Heard<T> {
+    Answer(T),
+    ResendNow,
+    Nothing,
+}
+
 pub struct Transport {
     socket: UdpSocket,
     peer: SocketAddr,
@@ -110,7 +117,6 @@ impl Transport {
     ) -> Result<C::Answer, SessionError> {
         let started = Instant::now();
         let mut rto = self.initial_rto;
-        let mut buf = [0u8; 1024];
         let mut attempt = 0u32;
         while !deadline.expired() {
             attempt += 1;
@@ -129,45 +135,11 @@ impl Transport {
                 }
             }
             let listen_until = deadline.capped(rto);
-            let mut resend_now = false;
-            loop {
-                let left = listen_until.remaining();
-                if left.is_zero() {
-                    break;
-                }
-                // A zero read timeout means "block forever": keep it at least 1 ms.
-                let _ = self
-                    .socket
-                    .set_read_timeout(Some(left.max(Duration::from_millis(1))));
-                match self.socket.recv(&mut buf) {
-                    Ok(n) => match conversation.accept(&buf[..n]) {
-                        Accept::Ignore => (self.log)(&format!(
-                            "ignored a {n}-byte datagram while waiting for {what}"
-                        )),
-                        Accept::Done(v) => return Ok(v),
-                        Accept::Resend => {
-                            resend_now = true;
-                            break;
-                        }
-                        Accept::Fail(e) => return Err(e),
-                    },
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                        break
-                    }
-                    Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
-                        self.refused = true;
-                        // Nothing listens there now; wait out the interval instead of spinning.
-                        std::thread::sleep(listen_until.remaining().min(Duration::from_millis(50)));
-                    }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        return Err(SessionError::Io(format!(
-                            "receiving {what} from {}: {e}",
-                            self.peer
-                        )))
-                    }
-                }
-            }
+            let resend_now = match self.listen(what, listen_until, conversation)? {
+                Heard::Answer(answer) => return Ok(answer),
+                Heard::ResendNow => true,
+                Heard::Nothing => false,
+            };
             if !resend_now {
                 // Gentle backoff: BMCs answer in milliseconds or not at all, so frequent
                 // retries within the deadline matter more than sparing the link.
@@ -184,6 +156,52 @@ impl Transport {
             self.peer,
             started.elapsed().as_secs_f64()
         )))
+    }
+
+    /// Receive until `until`: the first datagram the conversation takes, or a request to
+    /// resend at once, or nothing.
+    fn listen<C: Conversation>(
+        &mut self,
+        what: &str,
+        until: Deadline,
+        conversation: &mut C,
+    ) -> Result<Heard<C::Answer>, SessionError> {
+        let mut buf = [0u8; 1024];
+        loop {
+            let left = until.remaining();
+            if left.is_zero() {
+                return Ok(Heard::Nothing);
+            }
+            // A zero read timeout means "block forever": keep it at least 1 ms.
+            let _ = self
+                .socket
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            match self.socket.recv(&mut buf) {
+                Ok(n) => match conversation.accept(&buf[..n]) {
+                    Accept::Ignore => (self.log)(&format!(
+                        "ignored a {n}-byte datagram while waiting for {what}"
+                    )),
+                    Accept::Done(answer) => return Ok(Heard::Answer(answer)),
+                    Accept::Resend => return Ok(Heard::ResendNow),
+                    Accept::Fail(e) => return Err(e),
+                },
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Ok(Heard::Nothing)
+                }
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    self.refused = true;
+                    // Nothing listens there now; wait out the interval instead of spinning.
+                    std::thread::sleep(until.remaining().min(Duration::from_millis(50)));
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(SessionError::Io(format!(
+                        "receiving {what} from {}: {e}",
+                        self.peer
+                    )))
+                }
+            }
+        }
     }
 
     /// Send once without waiting (best-effort notices such as an aborting RAKP 3).
