@@ -13,6 +13,7 @@ CLUSTER=$REPO/tests/lib/cluster.sh
 BMC=$REPO/tests/lib/ipmi-bmc.sh
 VIRT_HOST=$REPO/tests/lib/libvirt-host.sh
 TINYVM=$REPO/tests/lib/build-tinyvm.sh
+. "$REPO/tests/lib/tinyvm.sh"
 DEMO=${PADDOCK_DEMO_DIR:-/var/tmp/paddock-demo}
 export IPMI_BMC_DIR=$DEMO/bmc PADDOCK_VIRT_DIR=$DEMO/virt
 BMC_PORT=16230 VIRT_PORT=16300
@@ -84,8 +85,7 @@ if [ -x "$OCF_VM" ] && [ -x "$VIRT_HOST" ] && [ -x "$TINYVM" ]; then
     kdir=$("$TINYVM") || die "cannot build the tiny guest"
     "$VIRT_HOST" start demo "$VIRT_PORT" 9>&- || die "libvirtd did not start"
     uri=$("$VIRT_HOST" uri demo)
-    accel=qemu; [ -w /dev/kvm ] && accel=kvm
-    cat > "$DEMO/demo-vm.xml" <<EOF
+    TINYVM_DIR=$kdir tinyvm_xml demo-vm "$DEMO/demo-vm.console" >"$DEMO/demo-vm.xml"
 <domain type='$accel'>
   <name>demo-vm</name>
   <memory unit='MiB'>96</memory>

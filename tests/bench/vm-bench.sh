@@ -26,7 +26,8 @@ ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)
 "$HOSTS" start bench "$PORT" >/dev/null
 URI=qemu+tcp://127.0.0.1:$PORT/system
 truncate -s 1M "$W/disk.raw"
-cat > "$W/benchvm.xml" <<EOX
+. "$REPO/tests/lib/tinyvm.sh"
+TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml benchvm "$W/serial.log" "$W/disk.raw" >"$W/benchvm.xml"
 <domain type='$ACCEL'>
   <name>benchvm</name>
   <memory unit='MiB'>96</memory>

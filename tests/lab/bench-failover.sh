@@ -44,13 +44,13 @@ for cfg in $CONFIGS; do
        ! LAB_STACK=$stack FENCE_EXTRA="${fence_extra//,/ }" "$LAB_BIN/configure.sh" > "$B/configure.out" 2>&1; then
         echo "lab failed for $name:"; tail -5 "$B/lab-up.out" "$B/configure.out"; continue
     fi
-    on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
-    wait_until 60 eval '[ "$(crm_status node1 | awk '"'"'$1 ~ /^vm-/ && $2 == "Started"'"'"' | wc -l)" = 5 ]'
+    on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
+    poll_until 60 eval '[ "$(crm_status node1 | awk '"'"'$1 ~ /^vm-/ && $2 == "Started"'"'"' | wc -l)" = 5 ]'
     # every guest booted: a boot line still to come would count as a restart
-    for vm in $(vm_names); do wait_until 60 eval '[ "$(boots "$vm")" -ge 1 ]'; done
+    for vm in $(vm_names); do poll_until 60 eval '[ "$(boots "$vm")" -ge 1 ]'; done
     for run in $(seq "$RUNS"); do
         victim=$(vm_location vm-db)
-        dc=$(on node1 crm_mon -1 2>/dev/null | sed -n 's/.*Current DC: \(node[0-9]\).*/\1/p')
+        dc=$(on_node node1 crm_mon -1 2>/dev/null | sed -n 's/.*Current DC: \(node[0-9]\).*/\1/p')
         fail_node "$victim" "$MODE" 2>/dev/null
         last_up=""
         for vm in $FO_VMS; do
@@ -63,8 +63,8 @@ for cfg in $CONFIGS; do
         case ",$fence_extra," in
             *,pcmk_reboot_action=off,*) ipmi "$victim" chassis power on >/dev/null 2>&1 ;;
         esac
-        wait_until 90 all_online || echo "  $victim did not come back"
-        on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+        poll_until 90 all_online || echo "  $victim did not come back"
+        on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
     done
 done
 "$LAB_BIN/lab.sh" down >/dev/null 2>&1

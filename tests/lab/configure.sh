@@ -17,10 +17,10 @@ for n in $NODES; do bmcs="$bmcs $n=$BMC_IP:$(bmc_port "$n")"; done
 
 # the lab's BMCs only offer cipher suite 3 (fence_ipmilan's default is "any");
 # the agents log each run to the fencing node's /var/log/<agent>.log (test 5)
-on node1 env BMCS="$bmcs" BMC_USER="$BMC_USER" BMC_PASSWORD="$BMC_PASSWORD" \
+on_node node1 env BMCS="$bmcs" BMC_USER="$BMC_USER" BMC_PASSWORD="$BMC_PASSWORD" \
     FENCE_AGENT="$fence_agent" \
     FENCE_EXTRA="cipher=3 verbose=1 debug_file=/var/log/$fence_agent.log ${FENCE_EXTRA:-}" \
     sh "$REPO/crm-examples/fencing/fencing.pcs.sh"
-on node1 env VMS="$LAB_VMS" VM_DIR="$VM_DIR" NODE_MEMORY="${NODE_MEMORY:-384}" \
+on_node node1 env VMS="$LAB_VMS" VM_DIR="$VM_DIR" NODE_MEMORY="${NODE_MEMORY:-384}" \
     VM_AGENT="$vm_agent" VM_EXTRA="$vm_extra" \
     sh "$REPO/crm-examples/ha-vms/ha-vms.pcs.sh"

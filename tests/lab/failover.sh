@@ -24,7 +24,7 @@ fail_node() {
     declare -gA FO_BOOTS0
     for vm in $(vm_names); do FO_BOOTS0[$vm]=$(boots "$vm"); done
     local hist0
-    hist0=$(on "$obs" stonith_admin --history "$victim" 2>/dev/null | grep -c 'successful' || true)
+    hist0=$(on_node "$obs" stonith_admin --history "$victim" 2>/dev/null | grep -c 'successful' || true)
 
     # watch for a VM running twice while the cluster recovers
     rm -f "$L/run/twice"

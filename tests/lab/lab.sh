@@ -7,6 +7,7 @@
 #          them.  Idempotent.
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
+. "$REPO/tests/lib/libvirt-conf.sh"
 
 net_up() {
     ip netns add "$HUB_NS"
@@ -57,33 +58,8 @@ write_corosync_conf() {
 write_libvirt_conf() {   # NODE DIR
     local n=$1 d=$2 ip
     ip=$(node_ip "$n")
-    cat > "$d/libvirtd.conf" <<EOC
-# libvirtd of lab $n: TCP (no auth) on its lab address, for migrations
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "$ip"
-auth_tcp = "none"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-unix_sock_group = "root"
-host_uuid = "5a3c0c1e-0000-4000-8000-00000000000${n#node}"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-keepalive_interval = 5
-EOC
-    cat > "$d/qemu.conf" <<EOC
-# lab $n: run qemu as root, no cgroups (the three daemons would share
-# /sys/fs/cgroup/machine), no virtlogd, no per-VM /dev namespace
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-migration_address = "$ip"
-migration_host = "$ip"
-EOC
+    libvirtd_conf "$ip" "5a3c0c1e-0000-4000-8000-00000000000${n#node}" > "$d/libvirtd.conf"
+    qemu_conf "$ip" > "$d/qemu.conf"
 }
 
 up() {
@@ -154,8 +130,8 @@ EOC
     sleep 1
     for n in $NODES; do ipmi "$n" chassis power on >/dev/null; done
     set +e
-    if ! wait_until 120 all_online; then
-        on node1 crm_mon -1
+    if ! poll_until 120 all_online; then
+        on_node node1 crm_mon -1
         echo "lab: cluster did not form" >&2
         return 1
     fi
@@ -192,6 +168,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) for n in $NODES; do echo "$n: $(cat "$L/run/$n.init.pid" 2>/dev/null || echo off)"; done
-            on node1 crm_mon -1 ;;
+            on_node node1 crm_mon -1 ;;
     *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -38,9 +38,11 @@ now()       { date +%s.%N; }
 # seconds between two `now` values, 2 decimals
 elapsed()   { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-# on NODE CMD... : run CMD inside all of NODE's namespaces (net, mount, pid,
+# on_node NODE CMD... : run CMD inside all of NODE's namespaces (net, mount, pid,
 # uts, ipc) by entering those of its PID 1.  Exit 3 when the node is off.
-on() {
+# (Names here differ from tests/lib/system-test.sh's: there `on CMD` enters the
+# single-node test cluster, `fail` ends a test and `wait_until` fails it.)
+on_node() {
     local n=$1; shift
     local pid
     pid=$(cat "$L/run/$n.init.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
@@ -55,10 +57,10 @@ ipmi() {
         -U "$BMC_USER" -P "$BMC_PASSWORD" "$@"
 }
 
-online_nodes() { on "${1:-node1}" crm_mon -1 2>/dev/null | sed -n 's/^ *\* Online: \[ \(.*\) \]/\1/p'; }
+online_nodes() { on_node "${1:-node1}" crm_mon -1 2>/dev/null | sed -n 's/^ *\* Online: \[ \(.*\) \]/\1/p'; }
 
-# wait_until SECONDS CMD... : poll CMD every 0.2 s; rc 1 on timeout.
-wait_until() {
+# poll_until SECONDS CMD... : poll CMD every 0.2 s; rc 1 on timeout.
+poll_until() {
     local limit=$1; shift
     local end=$(( $(date +%s) + limit ))
     until "$@" >/dev/null 2>&1; do
@@ -82,10 +84,11 @@ lab_lock() {
 
 # --- test reporting ------------------------------------------------------------
 PASSED=0; FAILED=0
-pass() { echo "PASS $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
+# report_pass / report_fail LABEL: count and print a result; the test goes on.
+report_pass() { echo "PASS $*"; PASSED=$((PASSED + 1)); }
+report_fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
 # check LABEL CMD... : PASS when CMD exits 0
-check() { local label=$1; shift; if "$@"; then pass "$label"; else fail "$label"; fi; }
+check() { local label=$1; shift; if "$@"; then report_pass "$label"; else report_fail "$label"; fi; }
 finish() { [ "$FAILED" -eq 0 ]; }
 
 # --- timings from the nodes' logs ------------------------------------------------
@@ -100,7 +103,7 @@ log_epoch_after() {
 
 # crm_status NODE: "resource state node" lines of every primitive (crm_mon view of NODE)
 crm_status() {
-    on "${1:-node1}" crm_mon -1 -r --output-as=xml 2>/dev/null | \
+    on_node "${1:-node1}" crm_mon -1 -r --output-as=xml 2>/dev/null | \
         sed -n 's/.*<resource id="\([^"]*\)".*role="\([A-Za-z]*\)".*/\1 \2/p;
                  s/.*<node name="\([^"]*\)" id=.*cached=.*/NODE \1/p' | \
         awk '$1=="NODE" {print prev" "$2; prev=""; next} {if (prev!="") print prev" -"; prev=$0} END {if (prev!="") print prev" -"}'

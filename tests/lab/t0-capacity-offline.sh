@@ -7,7 +7,7 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 F=$LAB_BIN/fixtures
 cap="$REPO/tools/paddock-capacity"
-command -v crm_simulate >/dev/null || { fail "crm_simulate not installed (pacemaker-cli-utils)"; exit 1; }
+command -v crm_simulate >/dev/null || { report_fail "crm_simulate not installed (pacemaker-cli-utils)"; exit 1; }
 
 out=$("$cap" --cib "$F/cib-roomy.xml" 2>&1); rc=$?
 echo "$out"

@@ -8,7 +8,7 @@
 F=$LAB_BIN/fixtures
 EX=$REPO/crm-examples
 for c in crm crm_verify python3; do
-    command -v "$c" >/dev/null || { fail "$c not installed (crmsh, pacemaker-cli-utils)"; exit 1; }
+    command -v "$c" >/dev/null || { report_fail "$c not installed (crmsh, pacemaker-cli-utils)"; exit 1; }
 done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # the lab's nodes, nothing configured
@@ -69,8 +69,8 @@ norm() { sed -e 's/stonith:fence_[a-z_]*/stonith:FENCE/' -e 's/ocf:[a-z]*:[A-Za-
 facts "$F/cib-roomy.xml" | norm > "$tmp/pcs.facts"
 facts "$tmp/cib.xml" | norm > "$tmp/crm.facts"
 if diff "$tmp/pcs.facts" "$tmp/crm.facts" > "$tmp/diff"; then
-    pass "crm variants configure what the pcs variants configured in the lab ($(wc -l < "$tmp/pcs.facts") facts)"
+    report_pass "crm variants configure what the pcs variants configured in the lab ($(wc -l < "$tmp/pcs.facts") facts)"
 else
-    fail "crm variants differ from the pcs variants run in the lab:"; cat "$tmp/diff"
+    report_fail "crm variants differ from the pcs variants run in the lab:"; cat "$tmp/diff"
 fi
 finish

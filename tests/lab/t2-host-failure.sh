@@ -10,13 +10,13 @@
 mode=${1:-link-down}
 
 victim=$(vm_location vm-db)
-[ -n "$victim" ] || { fail "vm-db is not running anywhere"; exit 1; }
+[ -n "$victim" ] || { report_fail "vm-db is not running anywhere"; exit 1; }
 low=$(low_vms | head -1)
 if [ "$(vm_location "$low")" != "$victim" ]; then
-    on node1 crm_resource --move -r "$low" -N "$victim" >/dev/null 2>&1
-    on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
-    on node1 crm_resource --clear -r "$low" >/dev/null 2>&1
-    on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+    on_node node1 crm_resource --move -r "$low" -N "$victim" >/dev/null 2>&1
+    on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+    on_node node1 crm_resource --clear -r "$low" >/dev/null 2>&1
+    on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 fi
 echo "victim $victim runs: $(crm_status node1 | awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v {printf "%s ", $1}')"
 power_events() { grep -c "$1" "$L/log/$victim.console" 2>/dev/null; }
@@ -50,9 +50,9 @@ done
 check "high-priority VMs running before low-priority ones start ($last_high s <= $first_low s)" \
     awk -v a="$last_high" -v b="$first_low" 'BEGIN { exit !(a <= b) }'
 
-check "$victim back online after power-on + boot" wait_until 90 all_online
-on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
-all=$(for n in $NODES; do on "$n" virsh -q -c qemu:///system list --name; done | grep . | sort)
+check "$victim back online after power-on + boot" poll_until 90 all_online
+on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+all=$(for n in $NODES; do on_node "$n" virsh -q -c qemu:///system list --name; done | grep . | sort)
 check "afterwards every node's libvirtd together runs each VM exactly once" test "$all" = "$(vm_names | sort)"
 
 echo "MEASURE node-loss($mode) -> fenced: ${FO_FENCED:-never} s"

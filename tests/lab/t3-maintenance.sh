@@ -14,9 +14,9 @@ rm -f "$L/run/twice"
 ( while :; do qemu_twice >> "$L/run/twice"; sleep 0.1; done ) &
 sampler=$!
 t0=$(now)
-on node1 pcs node standby "$node" >/dev/null 2>&1
+on_node node1 pcs node standby "$node" >/dev/null 2>&1
 check "pcs node standby $node" test $? -eq 0
-on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
+on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
 t_drained=$(now); drained=$(elapsed "$t0" "$t_drained")
 kill "$sampler"; wait "$sampler" 2>/dev/null
 sleep 1
@@ -38,10 +38,10 @@ for vm in $vms; do
 done
 check "no VM ran twice during the migrations" test ! -s "$L/run/twice"
 echo "MEASURE standby $node: $(wc -w <<<"$vms") VMs live-migrated away in $drained s"
-on node1 pcs node unstandby "$node" >/dev/null 2>&1
+on_node node1 pcs node unstandby "$node" >/dev/null 2>&1
 check "pcs node unstandby $node: back in service" \
-    wait_until 30 eval '[ "$(online_nodes)" = "node1 node2 node3" ] && ! on node1 crm_mon -1 | grep -q standby'
-on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+    poll_until 30 eval '[ "$(online_nodes)" = "node1 node2 node3" ] && ! on_node node1 crm_mon -1 | grep -q standby'
+on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 # a guest restarted by mistake prints its boot line some seconds after its
 # start (TCG): look at the serial logs no sooner than 12 s after the migrations
 while [ "$(awk -v a="$t_drained" -v b="$(now)" 'BEGIN { print (b - a < 12) }')" = 1 ]; do sleep 0.5; done

@@ -6,30 +6,30 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 . "$LAB_BIN/vms.sh"
 . "$LAB_BIN/failover.sh"
-cap() { on "$1" env PYTHONWARNINGS=ignore "$REPO/tools/paddock-capacity" "${@:2}"; }
+cap() { on_node "$1" env PYTHONWARNINGS=ignore "$REPO/tools/paddock-capacity" "${@:2}"; }
 
 out=$(cap node1); rc=$?
 echo "$out"
 check "paddock-capacity, roomy nodes (4 guests each): every VM comes back (exit 0)" test "$rc" = 0
 
-for n in $NODES; do on node1 pcs node utilization "$n" memory=192 >/dev/null 2>&1; done
-on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
+for n in $NODES; do on_node node1 pcs node utilization "$n" memory=192 >/dev/null 2>&1; done
+on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
 victim=$(vm_location vm-db)
 if [ "$(crm_status node1 | awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v' | wc -l)" -lt 2 ]; then
     for vm in $(low_vms); do     # live-migrate one low-priority guest next to vm-db
         [ "$(vm_location "$vm")" = "$victim" ] && continue
-        on node1 crm_resource --move -r "$vm" -N "$victim" >/dev/null 2>&1
-        on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
-        on node1 crm_resource --clear -r "$vm" >/dev/null 2>&1
+        on_node node1 crm_resource --move -r "$vm" -N "$victim" >/dev/null 2>&1
+        on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+        on_node node1 crm_resource --clear -r "$vm" >/dev/null 2>&1
         break
     done
-    on node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
+    on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 fi
 status=$(crm_status node1)
 check "all 5 VMs run in the 6 slots" test "$(awk '$1 ~ /^vm-/ && $2 == "Started"' <<<"$status" | wc -l)" = 5
 echo "victim $victim runs: $(awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v {printf "%s ", $1}' <<<"$status")"
 
-on node1 cibadmin --query > "$L/log/cib-two-per-node.xml" 2>/dev/null    # fixture source for t0
+on_node node1 cibadmin --query > "$L/log/cib-two-per-node.xml" 2>/dev/null    # fixture source for t0
 out=$(cap node1 --node "$victim"); rc=$?
 echo "$out"
 check "paddock-capacity, 2 guests per node: some VM would not come back (exit 1)" test "$rc" = 1
@@ -51,9 +51,9 @@ check "stopped VMs [$stopped] are all low-priority" test -z "$(for vm in $stoppe
 check "stopped VMs = paddock-capacity's prediction [$predicted]" test "$stopped" = "$predicted"
 check "no VM ran twice" test -z "$FO_TWICE"
 
-check "$victim back online" wait_until 90 all_online
-for n in $NODES; do on node1 pcs node utilization "$n" memory=384 >/dev/null 2>&1; done
-on node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
+check "$victim back online" poll_until 90 all_online
+for n in $NODES; do on_node node1 pcs node utilization "$n" memory=384 >/dev/null 2>&1; done
+on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
 check "room restored: every VM runs again" \
     test "$(crm_status node1 | awk '$1 ~ /^vm-/ && $2 == "Started"' | wc -l)" = 5
 finish

@@ -4,7 +4,7 @@
 # (where) and how (which device/agent), for the failures of tests 2 and 4.
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 agent=$(lab_fence_agent)
-hist=$(on node1 stonith_admin --history '*' --verbose 2>/dev/null)
+hist=$(on_node node1 stonith_admin --history '*' --verbose 2>/dev/null)
 echo "$hist"
 fenced=$(sed -n "s/.*reboot of \(node[0-9]\) successful.*/\1/p" <<<"$hist" | sort -u | tr '\n' ' ')
 # run.sh injected 3 host failures (test 2 twice, test 4): 3 fencings, no more
@@ -16,7 +16,7 @@ check "history says what, by whom and when: 'reboot of nodeX successful: delegat
 total=$(grep -c successful <<<"$hist")
 for n in $NODES; do
     check "$n's own history agrees ($total successful operations)" \
-        wait_until 20 eval '[ "$(on "$n" stonith_admin --history "*" --verbose 2>/dev/null | grep -c successful)" = "$total" ]'
+        poll_until 20 eval '[ "$(on_node "$n" stonith_admin --history "*" --verbose 2>/dev/null | grep -c successful)" = "$total" ]'
 done
 logs=$(cat "$L"/nodes/node*/var/log/pacemaker/pacemaker.log)
 for v in $fenced; do

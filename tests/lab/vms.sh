@@ -4,6 +4,7 @@
 # raw disk and a serial log there.  The serial log gets one "tinyvm: up" line
 # per boot: a live migration adds none, a restart adds one.
 VM_DIR=$L/shared/vms
+. "$REPO/tests/lib/tinyvm.sh"
 # name:priority:memory_MiB
 LAB_VMS="vm-db:100:96 vm-web:100:96 vm-batch1:0:96 vm-batch2:0:96 vm-batch3:0:96"
 vm_names()      { for v in $LAB_VMS; do echo "${v%%:*}"; done; }
@@ -22,7 +23,11 @@ make_vm_definitions() {
     for name in $(vm_names); do
         i=$((i + 1))
         rm -f "$VM_DIR/$name.serial.log"; truncate -s 1M "$VM_DIR/$name.raw"
-        cat > "$VM_DIR/$name.xml" <<EOX
+        # TCG on every node (live migration needs the same type on both sides); cache=none
+        # so that a migrated guest's disk writes are on the shared disk, not in a host's cache
+        TINYVM_DIR=$TINYVM_DIR TINYVM_TYPE=qemu TINYVM_DISK_CACHE=none tinyvm_xml "$name" \
+            "$VM_DIR/$name.serial.log" "$VM_DIR/$name.raw" "7b1c6a52-1d7e-4c55-9a3e-00000000010$i" \
+            >"$VM_DIR/$name.xml"
 <domain type='qemu'>
   <name>$name</name>
   <uuid>7b1c6a52-1d7e-4c55-9a3e-00000000010$i</uuid>
@@ -80,4 +85,4 @@ qemu_twice() {
 }
 
 # vm_location NAME: the node running NAME according to Pacemaker (node1's view)
-vm_location() { on "${2:-node1}" crm_resource --locate -r "$1" 2>/dev/null | sed -n 's/.*is running on: \([^ ]*\).*/\1/p'; }
+vm_location() { on_node "${2:-node1}" crm_resource --locate -r "$1" 2>/dev/null | sed -n 's/.*is running on: \([^ ]*\).*/\1/p'; }

@@ -21,40 +21,13 @@ PIDF=$H/libvirtd.pid
 SOCK=$H/run/libvirt/libvirt-sock
 
 die() { echo "libvirt-host $name: $*" >&2; exit 1; }
+. "$(dirname "$(readlink -f "$0")")/libvirt-conf.sh"
 
 write_conf() {
   local port=$1 migip=$2 uuid=$3
   mkdir -p "$H"/{etc,run,ov/up,ov/wk,lib,log,cache}
-  cat > "$H/etc/libvirtd.conf" <<EOC
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "127.0.0.1"
-tcp_port = "$port"
-auth_tcp = "none"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-unix_sock_group = "root"
-unix_sock_rw_perms = "0770"
-host_uuid = "$uuid"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-keepalive_interval = 5
-EOC
-  # qemu as root, no cgroups (two daemons would share /sys/fs/cgroup/machine),
-  # no security driver, no per-VM /dev namespace, no virtlogd.
-  cat > "$H/etc/qemu.conf" <<EOC
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-migration_address = "$migip"
-migration_host = "$migip"
-migration_port_min = $((port + 10))
-migration_port_max = $((port + 19))
-EOC
+  libvirtd_conf 127.0.0.1 "$uuid" "$port" > "$H/etc/libvirtd.conf"
+  qemu_conf "$migip" $((port + 10)) $((port + 19)) > "$H/etc/qemu.conf"
   echo "$port" > "$H/port"
 }
 

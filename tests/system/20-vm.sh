@@ -4,6 +4,7 @@
 # is started by `pcs resource create`, shows Started in crm_mon, gets its utilization
 # attributes, and is restarted by Pacemaker after its qemu process is killed.
 . "$(dirname "$(readlink -f "$0")")/../lib/system-test.sh"
+. "$PADDOCK_REPO/tests/lib/tinyvm.sh"
 HOSTS=$PADDOCK_REPO/tests/lib/libvirt-host.sh
 # Not under /var (TEST_TMP is): the test libvirtd overlays /var, so the guest's files
 # and the daemon's own state must live elsewhere.
@@ -26,7 +27,7 @@ ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)   # decided by the cargo tes
 at_exit "\"$HOSTS\" stop pvm-sys"
 mkdir -p "$VT/shared"
 truncate -s 1M "$VT/shared/disk.raw"
-cat > "$VT/$DOM.xml" <<EOX
+TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml "$DOM" "$VT/shared/serial.log" "$VT/shared/disk.raw" >"$VT/$DOM.xml"
 <domain type='$ACCEL'>
   <name>$DOM</name>
   <memory unit='MiB'>96</memory>
