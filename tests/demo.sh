@@ -86,24 +86,6 @@ if [ -x "$OCF_VM" ] && [ -x "$VIRT_HOST" ] && [ -x "$TINYVM" ]; then
     "$VIRT_HOST" start demo "$VIRT_PORT" 9>&- || die "libvirtd did not start"
     uri=$("$VIRT_HOST" uri demo)
     TINYVM_DIR=$kdir tinyvm_xml demo-vm "$DEMO/demo-vm.console" >"$DEMO/demo-vm.xml"
-<domain type='$accel'>
-  <name>demo-vm</name>
-  <memory unit='MiB'>96</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$kdir/vmlinuz</kernel><initrd>$kdir/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='usb' model='none'/>
-    <serial type='file'><source path='$DEMO/demo-vm.console' append='on'/></serial>
-    <console type='file'><source path='$DEMO/demo-vm.console' append='on'/><target type='serial'/></console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOF
     show on pcs resource create demo-vm ocf:paddock:vm config="$DEMO/demo-vm.xml" hypervisor="$uri" \
         op start timeout=60s op stop timeout=60s op monitor interval=5s timeout=30s ||
         die "pcs resource create failed"

@@ -28,24 +28,6 @@ URI=qemu+tcp://127.0.0.1:$PORT/system
 truncate -s 1M "$W/disk.raw"
 . "$REPO/tests/lib/tinyvm.sh"
 TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml benchvm "$W/serial.log" "$W/disk.raw" >"$W/benchvm.xml"
-<domain type='$ACCEL'>
-  <name>benchvm</name>
-  <memory unit='MiB'>96</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$KDIR/vmlinuz</kernel><initrd>$KDIR/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
-  <features><acpi/></features>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-      <source file='$W/disk.raw'/><target dev='vda' bus='virtio'/></disk>
-    <controller type='usb' model='none'/>
-    <serial type='file'><source path='$W/serial.log'/></serial>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOX
 mkdir -p "$W/rsctmp-vd" "$W/rsctmp-vm"
 export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=benchvm OCF_RESKEY_config=$W/benchvm.xml \
     OCF_RESKEY_hypervisor=$URI OCF_RESKEY_CRM_meta_timeout=30000 OCF_RESKEY_CRM_meta_interval=10000

@@ -28,35 +28,6 @@ make_vm_definitions() {
         TINYVM_DIR=$TINYVM_DIR TINYVM_TYPE=qemu TINYVM_DISK_CACHE=none tinyvm_xml "$name" \
             "$VM_DIR/$name.serial.log" "$VM_DIR/$name.raw" "7b1c6a52-1d7e-4c55-9a3e-00000000010$i" \
             >"$VM_DIR/$name.xml"
-<domain type='qemu'>
-  <name>$name</name>
-  <uuid>7b1c6a52-1d7e-4c55-9a3e-00000000010$i</uuid>
-  <memory unit='MiB'>96</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$TINYVM_DIR/vmlinuz</kernel>
-    <initrd>$TINYVM_DIR/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw' cache='none'/>
-      <source file='$VM_DIR/$name.raw'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <controller type='usb' model='none'/>
-    <serial type='file'><source path='$VM_DIR/$name.serial.log' append='on'/></serial>
-    <console type='file'><source path='$VM_DIR/$name.serial.log' append='on'/><target type='serial'/></console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOX
     done
 }
 

@@ -28,26 +28,6 @@ at_exit "\"$HOSTS\" stop pvm-sys"
 mkdir -p "$VT/shared"
 truncate -s 1M "$VT/shared/disk.raw"
 TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml "$DOM" "$VT/shared/serial.log" "$VT/shared/disk.raw" >"$VT/$DOM.xml"
-<domain type='$ACCEL'>
-  <name>$DOM</name>
-  <memory unit='MiB'>96</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$KDIR/vmlinuz</kernel><initrd>$KDIR/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-      <source file='$VT/shared/disk.raw'/><target dev='vda' bus='virtio'/></disk>
-    <controller type='usb' model='none'/>
-    <serial type='file'><source path='$VT/shared/serial.log' append='on'/></serial>
-    <console type='file'><source path='$VT/shared/serial.log' append='on'/><target type='serial'/></console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOX
 
 step "the agent is known to pcs"
 pcs_on resource describe ocf:paddock:vm > "$TEST_TMP/describe.txt" || fail "pcs resource describe ocf:paddock:vm failed"

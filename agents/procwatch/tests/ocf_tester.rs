@@ -7,6 +7,10 @@ use std::process::Command;
 
 #[test]
 fn ocf_tester_passes() {
+    assert!(
+        std::path::Path::new("/usr/sbin/ocf-tester").is_file(),
+        "ocf-tester is not installed: install Debian's resource-agents (make setup does)"
+    );
     let lab = Lab::new("tester");
     // ocf-tester runs meta-data as user nobody: the agent must be reachable for it.
     let dir = lab.path("ocf");

@@ -35,8 +35,20 @@ pub struct Bmc {
     dir: PathBuf,
 }
 
+/// Fails the test with what is missing and how to get it, before anything else goes wrong.
+pub fn require_program(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} is not installed: install Debian's {package} (make setup does)"
+    );
+}
+
 impl Bmc {
     pub fn start(tag: &str, extra: &[&str]) -> Bmc {
+        require_program("ipmi_sim", "openipmi");
         let dir = std::env::temp_dir().join("paddock-ipmi-tests");
         let mut last_error = String::new();
         // Another process may take the port between our check and ipmi_sim's bind: try again

@@ -120,6 +120,14 @@ impl Bmc {
                 "IPv6 loopback ::1 unavailable on this machine (net.ipv6.conf.lo.disable_ipv6?)",
             );
         }
+        let venv = std::env::var("PADDOCK_TEST_VENV")
+            .unwrap_or_else(|_| "/opt/paddock-test/venv".to_string());
+        let emulator = Path::new(&venv).join("bin/sushy-emulator");
+        assert!(
+            emulator.is_file(),
+            "{} is missing: install sushy-tools with tests/setup.d/redfish.sh (make setup does)",
+            emulator.display()
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         let script = project_root().join("tests/lib/redfish-bmc.sh");
         // a port can be taken between free_port() and the emulator's bind: try a few
