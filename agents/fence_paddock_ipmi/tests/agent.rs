@@ -631,7 +631,7 @@ fn metadata_validates_and_keeps_fence_ipmilan_names() {
     );
     let out = Command::new("xmllint")
         .args(["--noout", "--relaxng"])
-        .arg(&schema)
+        .arg(schema)
         .arg(&file)
         .output()
         .expect("xmllint (libxml2-utils) must be installed");

@@ -202,10 +202,10 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     remove_stale_pidfile(cfg);
     let spawned_at = SystemTime::now();
     let spawned = if command.is_external() {
-        run_external_start(&command, ctx)?;
+        run_external_start(command, ctx)?;
         None
     } else {
-        Some(spawn_service(cfg, &command, ctx)?)
+        Some(spawn_service(cfg, command, ctx)?)
     };
     let settle = if cfg.probe.is_some() {
         SETTLE_WITH_PROBE
