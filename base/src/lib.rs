@@ -5,6 +5,7 @@ pub mod command;
 mod deadline;
 mod resolve;
 pub mod roff;
+pub mod xml;
 
 pub use deadline::{safety_margin, Deadline};
 pub use resolve::resolve;

@@ -23,7 +23,7 @@ mod status;
 
 pub use agent::{ActionSpec, AgentInfo, Context, ParamType, ParameterSpec, ResourceAgent};
 pub use env::Env;
-pub use paddock_base::{command, resolve, safety_margin, Deadline};
+pub use paddock_base::{command, resolve, safety_margin, xml, Deadline};
 pub use runner::{
     default_timeout, run, run_captured, run_with, Captured, ACTIONS, DEFAULT_STATE_DIR,
 };

@@ -10,7 +10,8 @@
 //! and reload-agent is advertised as reload (the OCF 1.0 action for it).
 
 use crate::{ActionSpec, AgentInfo, Env, ParamType, ParameterSpec};
-use std::fmt::Write as _;
+use paddock_base::xml::{self, text_element, Writer};
+use std::io;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -31,21 +32,6 @@ impl Dialect {
     }
 }
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Actions always present: meta-data and validate-all are handled by the framework.
 pub fn effective_actions(actions: &[ActionSpec]) -> Vec<ActionSpec> {
     let mut all = actions.to_vec();
@@ -63,39 +49,39 @@ pub fn render(
     actions: &[ActionSpec],
     dialect: Dialect,
 ) -> String {
-    let mut x = String::new();
-    let _ = writeln!(x, "<?xml version=\"1.0\"?>");
-    if dialect == Dialect::Portable {
-        let _ = writeln!(x, "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">");
-    }
-    let _ = writeln!(
-        x,
-        "<resource-agent name=\"{}\" version=\"{}\">",
-        escape(info.name),
-        escape(info.version)
-    );
-    let ocf_version = if dialect == Dialect::Ocf11 {
-        "1.1"
-    } else {
-        "1.0"
+    let doctype =
+        (dialect == Dialect::Portable).then_some("resource-agent SYSTEM \"ra-api-1.dtd\"");
+    let ocf_version = match dialect {
+        Dialect::Ocf11 => "1.1",
+        Dialect::Portable => "1.0",
     };
-    let _ = writeln!(x, "<version>{ocf_version}</version>");
-    let _ = writeln!(
-        x,
-        "<longdesc lang=\"en\">{}</longdesc>",
-        escape(info.longdesc.trim())
-    );
-    let _ = writeln!(
-        x,
-        "<shortdesc lang=\"en\">{}</shortdesc>",
-        escape(info.shortdesc.trim())
-    );
-    let _ = writeln!(x, "<parameters>");
-    for p in params {
-        render_parameter(&mut x, p, dialect);
-    }
-    let _ = writeln!(x, "</parameters>");
-    let _ = writeln!(x, "<actions>");
+    xml::document(doctype, |w| {
+        w.create_element("resource-agent")
+            .with_attributes([("name", info.name), ("version", info.version)])
+            .write_inner_content(|w| {
+                text_element(w, "version", &[], ocf_version)?;
+                text_element(w, "longdesc", EN, info.longdesc.trim())?;
+                text_element(w, "shortdesc", EN, info.shortdesc.trim())?;
+                w.create_element("parameters").write_inner_content(|w| {
+                    params
+                        .iter()
+                        .try_for_each(|p| write_parameter(w, p, dialect))
+                })?;
+                w.create_element("actions")
+                    .write_inner_content(|w| write_actions(w, actions, dialect))?;
+                Ok(())
+            })?;
+        Ok(())
+    })
+}
+
+const EN: &[(&str, &str)] = &[("lang", "en")];
+
+fn write_actions(
+    w: &mut Writer<Vec<u8>>,
+    actions: &[ActionSpec],
+    dialect: Dialect,
+) -> io::Result<()> {
     let all = effective_actions(actions);
     for a in &all {
         let name = match (dialect, a.name) {
@@ -105,71 +91,80 @@ pub fn render(
             (Dialect::Portable, "reload-agent") => "reload",
             (_, n) => n,
         };
-        let _ = write!(
-            x,
-            "<action name=\"{}\" timeout=\"{}s\"",
-            escape(name),
-            a.timeout_secs
-        );
-        if let Some(i) = a.interval_secs {
-            let _ = write!(x, " interval=\"{i}s\"");
+        let timeout = format!("{}s", a.timeout_secs);
+        let interval = a.interval_secs.map(|i| format!("{i}s"));
+        let depth = a.depth.map(|d| d.to_string());
+        let mut element = w
+            .create_element("action")
+            .with_attributes([("name", name), ("timeout", timeout.as_str())]);
+        if let Some(interval) = &interval {
+            element = element.with_attribute(("interval", interval.as_str()));
         }
-        if let Some(d) = a.depth {
-            let _ = write!(x, " depth=\"{d}\"");
+        if let Some(depth) = &depth {
+            element = element.with_attribute(("depth", depth.as_str()));
         }
-        let _ = writeln!(x, "/>");
+        element.write_empty()?;
     }
-    let _ = writeln!(x, "</actions>");
-    let _ = writeln!(x, "</resource-agent>");
-    x
+    Ok(())
 }
 
-fn render_parameter(x: &mut String, p: &ParameterSpec, dialect: Dialect) {
-    let _ = write!(x, "<parameter name=\"{}\"", escape(p.name));
-    match (p.unique_group, dialect) {
-        (Some(group), Dialect::Ocf11) => {
-            let _ = write!(x, " unique-group=\"{}\"", escape(group));
-        }
-        (Some(_), Dialect::Portable) => x.push_str(" unique=\"1\""),
-        (None, _) => {}
-    }
-    if p.required {
-        x.push_str(" required=\"1\"");
-    }
-    if p.reloadable && dialect == Dialect::Ocf11 {
-        x.push_str(" reloadable=\"1\"");
-    }
-    x.push_str(">\n");
+/// The descriptions as the dialect has them: the portable subset says in words what OCF 1.1
+/// says in markup (the allowed values of a select, a deprecation).
+fn descriptions(p: &ParameterSpec, dialect: Dialect) -> (String, String) {
     let mut shortdesc = p.shortdesc.trim().to_string();
     let mut longdesc = p.longdesc.trim().to_string();
-    if let (ParamType::Select(options), Dialect::Portable) = (&p.kind, dialect) {
+    if dialect == Dialect::Ocf11 {
+        return (shortdesc, longdesc);
+    }
+    if let ParamType::Select(options) = &p.kind {
         longdesc = format!("{longdesc}\nAllowed values: {}.", options.join(", "));
     }
     if let Some(replaced_with) = p.deprecated {
-        match dialect {
-            Dialect::Ocf11 => {
-                x.push_str("<deprecated>");
-                if let Some(new) = replaced_with {
-                    let _ = write!(x, "<replaced-with name=\"{}\"/>", escape(new));
-                }
-                x.push_str("</deprecated>\n");
-            }
-            Dialect::Portable => {
-                let note = match replaced_with {
-                    Some(new) => format!("deprecated, use {new}"),
-                    None => "deprecated".to_string(),
-                };
-                shortdesc = format!("{shortdesc} ({note})");
-                longdesc = format!("{longdesc}\n({note})");
-            }
-        }
+        let note = match replaced_with {
+            Some(new) => format!("deprecated, use {new}"),
+            None => "deprecated".to_string(),
+        };
+        shortdesc = format!("{shortdesc} ({note})");
+        longdesc = format!("{longdesc}\n({note})");
     }
-    let _ = writeln!(x, "<longdesc lang=\"en\">{}</longdesc>", escape(&longdesc));
-    let _ = writeln!(
-        x,
-        "<shortdesc lang=\"en\">{}</shortdesc>",
-        escape(&shortdesc)
-    );
+    (shortdesc, longdesc)
+}
+
+fn write_parameter(w: &mut Writer<Vec<u8>>, p: &ParameterSpec, dialect: Dialect) -> io::Result<()> {
+    let mut element = w
+        .create_element("parameter")
+        .with_attribute(("name", p.name));
+    match (p.unique_group, dialect) {
+        (Some(group), Dialect::Ocf11) => element = element.with_attribute(("unique-group", group)),
+        (Some(_), Dialect::Portable) => element = element.with_attribute(("unique", "1")),
+        (None, _) => {}
+    }
+    if p.required {
+        element = element.with_attribute(("required", "1"));
+    }
+    if p.reloadable && dialect == Dialect::Ocf11 {
+        element = element.with_attribute(("reloadable", "1"));
+    }
+    let (shortdesc, longdesc) = descriptions(p, dialect);
+    element.write_inner_content(|w| {
+        if let (Some(replaced_with), Dialect::Ocf11) = (p.deprecated, dialect) {
+            w.create_element("deprecated").write_inner_content(|w| {
+                if let Some(new) = replaced_with {
+                    w.create_element("replaced-with")
+                        .with_attribute(("name", new))
+                        .write_empty()?;
+                }
+                Ok(())
+            })?;
+        }
+        text_element(w, "longdesc", EN, &longdesc)?;
+        text_element(w, "shortdesc", EN, &shortdesc)?;
+        write_content(w, p, dialect)
+    })?;
+    Ok(())
+}
+
+fn write_content(w: &mut Writer<Vec<u8>>, p: &ParameterSpec, dialect: Dialect) -> io::Result<()> {
     let kind = match (&p.kind, dialect) {
         (ParamType::String, _) => "string",
         (ParamType::Integer, _) => "integer",
@@ -177,31 +172,31 @@ fn render_parameter(x: &mut String, p: &ParameterSpec, dialect: Dialect) {
         (ParamType::Select(_), Dialect::Ocf11) => "select",
         (ParamType::Select(_), Dialect::Portable) => "string",
     };
-    let _ = write!(x, "<content type=\"{kind}\"");
-    if let Some(d) = p.default {
-        let _ = write!(x, " default=\"{}\"", escape(d));
+    let mut content = w.create_element("content").with_attribute(("type", kind));
+    if let Some(default) = p.default {
+        content = content.with_attribute(("default", default));
     }
     match (&p.kind, dialect) {
         (ParamType::Select(options), Dialect::Ocf11) => {
-            x.push_str(">\n");
-            for o in options.iter() {
-                let _ = writeln!(x, "<option value=\"{}\"/>", escape(o));
-            }
-            x.push_str("</content>\n");
+            content.write_inner_content(|w| {
+                for option in options.iter() {
+                    w.create_element("option")
+                        .with_attribute(("value", *option))
+                        .write_empty()?;
+                }
+                Ok(())
+            })?;
         }
-        _ => x.push_str("/>\n"),
+        _ => {
+            content.write_empty()?;
+        }
     }
-    let _ = writeln!(x, "</parameter>");
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-    }
 
     #[test]
     fn dialect_follows_the_callers_ocf_version() {

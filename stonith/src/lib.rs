@@ -64,6 +64,6 @@ pub use agent::{
     PowerAction, PowerState,
 };
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
-pub use paddock_base::{command, resolve, safety_margin, Deadline};
+pub use paddock_base::{command, resolve, safety_margin, xml, Deadline};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use secret::Secret;

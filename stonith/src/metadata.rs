@@ -4,8 +4,8 @@
 
 use std::io;
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
-use quick_xml::Writer;
+use paddock_base::xml::{self, Writer};
+use quick_xml::events::BytesText;
 
 use crate::common::PASSWORD_ENV;
 use crate::{AgentInfo, OptionSpec, OptionType};
@@ -64,12 +64,7 @@ pub fn full_longdesc(info: &AgentInfo) -> String {
 
 /// The metadata document of an agent with this option table.
 pub fn metadata_xml(info: &AgentInfo, table: &[OptionSpec], has_diag: bool) -> String {
-    let mut writer = Writer::new_with_indent(Vec::new(), b'\t', 1);
-    // Writing to a Vec cannot fail; an error here would be a bug in the writer.
-    write_document(&mut writer, info, table, has_diag).expect("writing XML to memory");
-    let mut text = String::from_utf8(writer.into_inner()).unwrap_or_default();
-    text.push('\n');
-    text
+    xml::document(None, |w| write_document(w, info, table, has_diag))
 }
 
 fn write_document(
@@ -78,7 +73,6 @@ fn write_document(
     table: &[OptionSpec],
     has_diag: bool,
 ) -> io::Result<()> {
-    writer.write_event(Event::Decl(BytesDecl::new("1.0", None, None)))?;
     writer
         .create_element("resource-agent")
         .with_attributes([("name", info.name), ("shortdesc", info.shortdesc)])

@@ -12,7 +12,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use ocf::Deadline;
+use ocf::{xml, Deadline};
 use virt::connect::Connect;
 use virt::domain::{
     Domain, DomainPausedReason, DomainShutoffReason, DomainState, DomainStateReason,
@@ -369,17 +369,14 @@ impl Hypervisor {
         image: &str,
         deadline: Deadline,
     ) -> Result<(), LibvirtError> {
-        let snapshot_xml = format!(
-            "<domainsnapshot><name>paddock-save</name><memory snapshot='external' file='{}'/></domainsnapshot>",
-            xml_escape(image),
-        );
+        let image = image.to_string();
         self.with_domain("save domain memory", name, deadline, move |d| {
             let (state, _) = d.state()?;
             if !state.is(DomainState::Paused) {
                 d.suspend()?;
             }
             // Memory only (every disk snapshot='no'), no snapshot metadata kept (NO_METADATA = 4).
-            let xml = disks_excluded(&d.xml_desc(0)?, &snapshot_xml);
+            let xml = memory_snapshot_xml(&image, &d.xml_desc(0)?);
             match d.create_snapshot_xml(&xml, 4) {
                 Ok(_) => d.destroy(),
                 Err(e) => {
@@ -485,34 +482,60 @@ impl Hypervisor {
     }
 }
 
-/// Adds `<disks>` with snapshot='no' for each disk target of `domain_xml` to `snapshot_xml`.
-fn disks_excluded(domain_xml: &str, snapshot_xml: &str) -> String {
-    let targets = crate::domain_xml::parse(domain_xml)
+/// An external memory-only snapshot into `image`: every disk of `domain_xml` snapshot='no'.
+fn memory_snapshot_xml(image: &str, domain_xml: &str) -> String {
+    let targets: Vec<String> = crate::domain_xml::parse(domain_xml)
         .map(|c| {
             c.disks
                 .into_iter()
                 .map(|d| d.target)
                 .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
+                .collect()
         })
         .unwrap_or_default();
-    if targets.is_empty() {
-        return snapshot_xml.to_string();
-    }
-    let disks: String = targets
-        .iter()
-        .map(|t| format!("<disk name='{}' snapshot='no'/>", xml_escape(t)))
-        .collect();
-    snapshot_xml.replace(
-        "</domainsnapshot>",
-        &format!("<disks>{disks}</disks></domainsnapshot>"),
-    )
+    xml::document(None, |w| {
+        w.create_element("domainsnapshot")
+            .write_inner_content(|w| {
+                xml::text_element(w, "name", &[], "paddock-save")?;
+                w.create_element("memory")
+                    .with_attributes([("snapshot", "external"), ("file", image)])
+                    .write_empty()?;
+                if targets.is_empty() {
+                    return Ok(());
+                }
+                w.create_element("disks").write_inner_content(|w| {
+                    for target in &targets {
+                        w.create_element("disk")
+                            .with_attributes([("name", target.as_str()), ("snapshot", "no")])
+                            .write_empty()?;
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+        Ok(())
+    })
 }
 
-pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&apos;")
-        .replace('"', "&quot;")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_snapshot_excludes_every_disk_and_escapes_the_image_path() {
+        let domain = "<domain type='kvm'><name>d</name><devices>\
+            <disk type='file'><source file='/a.raw'/><target dev='vda'/></disk>\
+            <disk type='file'><source file='/b.raw'/><target dev='vdb'/></disk>\
+            </devices></domain>";
+        let xml = memory_snapshot_xml("/save/d&1.img", domain);
+        assert!(
+            xml.contains(r#"<memory snapshot="external" file="/save/d&amp;1.img"/>"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<disk name="vda" snapshot="no"/>"#), "{xml}");
+        assert!(xml.contains(r#"<disk name="vdb" snapshot="no"/>"#), "{xml}");
+        assert!(xml.contains("<name>paddock-save</name>"), "{xml}");
+        let diskless = memory_snapshot_xml("/i", "<domain><name>d</name></domain>");
+        assert!(!diskless.contains("<disks"), "{diskless}");
+    }
 }
