@@ -128,6 +128,9 @@ fn is_fatal(error: &FenceError) -> bool {
 /// `stonith_status_sleep`.
 const FIRST_STATUS_PAUSE: Duration = Duration::from_millis(100);
 
+/// The longest pause before asking again a device that refused a power request.
+const MAX_REFUSAL_PAUSE: Duration = Duration::from_secs(1);
+
 /// Drives one device for one invocation.
 pub struct PowerLoop<'d, 'l, 'w> {
     pub device: &'d mut dyn FenceDevice,
@@ -187,6 +190,25 @@ impl PowerLoop<'_, '_, '_> {
         result
     }
 
+    /// Send a power request; a device that refuses it for a moment (a BMC still busy with the
+    /// previous change, "not in present state") is asked again, with backoff, until `until`.
+    /// Only the device's acceptance ends this: a refusal is never taken for success.
+    fn request_until(&mut self, action: PowerAction, until: Deadline) -> Result<(), FenceError> {
+        let mut pause = FIRST_STATUS_PAUSE;
+        loop {
+            match self.request(action) {
+                Ok(()) => return Ok(()),
+                Err(e) if is_fatal(&e) || until.expired() || self.deadline.expired() => {
+                    return Err(e)
+                }
+                Err(_) => {
+                    self.sleep(pause, until);
+                    pause = (pause * 2).min(MAX_REFUSAL_PAUSE);
+                }
+            }
+        }
+    }
+
     /// Poll until `target` is seen or `until` passes. Transient status errors are retried.
     fn wait_for(&mut self, target: PowerState, until: Deadline) -> Result<bool, FenceError> {
         let mut last_error = None;
@@ -230,7 +252,8 @@ impl PowerLoop<'_, '_, '_> {
                     state_name(target)
                 ));
             }
-            match self.request(action) {
+            let refusals_until = self.deadline.capped(self.timing.power_timeout);
+            match self.request_until(action, refusals_until) {
                 Ok(()) => {}
                 Err(e) if is_fatal(&e) => return Err(e),
                 Err(e) => {

@@ -231,6 +231,62 @@ fn on_is_retried_retry_on_times() {
 }
 
 #[test]
+fn a_reboot_whose_power_on_is_refused_for_a_moment_asks_again_with_backoff() {
+    // A BMC busy right after the power-off refuses the next two power-on requests.
+    let a = SimAgent::new(Sim {
+        refused_on_requests: 2,
+        ..Sim::default()
+    });
+    let r = run(&a, &args(&["-o", "reboot", "--retry-on", "0"]), "", &[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Success: Rebooted\n"),
+        "{r:?}"
+    );
+    let sim = a.state();
+    assert_eq!(
+        sim.requests,
+        vec![
+            PowerAction::Off,
+            PowerAction::On,
+            PowerAction::On,
+            PowerAction::On
+        ]
+    );
+    assert_eq!(sim.power, PowerState::On, "the machine is on again");
+    // 0.1 s, then 0.2 s between the refused requests.
+    assert!(r.elapsed >= Duration::from_millis(300), "{:?}", r.elapsed);
+    drop(sim);
+    assert_closed_once(&a);
+}
+
+#[test]
+fn an_on_refused_until_power_timeout_fails_and_never_claims_success() {
+    let a = SimAgent::new(Sim {
+        power: PowerState::Off,
+        refused_on_requests: u32::MAX,
+        ..Sim::default()
+    });
+    let r = run(
+        &a,
+        &args(&["-o", "on", "--power-timeout", "0.5", "--retry-on", "0"]),
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!r.stdout.contains("Success"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Timed out waiting to power ON") && r.stderr.contains("present state"),
+        "{}",
+        r.stderr
+    );
+    let requests = a.state().requests.len();
+    // Backoff 0.1, 0.2, 0.4 s within 0.5 s: a few requests, not a busy loop.
+    assert!((2..=5).contains(&requests), "{requests} requests");
+    assert_closed_once(&a);
+}
+
+#[test]
 fn off_is_not_retried() {
     let a = SimAgent::new(Sim {
         stuck: true,

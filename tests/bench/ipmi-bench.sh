@@ -8,8 +8,9 @@
 #
 # Both agents get the same options on stdin, as Pacemaker passes them: lanplus=1 cipher=3
 # (without cipher, ipmitool first asks for the cipher suite list, which this ipmi_sim never
-# answers: 10+ s per call) and their defaults otherwise (power_wait=2 for both). on / off /
-# reboot are dominated by power_wait and ipmi_sim's 1 s power tick, the same for both.
+# answers: 10+ s per call) and their defaults otherwise: power_wait=2 for fence_ipmilan, 0 for
+# fence_paddock_ipmi, which polls until it sees the state. on / off / reboot are then dominated by
+# power_wait and ipmi_sim's 1 s power tick.
 # Needs openipmi, ipmitool, fence-agents, python3 (tests/setup.sh) and a release
 # build (built here if missing).
 set -euo pipefail

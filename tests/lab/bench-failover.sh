@@ -71,7 +71,7 @@ done
 
 {
     echo "Node loss ($MODE) -> fenced -> all its VMs running elsewhere; $RUNS runs each; seconds, median (min-max)."
-    echo "Fence: fence_paddock_ipmi or fence_ipmilan through the node's ipmi_sim BMC (reboot, power_wait default 2 s"
+    echo "Fence: fence_paddock_ipmi or fence_ipmilan through the node's ipmi_sim BMC (reboot, agents' default power_wait"
     echo "unless noted); VMs: ocf:paddock:vm or ocf:heartbeat:VirtualDomain, TCG tiny guests, 96 MiB. $(date -u '+%F %H:%M UTC')."
     echo
     echo "| configuration | fenced | VMs running | guests up (boot line) | runs ok |"

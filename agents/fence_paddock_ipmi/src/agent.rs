@@ -141,13 +141,15 @@ impl FenceAgent for IpmiAgent {
                 None,
                 "Make \"port/plug\" to be an alias to IP address",
             ),
+            // fence_ipmilan waits 2 s after each command because it cannot tell when the BMC
+            // has acted; this agent polls until it sees the state, so the pause buys nothing.
             opt(
                 "power_wait",
                 "power-wait",
                 None,
                 OptionType::Second,
-                Some("2"),
-                "Wait X seconds after issuing ON/OFF",
+                Some("0"),
+                "Wait X seconds after issuing ON/OFF (default 0, where fence_ipmilan has 2: the agent polls the BMC until it sees the promised state)",
             ),
             opt(
                 "ipmitool_path",

@@ -30,6 +30,8 @@ pub struct Sim {
     /// Every status read fails with this kind of error ("device", "auth", "timeout").
     pub status_error: Option<&'static str>,
     pub set_error: Option<&'static str>,
+    /// The next N `On` requests are refused with a transient device error (a busy BMC).
+    pub refused_on_requests: u32,
     pub connect_error: Option<&'static str>,
     /// Status reads block until their deadline, like a BMC that stopped answering.
     pub hang: bool,
@@ -63,6 +65,7 @@ impl Default for Sim {
             failing_reads_after_request: 0,
             status_error: None,
             set_error: None,
+            refused_on_requests: 0,
             connect_error: None,
             hang: false,
             no_cycle: false,
@@ -252,6 +255,12 @@ impl FenceDevice for SimDevice {
         sim.failing_status_reads = sim.failing_reads_after_request;
         if let Some(kind) = sim.set_error {
             return Err(error(kind));
+        }
+        if action == PowerAction::On && sim.refused_on_requests > 0 {
+            sim.refused_on_requests -= 1;
+            return Err(FenceError::Device(
+                "simulated: command not supported in present state".into(),
+            ));
         }
         if action == PowerAction::Cycle && sim.no_cycle {
             return Err(FenceError::Unsupported("simulated: no power cycle".into()));
