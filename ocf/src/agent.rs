@@ -23,6 +23,18 @@ pub enum ParamType {
     Select(&'static [&'static str]),
 }
 
+impl ParamType {
+    /// The content type OCF 1.1 metadata names it by.
+    pub fn ocf_name(&self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Boolean => "boolean",
+            ParamType::Select(_) => "select",
+        }
+    }
+}
+
 /// One row of the parameter table: the single source of `OCF_RESKEY_*` parsing and metadata.
 #[derive(Debug, Clone)]
 pub struct ParameterSpec {

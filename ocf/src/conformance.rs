@@ -57,10 +57,14 @@ fn parse(xml: &str) -> Result<Node, String> {
             Ok(Event::Start(e)) => stack.push(node(&e)?),
             Ok(Event::Empty(e)) => {
                 let leaf = node(&e)?;
-                stack.last_mut().expect("document").children.push(leaf);
+                stack
+                    .last_mut()
+                    .ok_or("unbalanced end tag")?
+                    .children
+                    .push(leaf);
             }
             Ok(Event::End(_)) => {
-                let done = stack.pop().expect("open element");
+                let done = stack.pop().ok_or("unbalanced end tag")?;
                 stack
                     .last_mut()
                     .ok_or("unbalanced end tag")?

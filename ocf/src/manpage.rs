@@ -65,15 +65,7 @@ fn attributes(p: &ParameterSpec) -> String {
     if p.reloadable {
         attrs.push("reloadable".to_string());
     }
-    attrs.push(
-        match p.kind {
-            ParamType::String => "string",
-            ParamType::Integer => "integer",
-            ParamType::Boolean => "boolean",
-            ParamType::Select(_) => "select",
-        }
-        .to_string(),
-    );
+    attrs.push(p.kind.ocf_name().to_string());
     attrs.push(match p.default {
         Some(d) if !d.is_empty() => format!("default {d}"),
         _ => "no default".to_string(),
@@ -87,7 +79,7 @@ fn parameter(p: &ParameterSpec) -> String {
     text.push_str(&format!("{}.\n", escape(summary)));
     let long = paragraphs(p.longdesc);
     if !long.is_empty() && p.longdesc.trim() != p.shortdesc.trim() {
-        text.push_str(&long.replacen(".PP\n", ".sp\n", usize::MAX));
+        text.push_str(&long.replace(".PP\n", ".sp\n"));
     }
     if let ParamType::Select(options) = p.kind {
         text.push_str(&format!(".sp\nOne of: {}.\n", escape(&options.join(", "))));

@@ -166,11 +166,9 @@ fn write_parameter(w: &mut Writer<Vec<u8>>, p: &ParameterSpec, dialect: Dialect)
 
 fn write_content(w: &mut Writer<Vec<u8>>, p: &ParameterSpec, dialect: Dialect) -> io::Result<()> {
     let kind = match (&p.kind, dialect) {
-        (ParamType::String, _) => "string",
-        (ParamType::Integer, _) => "integer",
-        (ParamType::Boolean, _) => "boolean",
-        (ParamType::Select(_), Dialect::Ocf11) => "select",
+        // The portable subset lists a select's values in the long description.
         (ParamType::Select(_), Dialect::Portable) => "string",
+        (kind, _) => kind.ocf_name(),
     };
     let mut content = w.create_element("content").with_attribute(("type", kind));
     if let Some(default) = p.default {

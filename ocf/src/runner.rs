@@ -3,7 +3,8 @@
 use crate::logging::{AgentLogger, SharedLogger, Sink};
 use crate::metadata::{self, Dialect};
 use crate::{
-    params, safety_margin, ActionSpec, Context, Deadline, Env, OcfError, OcfStatus, ResourceAgent,
+    params, safety_margin, ActionSpec, AgentInfo, Context, Deadline, Env, OcfError, OcfStatus,
+    ResourceAgent,
 };
 use std::io::Write;
 use std::process::ExitCode;
@@ -171,7 +172,7 @@ fn dispatch(
         logger.raw(&usage(info.name));
         return Err(OcfError::args("no action given"));
     };
-    if let Some(text) = informational_answer(agent, action, env) {
+    if let Some(text) = informational_answer(agent, &info, action, env) {
         stdout
             .write_all(text.as_bytes())
             .and_then(|_| stdout.flush())
@@ -201,11 +202,15 @@ fn dispatch(
 }
 
 /// meta-data, usage, --version and manpage: answered from the tables, with no context.
-fn informational_answer(agent: &dyn ResourceAgent, action: &str, env: &Env) -> Option<String> {
-    let info = agent.info();
+fn informational_answer(
+    agent: &dyn ResourceAgent,
+    info: &AgentInfo,
+    action: &str,
+    env: &Env,
+) -> Option<String> {
     match action {
         "meta-data" => Some(metadata::render(
-            &info,
+            info,
             &agent.parameters(),
             &agent.actions(),
             Dialect::for_caller(env),
@@ -216,7 +221,7 @@ fn informational_answer(agent: &dyn ResourceAgent, action: &str, env: &Env) -> O
             info.name, info.provider, info.version
         )),
         "manpage" => Some(crate::manpage::render(
-            &info,
+            info,
             &agent.parameters(),
             &agent.actions(),
         )),
