@@ -54,8 +54,10 @@ fi
 
 step "pcs stonith create $DEV"
 on crm_attribute --type crm_config --name stonith-enabled --update true
+# power_wait=2 (fence_ipmilan's default; fence_paddock_ipmi's is 0): an explicit value is
+# honoured, and it keeps the machine off long enough for the 0.1 s power trace below to see it.
 pcs_on stonith create "$DEV" "$AGENT" ip=127.0.0.1 ipport="$PORT" username=admin password=secret \
-    lanplus=1 cipher=3 pcmk_host_list="$HOST" op monitor interval=10s || fail "pcs stonith create failed"
+    lanplus=1 cipher=3 power_wait=2 pcmk_host_list="$HOST" op monitor interval=10s || fail "pcs stonith create failed"
 started() { on crm_mon -1 | grep -Eq "$DEV\s+\(stonith:$AGENT\):\s+Started paddock1"; }
 wait_until 30 started
 on stonith_admin --list "$HOST" | grep -qw "$DEV" || fail "stonith_admin --list $HOST does not name $DEV"
