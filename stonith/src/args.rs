@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::{OptionSpec, OptionType, Options, Secret};
+use crate::{common, OptionSpec, OptionType, Options, Secret};
 
 /// Largest stdin we accept: real configurations are a few hundred bytes.
 pub const MAX_STDIN: usize = 1 << 20;
@@ -128,62 +128,71 @@ fn assign(
     if spec.kind == OptionType::Boolean {
         let flag = parse_bool(value.unwrap_or(""))
             .ok_or_else(|| fail("is not a boolean (1/yes/on/true or 0/no/off/false)"))?;
-        options.set(spec.name, if flag { "1" } else { "0" });
+        options.set(spec, if flag { "1" } else { "0" });
         return Ok(());
     }
     let value = value.ok_or_else(|| ParseError(format!("Parse error: {shown} needs a value")))?;
     if spec.secret {
-        options.set_secret(spec.name, Secret::new(value));
+        // A secret's value is never checked here: an error could not show it anyway.
+        options.set_secret(spec, Secret::new(value));
         return Ok(());
     }
-    let normalised = match &spec.kind {
-        OptionType::String => value.to_string(),
+    let normalised = normalise(&spec.kind, value).map_err(|why| fail(&why))?;
+    if let Some(check) = spec.check {
+        check(&normalised).map_err(|why| fail(&why))?;
+    }
+    options.set(spec, normalised);
+    Ok(())
+}
+
+/// A value as its type reads it, or why it is not one.
+pub(crate) fn normalise(kind: &OptionType, value: &str) -> Result<String, String> {
+    match kind {
+        OptionType::String | OptionType::Boolean => Ok(value.to_string()),
         OptionType::Integer => value
             .trim()
             .parse::<i64>()
-            .map_err(|_| fail("is not a valid integer"))?
-            .to_string(),
-        OptionType::Second => {
-            parse_seconds(value).map_err(|why| fail(&why))?;
-            value.trim().to_string()
-        }
+            .map(|n| n.to_string())
+            .map_err(|_| "is not a valid integer".into()),
+        OptionType::Port => value
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .map(|p| p.to_string())
+            .ok_or_else(|| "is not a port number (1-65535)".into()),
+        OptionType::Second => parse_seconds(value).map(|_| value.trim().to_string()),
         OptionType::Select(choices) => choices
             .iter()
             .find(|c| c.eq_ignore_ascii_case(value.trim()))
-            .ok_or_else(|| fail(&format!("must be one of: {}", choices.join(", "))))?
-            .to_string(),
-        OptionType::Boolean => unreachable!("handled above"),
-    };
-    options.set(spec.name, normalised);
-    Ok(())
+            .map(|c| c.to_string())
+            .ok_or_else(|| format!("must be one of: {}", choices.join(", "))),
+    }
 }
 
 /// Defaults for rows not given, and the action name normalised.
 fn finish(table: &[OptionSpec], mut invocation: Invocation) -> Invocation {
+    let options = &mut invocation.options;
     for spec in table {
         if let Some(default) = spec.default {
-            let given = invocation.options.get(spec.name).is_some()
-                || invocation.options.secret(spec.name).is_some();
-            if !given {
+            if options.value(spec.name).is_none() && options.secret(spec).is_none() {
                 if spec.secret {
-                    invocation
-                        .options
-                        .set_secret(spec.name, Secret::new(default));
+                    options.set_secret(spec, Secret::new(default));
                 } else {
-                    invocation.options.set(spec.name, default);
+                    options.set(spec, default);
                 }
             }
         }
     }
-    if let Some(action) = invocation.options.get("action") {
+    if let Some(action) = options.text(&common::ACTION) {
         let mut action = action.trim().to_ascii_lowercase();
         if action == "meta-data" {
             action = "metadata".into();
         }
-        invocation.options.set("action", action);
+        options.set(&common::ACTION, action);
     }
     if invocation.verbose > 0 {
-        invocation.options.set("verbose", "1");
+        options.set(&common::VERBOSE, "1");
     }
     invocation
 }
@@ -293,7 +302,7 @@ fn find_long<'t>(table: &'t [OptionSpec], name: &str) -> Result<&'t OptionSpec, 
 }
 
 fn note_argv(invocation: &mut Invocation, spec: &OptionSpec) {
-    if spec.name == "verbose" {
+    if spec.name == common::VERBOSE.name {
         invocation.verbose += 1;
     }
     if spec.secret {
@@ -379,11 +388,12 @@ pub fn parse_stdin(table: &[OptionSpec], input: &[u8]) -> Result<Invocation, Par
                     .push(format!("Parse error: Ignoring '{key}' without a value"));
             }
             Some(spec) => {
-                if spec.name == "verbose" {
+                let verbose = spec.name == common::VERBOSE.name;
+                if verbose {
                     invocation.verbose = 0;
                 }
                 assign(&mut invocation.options, spec, value, &format!("'{key}'"))?;
-                if spec.name == "verbose" && invocation.options.flag("verbose") {
+                if verbose && invocation.options.flag(&common::VERBOSE) {
                     invocation.verbose = 1;
                 }
             }
@@ -426,7 +436,7 @@ fn note_extra(
         return Ok(());
     }
     if normalized == "nodename" {
-        invocation.options.set("nodename", value.unwrap_or(""));
+        invocation.options.set_nodename(value.unwrap_or(""));
         return Ok(());
     }
     if !is_known_extra(normalized) {
@@ -442,25 +452,20 @@ mod tests {
     use super::*;
     use crate::common::common_options;
 
+    const LANPLUS: OptionSpec =
+        OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus").short('P');
+    const KG: OptionSpec = OptionSpec::new("hexadecimal_kg", OptionType::String, "Kg key").secret();
+    const PRIVLVL: OptionSpec = OptionSpec::new(
+        "privlvl",
+        OptionType::Select(&["callback", "user", "operator", "administrator"]),
+        "lvl",
+    )
+    .short('L')
+    .default("administrator");
+
     fn table() -> Vec<OptionSpec> {
         let mut t = common_options();
-        t.push(OptionSpec {
-            short: Some('P'),
-            ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus")
-        });
-        t.push(OptionSpec {
-            secret: true,
-            ..OptionSpec::new("hexadecimal_kg", OptionType::String, "Kg key")
-        });
-        t.push(OptionSpec {
-            short: Some('L'),
-            default: Some("administrator"),
-            ..OptionSpec::new(
-                "privlvl",
-                OptionType::Select(&["callback", "user", "operator", "administrator"]),
-                "lvl",
-            )
-        });
+        t.extend([LANPLUS, KG, PRIVLVL]);
         t
     }
 
@@ -479,7 +484,7 @@ mod tests {
     fn empty_boolean_on_stdin_is_ignored_with_a_warning() {
         let inv = parse_stdin(&table(), b"lanplus=0\nlanplus=\n").expect("parses");
         assert_eq!(
-            inv.options.get("lanplus"),
+            inv.options.value("lanplus"),
             Some("0"),
             "the empty value must not turn the flag on"
         );
@@ -491,7 +496,7 @@ mod tests {
             inv.warnings
         );
         let bare = parse_stdin(&table(), b"lanplus\n").expect("parses");
-        assert_eq!(bare.options.get("lanplus"), Some("1"));
+        assert_eq!(bare.options.value("lanplus"), Some("1"));
     }
 
     #[test]
@@ -509,17 +514,17 @@ mod tests {
         ])
         .unwrap();
         let o = &inv.options;
-        assert_eq!(o.get("action"), Some("off"));
-        assert_eq!(o.get("ip"), Some("10.0.0.1"));
-        assert_eq!(o.get("username"), Some("admin"));
-        assert_eq!(o.secret("password").unwrap().expose(), "SECRET");
+        assert_eq!(o.value("action"), Some("off"));
+        assert_eq!(o.value("ip"), Some("10.0.0.1"));
+        assert_eq!(o.value("username"), Some("admin"));
+        assert_eq!(o.password().unwrap().expose(), "SECRET");
         assert_eq!(
-            o.get("password"),
+            o.value("password"),
             None,
             "secrets are not stored as plain values"
         );
         assert_eq!(o.plug(), Some("node1"));
-        assert!(o.flag("lanplus"));
+        assert!(o.flag(&LANPLUS));
         assert!(inv.secret_on_argv);
         assert!(!inv.from_stdin);
     }
@@ -535,30 +540,30 @@ mod tests {
             "echo x",
         ])
         .unwrap();
-        assert_eq!(inv.options.get("power_timeout"), Some("7.5"));
+        assert_eq!(inv.options.value("power_timeout"), Some("7.5"));
         assert_eq!(
-            inv.options.seconds("power_timeout"),
+            inv.options.seconds(&common::POWER_TIMEOUT),
             Some(Duration::from_millis(7500))
         );
-        assert_eq!(inv.options.get("password_script"), Some("echo x"));
+        assert_eq!(inv.options.value("password_script"), Some("echo x"));
     }
 
     #[test]
     fn argv_bundled_verbose_counts() {
         let inv = argv(&["-vvv", "-ostatus"]).unwrap();
         assert_eq!(inv.verbose, 3);
-        assert!(inv.options.flag("verbose"));
-        assert_eq!(inv.options.get("action"), Some("status"));
+        assert!(inv.options.flag(&common::VERBOSE));
+        assert_eq!(inv.options.value("action"), Some("status"));
     }
 
     #[test]
     fn argv_defaults_are_filled() {
         let inv = argv(&["-o", "status"]).unwrap();
-        assert_eq!(inv.options.get("power_timeout"), Some("20"));
-        assert_eq!(inv.options.get("method"), Some("onoff"));
-        assert_eq!(inv.options.get("privlvl"), Some("administrator"));
-        assert_eq!(inv.options.integer("retry_on"), Some(1));
-        assert!(!inv.options.flag("lanplus"));
+        assert_eq!(inv.options.value("power_timeout"), Some("20"));
+        assert_eq!(inv.options.value("method"), Some("onoff"));
+        assert_eq!(inv.options.value("privlvl"), Some("administrator"));
+        assert_eq!(inv.options.integer(&common::RETRY_ON), Some(1));
+        assert!(!inv.options.flag(&LANPLUS));
     }
 
     #[test]
@@ -582,16 +587,16 @@ mod tests {
     #[test]
     fn argv_unambiguous_long_prefix() {
         let inv = argv(&["--act=off", "--user", "admin"]).unwrap();
-        assert_eq!(inv.options.get("action"), Some("off"));
-        assert_eq!(inv.options.get("username"), Some("admin"));
+        assert_eq!(inv.options.value("action"), Some("off"));
+        assert_eq!(inv.options.value("username"), Some("admin"));
         assert!(argv(&["--p=1"]).unwrap_err().0.contains("ambiguous"));
     }
 
     #[test]
     fn argv_select_is_case_insensitive() {
         let inv = argv(&["-m", "CYCLE", "-L", "Operator"]).unwrap();
-        assert_eq!(inv.options.get("method"), Some("cycle"));
-        assert_eq!(inv.options.get("privlvl"), Some("operator"));
+        assert_eq!(inv.options.value("method"), Some("cycle"));
+        assert_eq!(inv.options.value("privlvl"), Some("operator"));
     }
 
     #[test]
@@ -603,7 +608,7 @@ mod tests {
     #[test]
     fn argv_meta_data_alias() {
         assert_eq!(
-            argv(&["-o", "META-DATA"]).unwrap().options.get("action"),
+            argv(&["-o", "META-DATA"]).unwrap().options.value("action"),
             Some("metadata")
         );
     }
@@ -615,13 +620,13 @@ mod tests {
         )
         .unwrap();
         let o = &inv.options;
-        assert_eq!(o.get("action"), Some("off"));
-        assert_eq!(o.get("ip"), Some("10.1.1.1"));
-        assert_eq!(o.get("username"), Some("root"));
+        assert_eq!(o.value("action"), Some("off"));
+        assert_eq!(o.value("ip"), Some("10.1.1.1"));
+        assert_eq!(o.value("username"), Some("root"));
         assert_eq!(o.password().unwrap().expose(), "pw");
-        assert_eq!(o.get("password_script"), Some("/bin/true"));
+        assert_eq!(o.value("password_script"), Some("/bin/true"));
         assert_eq!(o.plug(), Some("3"));
-        assert_eq!(o.get("debug_file"), Some("/tmp/x"));
+        assert_eq!(o.value("debug_file"), Some("/tmp/x"));
         assert!(inv.from_stdin);
         assert!(!inv.secret_on_argv);
     }
@@ -632,27 +637,24 @@ mod tests {
             "power-timeout=9\nstonith_status_sleep=0.2\ndebug-file=/tmp/d\nhexadecimal-kg=abcd\n",
         )
         .unwrap();
-        assert_eq!(inv.options.get("power_timeout"), Some("9"));
-        assert_eq!(inv.options.get("stonith_status_sleep"), Some("0.2"));
-        assert_eq!(inv.options.get("debug_file"), Some("/tmp/d"));
-        assert_eq!(
-            inv.options.secret("hexadecimal_kg").unwrap().expose(),
-            "abcd"
-        );
+        assert_eq!(inv.options.value("power_timeout"), Some("9"));
+        assert_eq!(inv.options.value("stonith_status_sleep"), Some("0.2"));
+        assert_eq!(inv.options.value("debug_file"), Some("/tmp/d"));
+        assert_eq!(inv.options.secret(&KG).unwrap().expose(), "abcd");
     }
 
     #[test]
     fn stdin_comments_blank_lines_quotes_and_whitespace() {
         let inv = stdin("# comment\n\n   ip=\"10.0.0.9\"  \nusername='admin'\n  # indented comment\npassword=\"a=b\"\r\n").unwrap();
-        assert_eq!(inv.options.get("ip"), Some("10.0.0.9"));
-        assert_eq!(inv.options.get("username"), Some("admin"));
+        assert_eq!(inv.options.value("ip"), Some("10.0.0.9"));
+        assert_eq!(inv.options.value("username"), Some("admin"));
         assert_eq!(inv.options.password().unwrap().expose(), "a=b");
     }
 
     #[test]
     fn stdin_last_value_wins() {
         let inv = stdin("ip=1.1.1.1\nipaddr=2.2.2.2\n").unwrap();
-        assert_eq!(inv.options.get("ip"), Some("2.2.2.2"));
+        assert_eq!(inv.options.value("ip"), Some("2.2.2.2"));
     }
 
     #[test]
@@ -669,7 +671,7 @@ mod tests {
             ("lanplus=False", false),
         ] {
             let inv = stdin(text).unwrap();
-            assert_eq!(inv.options.flag("lanplus"), expected, "{text}");
+            assert_eq!(inv.options.flag(&LANPLUS), expected, "{text}");
         }
         let err = stdin("lanplus=maybe").unwrap_err();
         assert!(err.0.contains("lanplus"), "{err}");
@@ -682,7 +684,7 @@ mod tests {
         let inv = stdin("frobnicate=1\nnodename=node1\nagent=fence_x\npcmk_host_list=a\n").unwrap();
         assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
         assert!(inv.warnings[0].contains("frobnicate"));
-        assert_eq!(inv.options.get("nodename"), Some("node1"));
+        assert_eq!(inv.options.nodename(), Some("node1"));
     }
 
     #[test]
@@ -739,7 +741,7 @@ mod tests {
     #[test]
     fn stdin_empty_gives_defaults() {
         let inv = stdin("").unwrap();
-        assert_eq!(inv.options.get("action"), Some("reboot"));
+        assert_eq!(inv.options.value("action"), Some("reboot"));
     }
 
     #[test]

@@ -9,191 +9,187 @@ pub const PASSWORD_ENV: &str = "PADDOCK_FENCE_PASSWORD";
 /// Actions that change power (and so honour `delay`).
 pub const FENCING_ACTIONS: &[&str] = &["off", "reboot"];
 
-const fn row(
-    name: &'static str,
-    deprecated_names: &'static [&'static str],
-    short: Option<char>,
-    kind: OptionType,
-    default: Option<&'static str>,
-    shortdesc: &'static str,
-) -> OptionSpec {
-    OptionSpec {
-        name,
-        deprecated_names,
-        long: name,
-        short,
-        kind,
-        default,
-        required: false,
-        secret: false,
-        shortdesc,
-    }
-}
+// The rows every agent has, in display order. An agent reads them by these constants and may
+// replace one (same name) to change a default or description: `IPPORT.default("623")`.
+
+pub const ACTION: OptionSpec = OptionSpec::new("action", OptionType::String, "Fencing action")
+    .aliases(&["option"])
+    .short('o')
+    .default("reboot")
+    .required();
+pub const IP: OptionSpec = OptionSpec::new(
+    "ip",
+    OptionType::String,
+    "IP address or hostname of fencing device",
+)
+.aliases(&["ipaddr"])
+.short('a')
+.required();
+pub const IPPORT: OptionSpec = OptionSpec::new(
+    "ipport",
+    OptionType::Port,
+    "TCP/UDP port to use for connection with device",
+)
+.short('u');
+pub const USERNAME: OptionSpec = OptionSpec::new("username", OptionType::String, "Login name")
+    .aliases(&["login"])
+    .short('l');
+pub const PASSWORD: OptionSpec = OptionSpec::new(
+    "password",
+    OptionType::String,
+    "Login password or passphrase",
+)
+.aliases(&["passwd"])
+.short('p')
+.secret();
+pub const PASSWORD_SCRIPT: OptionSpec = OptionSpec::new(
+    "password_script",
+    OptionType::String,
+    "Script to run to retrieve password",
+)
+.aliases(&["passwd_script"])
+.short('S');
+pub const PLUG: OptionSpec = OptionSpec::new(
+    "plug",
+    OptionType::String,
+    "Physical plug number on device, UUID or identification of machine",
+)
+.aliases(&["port"])
+.short('n');
+pub const METHOD: OptionSpec = OptionSpec::new(
+    "method",
+    OptionType::Select(&["onoff", "cycle"]),
+    "Method to fence",
+)
+.short('m')
+.default("onoff");
+
+pub const VERBOSE: OptionSpec = OptionSpec::new(
+    "verbose",
+    OptionType::Boolean,
+    "Verbose mode. Multiple -v flags can be stacked on the command line (e.g., -vvv) to increase verbosity.",
+)
+.short('v');
+pub const VERBOSE_LEVEL: OptionSpec = OptionSpec::new(
+    "verbose_level",
+    OptionType::Integer,
+    "Level of debugging detail in output: 0 logs no debug lines, more logs them. Defaults to the number of -v, or 1 with verbose=1",
+);
+pub const DEBUG_FILE: OptionSpec = OptionSpec::new(
+    "debug_file",
+    OptionType::String,
+    "Write debug information to given file",
+)
+.aliases(&["debug"])
+.short('D');
+pub const QUIET: OptionSpec = OptionSpec::new(
+    "quiet",
+    OptionType::Boolean,
+    "Disable logging to stderr (debug_file still gets every line)",
+)
+.short('q');
+pub const VERSION: OptionSpec = OptionSpec::new(
+    "version",
+    OptionType::Boolean,
+    "Display version information and exit",
+)
+.short('V');
+pub const HELP: OptionSpec =
+    OptionSpec::new("help", OptionType::Boolean, "Display help and exit").short('h');
+pub const DELAY: OptionSpec = OptionSpec::new(
+    "delay",
+    OptionType::Second,
+    "Wait X seconds before fencing is started",
+)
+.default("0");
+pub const DISABLE_TIMEOUT: OptionSpec = OptionSpec::new(
+    "disable_timeout",
+    OptionType::String,
+    "Disable the per-step timeouts (true/false): wait for a power change until the whole action's timeout. Default: true when run from Pacemaker",
+);
+pub const LOGIN_TIMEOUT: OptionSpec = OptionSpec::new(
+    "login_timeout",
+    OptionType::Second,
+    "Wait X seconds for cmd prompt after login",
+)
+.default("5");
+pub const POWER_TIMEOUT: OptionSpec = OptionSpec::new(
+    "power_timeout",
+    OptionType::Second,
+    "Test X seconds for status change after ON/OFF",
+)
+.default("20");
+pub const POWER_WAIT: OptionSpec = OptionSpec::new(
+    "power_wait",
+    OptionType::Second,
+    "Wait X seconds after issuing ON/OFF",
+)
+.default("0");
+pub const SHELL_TIMEOUT: OptionSpec = OptionSpec::new(
+    "shell_timeout",
+    OptionType::Second,
+    "Wait X seconds for cmd prompt after issuing command",
+)
+.default("3");
+pub const STONITH_STATUS_SLEEP: OptionSpec = OptionSpec::new(
+    "stonith_status_sleep",
+    OptionType::Second,
+    "Sleep at most X seconds between status calls during a STONITH action (the first calls after a power command come sooner: 0.1 s, doubling)",
+)
+.default("1");
+pub const RETRY_ON: OptionSpec = OptionSpec::new(
+    "retry_on",
+    OptionType::Integer,
+    "Count of attempts to retry power on",
+)
+.default("1");
+pub const PLUG_SEPARATOR: OptionSpec = OptionSpec::new(
+    "plug_separator",
+    OptionType::String,
+    "Separator for plug parameter when specifying more than 1 plug (several plugs in one action are refused: one device per plug)",
+)
+.default(",");
+
+/// fence-agents' `port_as_ip`: the plug names the device's address. An agent that lists this
+/// row gets it handled by the framework (ip is then not required in metadata).
+pub const PORT_AS_IP: OptionSpec = OptionSpec::new(
+    "port_as_ip",
+    OptionType::Boolean,
+    "Make \"port/plug\" to be an alias to IP address",
+);
 
 /// Rows shown before the agent's own rows: what to do and how to reach the device.
 fn head() -> Vec<OptionSpec> {
-    let mut password = row(
-        "password",
-        &["passwd"],
-        Some('p'),
-        OptionType::String,
-        None,
-        "Login password or passphrase",
-    );
-    password.secret = true;
-    let mut ip = row(
-        "ip",
-        &["ipaddr"],
-        Some('a'),
-        OptionType::String,
-        None,
-        "IP address or hostname of fencing device",
-    );
-    ip.required = true;
-    let mut action = row(
-        "action",
-        &["option"],
-        Some('o'),
-        OptionType::String,
-        Some("reboot"),
-        "Fencing action",
-    );
-    action.required = true;
     vec![
-        action,
-        ip,
-        row(
-            "ipport",
-            &[],
-            Some('u'),
-            OptionType::Integer,
-            None,
-            "TCP/UDP port to use for connection with device",
-        ),
-        row(
-            "username",
-            &["login"],
-            Some('l'),
-            OptionType::String,
-            None,
-            "Login name",
-        ),
-        password,
-        row(
-            "password_script",
-            &["passwd_script"],
-            Some('S'),
-            OptionType::String,
-            None,
-            "Script to run to retrieve password",
-        ),
-        row(
-            "plug",
-            &["port"],
-            Some('n'),
-            OptionType::String,
-            None,
-            "Physical plug number on device, UUID or identification of machine",
-        ),
-        row(
-            "method",
-            &[],
-            Some('m'),
-            OptionType::Select(&["onoff", "cycle"]),
-            Some("onoff"),
-            "Method to fence",
-        ),
+        ACTION,
+        IP,
+        IPPORT,
+        USERNAME,
+        PASSWORD,
+        PASSWORD_SCRIPT,
+        PLUG,
+        METHOD,
     ]
 }
 
 /// Rows shown after the agent's own rows: diagnostics and timing.
 fn tail() -> Vec<OptionSpec> {
     vec![
-        row(
-            "verbose",
-            &[],
-            Some('v'),
-            OptionType::Boolean,
-            None,
-            "Verbose mode. Multiple -v flags can be stacked on the command line (e.g., -vvv) to increase verbosity.",
-        ),
-        row(
-            "verbose_level",
-            &[],
-            None,
-            OptionType::Integer,
-            None,
-            "Level of debugging detail in output: 0 logs no debug lines, more logs them. Defaults to the number of -v, or 1 with verbose=1",
-        ),
-        row(
-            "debug_file",
-            &["debug"],
-            Some('D'),
-            OptionType::String,
-            None,
-            "Write debug information to given file",
-        ),
-        row(
-            "quiet",
-            &[],
-            Some('q'),
-            OptionType::Boolean,
-            None,
-            "Disable logging to stderr (debug_file still gets every line)",
-        ),
-        row("version", &[], Some('V'), OptionType::Boolean, None, "Display version information and exit"),
-        row("help", &[], Some('h'), OptionType::Boolean, None, "Display help and exit"),
-        row("delay", &[], None, OptionType::Second, Some("0"), "Wait X seconds before fencing is started"),
-        row(
-            "disable_timeout",
-            &[],
-            None,
-            OptionType::String,
-            None,
-            "Disable the per-step timeouts (true/false): wait for a power change until the whole action's timeout. Default: true when run from Pacemaker",
-        ),
-        row(
-            "login_timeout",
-            &[],
-            None,
-            OptionType::Second,
-            Some("5"),
-            "Wait X seconds for cmd prompt after login",
-        ),
-        row(
-            "power_timeout",
-            &[],
-            None,
-            OptionType::Second,
-            Some("20"),
-            "Test X seconds for status change after ON/OFF",
-        ),
-        row("power_wait", &[], None, OptionType::Second, Some("0"), "Wait X seconds after issuing ON/OFF"),
-        row(
-            "shell_timeout",
-            &[],
-            None,
-            OptionType::Second,
-            Some("3"),
-            "Wait X seconds for cmd prompt after issuing command",
-        ),
-        row(
-            "stonith_status_sleep",
-            &[],
-            None,
-            OptionType::Second,
-            Some("1"),
-            "Sleep at most X seconds between status calls during a STONITH action (the first calls after a power command come sooner: 0.1 s, doubling)",
-        ),
-        row("retry_on", &[], None, OptionType::Integer, Some("1"), "Count of attempts to retry power on"),
-        row(
-            "plug_separator",
-            &[],
-            None,
-            OptionType::String,
-            Some(","),
-            "Separator for plug parameter when specifying more than 1 plug (several plugs in one action are refused: one device per plug)",
-        ),
+        VERBOSE,
+        VERBOSE_LEVEL,
+        DEBUG_FILE,
+        QUIET,
+        VERSION,
+        HELP,
+        DELAY,
+        DISABLE_TIMEOUT,
+        LOGIN_TIMEOUT,
+        POWER_TIMEOUT,
+        POWER_WAIT,
+        SHELL_TIMEOUT,
+        STONITH_STATUS_SLEEP,
+        RETRY_ON,
+        PLUG_SEPARATOR,
     ]
 }
 
@@ -221,7 +217,7 @@ pub fn option_table(agent: &dyn FenceAgent) -> Vec<OptionSpec> {
     table.extend(tail);
     // With port_as_ip the address may come from the plug, so metadata cannot require ip
     // (as fence_ipmilan); the run-time check still wants one or the other.
-    if table.iter().any(|o| o.name == "port_as_ip") {
+    if table.iter().any(|o| o.name == PORT_AS_IP.name) {
         if let Some(ip) = table.iter_mut().find(|o| o.name == "ip") {
             ip.required = false;
         }
@@ -277,6 +273,13 @@ pub fn check_table(table: &[OptionSpec]) -> Result<(), String> {
                 ));
             }
         }
+        if let Some(default) = spec.default {
+            let valid = crate::args::normalise(&spec.kind, default)
+                .and_then(|value| spec.check.map_or(Ok(()), |check| check(&value)));
+            if let Err(why) = valid {
+                return Err(format!("option table: default of '{}' {why}", spec.name));
+            }
+        }
     }
     Ok(())
 }
@@ -317,15 +320,10 @@ mod tests {
 
     #[test]
     fn agent_rows_replace_in_place_and_add_before_the_timing_rows() {
-        let port = OptionSpec {
-            default: Some("623"),
-            short: Some('u'),
-            ..OptionSpec::new("ipport", OptionType::Integer, "p")
-        };
-        let lanplus = OptionSpec {
-            short: Some('P'),
-            ..OptionSpec::new("lanplus", OptionType::Boolean, "l")
-        };
+        let port = OptionSpec::new("ipport", OptionType::Integer, "p")
+            .default("623")
+            .short('u');
+        let lanplus = OptionSpec::new("lanplus", OptionType::Boolean, "l").short('P');
         let table = option_table(&Agent(vec![port, lanplus], false));
         let names = names(&table);
         assert_eq!(names.iter().filter(|n| **n == "ipport").count(), 1);
@@ -345,10 +343,7 @@ mod tests {
     fn multiple_plugs_require_plug_unless_the_agent_says_otherwise() {
         let table = option_table(&Agent(vec![], true));
         assert!(table.iter().find(|s| s.name == "plug").unwrap().required);
-        let own_plug = OptionSpec {
-            short: Some('n'),
-            ..OptionSpec::new("plug", OptionType::String, "p")
-        };
+        let own_plug = OptionSpec::new("plug", OptionType::String, "p").short('n');
         let table = option_table(&Agent(vec![own_plug], true));
         assert!(!table.iter().find(|s| s.name == "plug").unwrap().required);
     }
@@ -356,30 +351,21 @@ mod tests {
     #[test]
     fn broken_tables_are_reported() {
         let mut dup_short = common_options();
-        dup_short.push(OptionSpec {
-            short: Some('a'),
-            ..OptionSpec::new("other", OptionType::String, "x")
-        });
+        dup_short.push(OptionSpec::new("other", OptionType::String, "x").short('a'));
         assert!(check_table(&dup_short).unwrap_err().contains("-a"));
         let mut dup_alias = common_options();
-        dup_alias.push(OptionSpec {
-            deprecated_names: &["ipaddr"],
-            ..OptionSpec::new("address", OptionType::String, "x")
-        });
+        dup_alias.push(OptionSpec::new("address", OptionType::String, "x").aliases(&["ipaddr"]));
         assert!(check_table(&dup_alias).unwrap_err().contains("ipaddr"));
         let mut dup_long = common_options();
-        dup_long.push(OptionSpec {
-            long: "power-timeout",
-            ..OptionSpec::new("pt", OptionType::Second, "x")
-        });
+        dup_long.push(OptionSpec::new("pt", OptionType::Second, "x").long("power-timeout"));
         assert!(check_table(&dup_long)
             .unwrap_err()
             .contains("power-timeout"));
         let mut bad_default = common_options();
-        bad_default.push(OptionSpec {
-            default: Some("c"),
-            ..OptionSpec::new("s", OptionType::Select(&["a", "b"]), "x")
-        });
+        bad_default.push(OptionSpec::new("s", OptionType::Select(&["a", "b"]), "x").default("c"));
         assert!(check_table(&bad_default).is_err());
+        let mut bad_port = common_options();
+        bad_port.push(OptionSpec::new("p", OptionType::Port, "x").default("0"));
+        assert!(check_table(&bad_port).unwrap_err().contains("port number"));
     }
 }

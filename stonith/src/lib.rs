@@ -13,6 +13,10 @@
 //! struct Agent;
 //! struct Device;
 //!
+//! // Each option is declared once, and read back by the same constant.
+//! const LANPLUS: OptionSpec =
+//!     OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus").short('P');
+//!
 //! impl FenceAgent for Agent {
 //!     fn info(&self) -> AgentInfo {
 //!         AgentInfo { name: "fence_example", shortdesc: "Example", longdesc: "An example.",
@@ -20,11 +24,11 @@
 //!     }
 //!     fn options(&self) -> Vec<OptionSpec> {
 //!         // Add a row, or replace a common one by name (here: a different default port).
-//!         vec![OptionSpec { short: Some('u'), default: Some("623"),
-//!                           ..OptionSpec::new("ipport", OptionType::Integer, "TCP/UDP port") }]
+//!         vec![stonith::common::IPPORT.default("623"), LANPLUS]
 //!     }
 //!     fn connect(&self, options: &Options, _deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
 //!         let _password = options.password(); // Option<&Secret>, after password_script / env
+//!         let _lanplus: bool = options.flag(&LANPLUS);
 //!         stonith::log::debug("connected"); // shown with -v, written to debug_file
 //!         Ok(Box::new(Device))
 //!     }
@@ -54,16 +58,15 @@ mod help;
 pub mod log;
 pub mod manpage;
 pub mod metadata;
+mod options;
 pub mod password;
 pub mod power;
 mod run;
 mod secret;
 
-pub use agent::{
-    AgentInfo, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options, Outlet,
-    PowerAction, PowerState,
-};
+pub use agent::{AgentInfo, FenceAgent, FenceDevice, FenceError, Outlet, PowerAction, PowerState};
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
+pub use options::{OptionSpec, OptionType, Options, ValueCheck};
 pub use paddock_base::{command, resolve, safety_margin, xml, Deadline};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use secret::Secret;

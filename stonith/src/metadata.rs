@@ -138,16 +138,9 @@ fn write_parameter(
         w.create_element("getopt")
             .with_attribute(("mixed", getopt_mixed(spec).as_str()))
             .write_empty()?;
-        let type_name = match spec.kind {
-            OptionType::Boolean => "boolean",
-            OptionType::String => "string",
-            OptionType::Integer => "integer",
-            OptionType::Second => "second",
-            OptionType::Select(_) => "select",
-        };
         let mut content = w
             .create_element("content")
-            .with_attribute(("type", type_name));
+            .with_attribute(("type", spec.kind.metadata_name()));
         if let Some(default) = spec.default.filter(|_| !spec.secret) {
             content = content.with_attribute(("default", default));
         }
@@ -192,7 +185,7 @@ mod tests {
     #[test]
     fn getopt_forms() {
         let table = common_options();
-        let find = |n: &str| table.iter().find(|s| s.name == n).unwrap().clone();
+        let find = |n: &str| *table.iter().find(|s| s.name == n).unwrap();
         assert_eq!(getopt_mixed(&find("ip")), "-a, --ip=[ip]");
         assert_eq!(getopt_mixed(&find("verbose")), "-v, --verbose");
         assert_eq!(getopt_mixed(&find("delay")), "--delay=[seconds]");

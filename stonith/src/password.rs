@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use crate::command::{run_bounded, Limits, RunError};
-use crate::common::PASSWORD_ENV;
+use crate::common::{PASSWORD, PASSWORD_ENV, PASSWORD_SCRIPT};
 use crate::{Deadline, Options, Secret};
 
 /// Largest password script output we read.
@@ -29,19 +29,16 @@ pub fn resolve_password(
     env: &dyn Fn(&str) -> Option<String>,
     deadline: Deadline,
 ) -> Result<PasswordSource, String> {
-    if let Some(script) = options
-        .get("password_script")
-        .filter(|s| !s.trim().is_empty())
-    {
+    if let Some(script) = options.text(&PASSWORD_SCRIPT) {
         let secret = run_password_script(script, deadline)?;
-        options.set_secret("password", secret);
+        options.set_secret(&PASSWORD, secret);
         return Ok(PasswordSource::Script);
     }
-    if options.secret("password").is_some() {
+    if options.password().is_some() {
         return Ok(PasswordSource::Option);
     }
     if let Some(value) = env(PASSWORD_ENV) {
-        options.set_secret("password", Secret::new(value));
+        options.set_secret(&PASSWORD, Secret::new(value));
         return Ok(PasswordSource::Environment);
     }
     Ok(PasswordSource::None)
@@ -157,14 +154,14 @@ mod tests {
         assert_eq!(options.password().unwrap().expose(), "from-env");
 
         let mut options = Options::new();
-        options.set_secret("password", Secret::new("opt"));
+        options.set_secret(&PASSWORD, Secret::new("opt"));
         assert_eq!(
             resolve_password(&mut options, &env, deadline),
             Ok(PasswordSource::Option)
         );
         assert_eq!(options.password().unwrap().expose(), "opt");
 
-        options.set("password_script", "echo script");
+        options.set(&PASSWORD_SCRIPT, "echo script");
         assert_eq!(
             resolve_password(&mut options, &env, deadline),
             Ok(PasswordSource::Script)

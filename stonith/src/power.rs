@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use crate::log::Logger;
-use crate::{Deadline, FenceDevice, FenceError, Options, PowerAction, PowerState};
+use crate::{
+    common, Deadline, FenceDevice, FenceError, OptionSpec, Options, PowerAction, PowerState,
+};
 
 /// The timing options of one invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,20 +29,20 @@ pub struct Timing {
 
 impl Timing {
     pub fn from_options(options: &Options) -> Self {
-        let seconds = |name: &str, default: u64| {
-            options
-                .seconds(name)
-                .unwrap_or(Duration::from_secs(default))
-        };
+        // Every row has a default, so each reads as Some.
+        let seconds = |spec: &OptionSpec| options.seconds(spec).unwrap_or_default();
         Timing {
-            delay: seconds("delay", 0),
-            login_timeout: seconds("login_timeout", 5),
-            power_timeout: seconds("power_timeout", 20),
-            power_wait: seconds("power_wait", 0),
-            shell_timeout: seconds("shell_timeout", 3),
-            status_sleep: seconds("stonith_status_sleep", 1),
-            retry_on: options.integer("retry_on").unwrap_or(1).clamp(0, 100) as u32,
-            cycle: options.get("method") == Some("cycle"),
+            delay: seconds(&common::DELAY),
+            login_timeout: seconds(&common::LOGIN_TIMEOUT),
+            power_timeout: seconds(&common::POWER_TIMEOUT),
+            power_wait: seconds(&common::POWER_WAIT),
+            shell_timeout: seconds(&common::SHELL_TIMEOUT),
+            status_sleep: seconds(&common::STONITH_STATUS_SLEEP),
+            retry_on: options
+                .integer(&common::RETRY_ON)
+                .unwrap_or_default()
+                .clamp(0, 100) as u32,
+            cycle: options.text(&common::METHOD) == Some("cycle"),
             under_pacemaker: false,
         }
     }
@@ -371,7 +373,7 @@ mod tests {
     fn timing(pairs: &[(&str, &str)]) -> Timing {
         let mut options = Options::new();
         for (name, value) in pairs {
-            options.set(name, *value);
+            options.set_by_name(name, value.to_string());
         }
         Timing::from_options(&options)
     }

@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::args::{self, Invocation, MAX_STDIN};
-use crate::common::{check_table, option_table, FENCING_ACTIONS};
+use crate::common::{self, check_table, option_table, FENCING_ACTIONS, PORT_AS_IP};
 use crate::log::Logger;
 use crate::metadata::{actions, metadata_xml};
 use crate::password::resolve_password;
@@ -152,15 +152,15 @@ fn read_request(
     let invocation = read_input(args, stdin, &table)?;
     let mut options = invocation.options.clone();
     // fence-agents' port_as_ip (for agents that have the option): the plug is the address.
-    if table.iter().any(|s| s.name == "port_as_ip") && options.flag("port_as_ip") {
+    if table.iter().any(|s| s.name == PORT_AS_IP.name) && options.flag(&PORT_AS_IP) {
         if let Some(plug) = options.plug().map(str::to_string) {
-            options.set("ip", plug);
+            options.set(&common::IP, plug);
         }
     }
     let verbose = verbosity(&invocation, &options, log);
     log.set_verbose(verbose);
-    log.set_quiet(options.flag("quiet"));
-    if let Some(path) = options.get("debug_file").filter(|p| !p.is_empty()) {
+    log.set_quiet(options.flag(&common::QUIET));
+    if let Some(path) = options.text(&common::DEBUG_FILE) {
         log.open_debug_file(path)?;
     }
     for warning in &invocation.warnings {
@@ -177,13 +177,13 @@ fn read_request(
 /// Help, version, metadata and manpage need no device (and no password).
 fn informational_answer(agent: &dyn FenceAgent, request: &Request) -> Option<String> {
     let (info, table, options) = (&request.info, &request.table, &request.options);
-    if options.flag("help") {
+    if options.flag(&common::HELP) {
         return Some(help::usage(info.name, table));
     }
-    if options.flag("version") {
+    if options.flag(&common::VERSION) {
         return Some(format!("{} {}\n", info.name, env!("CARGO_PKG_VERSION")));
     }
-    match options.get("action") {
+    match options.text(&common::ACTION) {
         Some("metadata") => Some(metadata_xml(info, table, agent.has_diag())),
         Some("manpage") => Some(manpage::manpage(info, table, agent.has_diag())),
         _ => None,
@@ -208,7 +208,10 @@ fn plan(
     started: Instant,
 ) -> Result<Plan, String> {
     let (table, options, invocation) = (&request.table, &request.options, &request.invocation);
-    let action = options.get("action").unwrap_or("reboot").to_string();
+    let action = options
+        .text(&common::ACTION)
+        .unwrap_or_default()
+        .to_string();
     if !actions(&request.info, agent.has_diag()).contains(&action.as_str()) {
         return Err(format!("Failed: Unrecognised action '{action}'"));
     }
@@ -221,7 +224,7 @@ fn plan(
     let mut timing = Timing::from_options(options);
     timing.under_pacemaker = env("PCMK_service").is_some() || invocation.pacemaker.any();
     // fence-agents' disable_timeout: whole-action timeout only (Pacemaker's default), or not.
-    if let Some(value) = options.get("disable_timeout").filter(|v| !v.is_empty()) {
+    if let Some(value) = options.text(&common::DISABLE_TIMEOUT) {
         match args::parse_bool(value) {
             Some(disable) => timing.under_pacemaker = disable,
             None => log.warning("disable_timeout is neither true nor false; ignored"),
@@ -304,9 +307,9 @@ fn act_on_device(
 
 /// fence-agents' verbose_level (an integer >= 0), else the count of -v / verbose=1.
 fn verbosity(invocation: &Invocation, options: &Options, log: &mut Logger) -> u32 {
-    match options.get("verbose_level").filter(|v| !v.is_empty()) {
+    match options.integer(&common::VERBOSE_LEVEL) {
         None => invocation.verbose,
-        Some(level) => match level.trim().parse::<u32>() {
+        Some(level) => match u32::try_from(level) {
             Ok(level) => level,
             Err(_) => {
                 log.warning("verbose_level must be an integer >= 0; using 0");
@@ -319,7 +322,7 @@ fn verbosity(invocation: &Invocation, options: &Options, log: &mut Logger) -> u3
 /// A plug naming several plugs (`a,b` with the default plug_separator) would fence only some of
 /// them here: refused, where fence-agents would act on each in turn.
 fn check_single_plug(options: &Options) -> Result<(), String> {
-    let separator = options.get("plug_separator").unwrap_or(",");
+    let separator = options.text(&common::PLUG_SEPARATOR).unwrap_or_default();
     match options.plug() {
         Some(plug) if !separator.is_empty() && plug.contains(separator) => Err(format!(
             "Failed: plug '{plug}' names several plugs (plug_separator '{separator}'); configure one fence device per plug"
@@ -338,7 +341,7 @@ fn time_budget(
     action: &str,
     options: &Options,
 ) -> Duration {
-    let ours = timing.budget(action, options.get("password_script").is_some());
+    let ours = timing.budget(action, options.text(&common::PASSWORD_SCRIPT).is_some());
     if !timing.under_pacemaker {
         return ours;
     }
@@ -361,13 +364,12 @@ fn failed(error: &FenceError) -> String {
 
 /// fence-agents' checks of required options, with its messages.
 fn check_required(table: &[OptionSpec], options: &Options, action: &str) -> Result<(), String> {
-    let port_as_ip = table.iter().any(|s| s.name == "port_as_ip");
-    let needed =
-        |s: &&OptionSpec| s.name != "action" && (s.required || (s.name == "ip" && port_as_ip));
+    let port_as_ip = table.iter().any(|s| s.name == PORT_AS_IP.name);
+    let needed = |s: &&OptionSpec| {
+        s.name != common::ACTION.name && (s.required || (s.name == common::IP.name && port_as_ip))
+    };
     for spec in table.iter().filter(needed) {
-        let given = options.get(spec.name).is_some_and(|v| !v.is_empty())
-            || options.secret(spec.name).is_some();
-        if given {
+        if options.is_given(spec.name) {
             continue;
         }
         let message = match spec.name {
@@ -390,7 +392,7 @@ fn masked_options(table: &[OptionSpec], options: &Options) -> String {
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     for spec in table.iter().filter(|s| s.secret) {
-        if options.secret(spec.name).is_some() {
+        if options.secret(spec).is_some() {
             parts.push(format!("{}=***", spec.name));
         }
     }

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use stonith::common_options;
 use stonith::metadata::getopt_mixed;
-use stonith::{common_options, OptionType};
 
 #[derive(Debug, Default)]
 struct AnchorParameter {
@@ -96,13 +96,7 @@ fn common_rows_match_fence_ipmilan() {
             "{}",
             spec.name
         );
-        let ours_type = match spec.kind {
-            OptionType::Boolean => "boolean",
-            OptionType::String => "string",
-            OptionType::Integer => "integer",
-            OptionType::Second => "second",
-            OptionType::Select(_) => "select",
-        };
+        let ours_type = spec.kind.metadata_name();
         if let Some(their_type) = &theirs.content_type {
             assert_eq!(ours_type, their_type, "{}", spec.name);
         }

@@ -104,7 +104,11 @@ fn validate_all_checks_without_connecting() {
         &[],
     );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("ipport must be 1..65535"), "{}", r.stderr);
+    assert!(r.stderr.contains("not a port number"), "{}", r.stderr);
+    // the agent's own check runs too
+    let r = run(&a, &["-o", "validate-all", "-a", "x", "-u", "9"], "", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("ipport 9 is not"), "{}", r.stderr);
     assert_eq!(a.state().connects, 0);
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use stonith::common::{self, IP, PASSWORD, PORT_AS_IP, USERNAME};
 use stonith::{
     AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
     PowerAction, PowerState,
@@ -15,30 +16,97 @@ use crate::session::{Privilege, Protocol, Session, SessionConfig, SessionError};
 
 pub struct IpmiAgent;
 
-const fn opt(
-    name: &'static str,
-    long: &'static str,
-    short: Option<char>,
-    kind: OptionType,
-    default: Option<&'static str>,
-    shortdesc: &'static str,
-) -> OptionSpec {
-    OptionSpec {
-        name,
-        deprecated_names: &[],
-        long,
-        short,
-        kind,
-        default,
-        required: false,
-        secret: false,
-        shortdesc,
+// The rows this agent adds to (or changes in) the framework's table, fence_ipmilan's names.
+
+pub const IPPORT: OptionSpec = common::IPPORT.default("623");
+pub const AUTH: OptionSpec = OptionSpec::new(
+    "auth",
+    OptionType::Select(&["md5", "password", "none"]),
+    "IPMI Lan Auth type.",
+)
+.short('A');
+pub const CIPHER: OptionSpec = OptionSpec::new(
+    "cipher",
+    OptionType::String,
+    "Ciphersuite to use (same as ipmitool -C parameter)",
+)
+.short('C')
+.check(supported_cipher);
+pub const HEXADECIMAL_KG: OptionSpec = OptionSpec::new(
+    "hexadecimal_kg",
+    OptionType::String,
+    "Hexadecimal-encoded Kg key for IPMIv2 authentication",
+)
+.secret();
+pub const LANPLUS: OptionSpec = OptionSpec::new(
+    "lanplus",
+    OptionType::Boolean,
+    "Use Lanplus to improve security of connection",
+)
+.short('P')
+.default("0");
+pub const PRIVLVL: OptionSpec = OptionSpec::new(
+    "privlvl",
+    OptionType::Select(&["callback", "user", "operator", "administrator"]),
+    "Privilege level on IPMI device",
+)
+.short('L')
+.default("administrator");
+pub const TARGET: OptionSpec = OptionSpec::new(
+    "target",
+    OptionType::String,
+    "Bridge IPMI requests to the remote target address (not supported)",
+);
+// fence_ipmilan waits 2 s after each command because it cannot tell when the BMC has acted;
+// this agent polls until it sees the state, so the pause buys nothing.
+pub const POWER_WAIT: OptionSpec = common::POWER_WAIT.describe("Wait X seconds after issuing ON/OFF (default 0, where fence_ipmilan has 2: the agent polls the BMC until it sees the promised state)");
+// A string in fence_ipmilan's metadata (kept, for pcs and parity); checked as seconds here.
+pub const IPMITOOL_TIMEOUT: OptionSpec = OptionSpec::new(
+    "ipmitool_timeout",
+    OptionType::String,
+    "Timeout (sec) for IPMI operation: the longest wait before a retransmission",
+)
+.default("2")
+.check(positive);
+
+// Options of fence_ipmilan that only made sense with ipmitool: accepted so that existing
+// configurations keep working, and ignored with a warning.
+pub const IPMITOOL_PATH: OptionSpec = OptionSpec::new(
+    "ipmitool_path",
+    OptionType::String,
+    "Path to ipmitool binary (ignored: IPMI is spoken natively)",
+);
+pub const USE_SUDO: OptionSpec = OptionSpec::new(
+    "use_sudo",
+    OptionType::Boolean,
+    "Use sudo (without password) when calling 3rd party software (ignored: no 3rd party software is called)",
+)
+.aliases(&["sudo"]);
+pub const SUDO_PATH: OptionSpec = OptionSpec::new(
+    "sudo_path",
+    OptionType::String,
+    "Path to sudo binary (ignored)",
+);
+pub const IPMITOOL_ONLY: &[OptionSpec] = &[IPMITOOL_PATH, USE_SUDO, SUDO_PATH];
+
+fn supported_cipher(value: &str) -> Result<(), String> {
+    let id: Option<u8> = value.trim().parse().ok();
+    if SUPPORTED_SUITES.iter().any(|s| Some(s.id) == id) {
+        return Ok(());
     }
+    let supported: Vec<String> = SUPPORTED_SUITES.iter().map(|s| s.id.to_string()).collect();
+    Err(format!(
+        "is not a supported cipher suite ({})",
+        supported.join(", ")
+    ))
 }
 
-/// Options of fence_ipmilan that only made sense with ipmitool: accepted so that existing
-/// configurations keep working, and ignored with a warning.
-pub const IPMITOOL_ONLY: &[&str] = &["ipmitool_path", "use_sudo", "sudo_path"];
+fn positive(value: &str) -> Result<(), String> {
+    match stonith::args::parse_seconds(value) {
+        Ok(d) if !d.is_zero() => Ok(()),
+        _ => Err("is not a number of seconds above 0".into()),
+    }
+}
 
 /// Debug lines of the protocol layers (never with a secret) go to the framework's log.
 fn log(msg: &str) {
@@ -61,121 +129,20 @@ impl FenceAgent for IpmiAgent {
     }
 
     fn options(&self) -> Vec<OptionSpec> {
-        let mut kg = opt(
-            "hexadecimal_kg",
-            "hexadecimal-kg",
-            None,
-            OptionType::String,
-            None,
-            "Hexadecimal-encoded Kg key for IPMIv2 authentication",
-        );
-        kg.secret = true;
-        let mut sudo = opt("use_sudo", "use-sudo", None, OptionType::Boolean, None, "Use sudo (without password) when calling 3rd party software (ignored: no 3rd party software is called)");
-        sudo.deprecated_names = &["sudo"];
-        // Not required, as in fence_ipmilan: with port_as_ip the plug names the BMC.
-        let mut ip = opt(
-            "ip",
-            "ip",
-            Some('a'),
-            OptionType::String,
-            None,
-            "IP address or hostname of fencing device",
-        );
-        ip.deprecated_names = &["ipaddr"];
         vec![
-            ip,
-            opt(
-                "ipport",
-                "ipport",
-                Some('u'),
-                OptionType::Integer,
-                Some("623"),
-                "TCP/UDP port to use for connection with device",
-            ),
-            opt(
-                "auth",
-                "auth",
-                Some('A'),
-                OptionType::Select(&["md5", "password", "none"]),
-                None,
-                "IPMI Lan Auth type.",
-            ),
-            opt(
-                "cipher",
-                "cipher",
-                Some('C'),
-                OptionType::String,
-                None,
-                "Ciphersuite to use (same as ipmitool -C parameter)",
-            ),
-            kg,
-            opt(
-                "lanplus",
-                "lanplus",
-                Some('P'),
-                OptionType::Boolean,
-                Some("0"),
-                "Use Lanplus to improve security of connection",
-            ),
-            opt(
-                "privlvl",
-                "privlvl",
-                Some('L'),
-                OptionType::Select(&["callback", "user", "operator", "administrator"]),
-                Some("administrator"),
-                "Privilege level on IPMI device",
-            ),
-            opt(
-                "target",
-                "target",
-                None,
-                OptionType::String,
-                None,
-                "Bridge IPMI requests to the remote target address (not supported)",
-            ),
-            opt(
-                "port_as_ip",
-                "port-as-ip",
-                None,
-                OptionType::Boolean,
-                None,
-                "Make \"port/plug\" to be an alias to IP address",
-            ),
-            // fence_ipmilan waits 2 s after each command because it cannot tell when the BMC
-            // has acted; this agent polls until it sees the state, so the pause buys nothing.
-            opt(
-                "power_wait",
-                "power-wait",
-                None,
-                OptionType::Second,
-                Some("0"),
-                "Wait X seconds after issuing ON/OFF (default 0, where fence_ipmilan has 2: the agent polls the BMC until it sees the promised state)",
-            ),
-            opt(
-                "ipmitool_path",
-                "ipmitool-path",
-                None,
-                OptionType::String,
-                None,
-                "Path to ipmitool binary (ignored: IPMI is spoken natively)",
-            ),
-            opt(
-                "ipmitool_timeout",
-                "ipmitool-timeout",
-                None,
-                OptionType::String,
-                Some("2"),
-                "Timeout (sec) for IPMI operation: the longest wait before a retransmission",
-            ),
-            sudo,
-            opt(
-                "sudo_path",
-                "sudo-path",
-                None,
-                OptionType::String,
-                None,
-                "Path to sudo binary (ignored)",
-            ),
+            IPPORT,
+            AUTH,
+            CIPHER,
+            HEXADECIMAL_KG,
+            LANPLUS,
+            PRIVLVL,
+            TARGET,
+            PORT_AS_IP,
+            POWER_WAIT,
+            IPMITOOL_PATH,
+            IPMITOOL_TIMEOUT,
+            USE_SUDO,
+            SUDO_PATH,
         ]
     }
 
@@ -188,6 +155,7 @@ impl FenceAgent for IpmiAgent {
         config_from_options(options).map(|_| ())
     }
 
+    /// The framework bounds this call by login_timeout and each device call by shell_timeout.
     fn connect(
         &self,
         options: &Options,
@@ -197,20 +165,7 @@ impl FenceAgent for IpmiAgent {
         for w in warnings {
             warn(&w);
         }
-        for name in IPMITOOL_ONLY {
-            if options.get(name).is_some_and(|v| !v.is_empty() && v != "0") {
-                warn(&format!(
-                    "option {name} is ignored: this agent does not run ipmitool"
-                ));
-            }
-        }
-        let login = options
-            .seconds("login_timeout")
-            .unwrap_or(Duration::from_secs(5));
-        let command_timeout = options
-            .seconds("shell_timeout")
-            .unwrap_or(Duration::from_secs(3));
-        let session = Session::open(&cfg, deadline.capped(login)).map_err(to_fence_error)?;
+        let session = Session::open(&cfg, deadline).map_err(to_fence_error)?;
         log(&format!(
             "session open to {}:{} ({})",
             cfg.host,
@@ -221,10 +176,7 @@ impl FenceAgent for IpmiAgent {
                 _ => "?".into(),
             }
         ));
-        Ok(Box::new(IpmiDevice {
-            session,
-            command_timeout,
-        }))
+        Ok(Box::new(IpmiDevice { session }))
     }
 }
 
@@ -234,153 +186,101 @@ pub fn config_from_options(options: &Options) -> Result<SessionConfig, FenceErro
 }
 
 /// The configuration and the remarks about options that do not apply (logged once, by connect).
+/// Every value was typed and checked by the parser; what is left are checks across options.
 fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>), FenceError> {
-    let mut warnings = Vec::new();
-    let cfg_err = |m: String| FenceError::Config(m);
-    if options.get("target").is_some_and(|t| !t.trim().is_empty()) {
-        return Err(cfg_err(
-            "target (IPMI bridging) is not supported by this agent; address the BMC directly"
-                .into(),
+    let config = |m: &str| FenceError::Config(m.to_string());
+    if options.text(&TARGET).is_some() {
+        return Err(config(
+            "target (IPMI bridging) is not supported by this agent; address the BMC directly",
         ));
     }
-    let mut host = options.get("ip").unwrap_or("").trim().to_string();
-    if options.flag("port_as_ip") {
-        if let Some(plug) = options.get("plug").filter(|p| !p.trim().is_empty()) {
-            host = plug.trim().to_string();
-        }
-    }
+    // port_as_ip was applied by the framework: the plug is already in ip.
+    let host = options.text(&IP).map(str::trim).unwrap_or_default();
     if host.is_empty() {
-        return Err(cfg_err(
-            "no BMC address: set ip (or plug with port_as_ip)".into(),
-        ));
+        return Err(config("no BMC address: set ip (or plug with port_as_ip)"));
     }
-    let port = match options
-        .get("ipport")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => 623,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| cfg_err(format!("ipport '{p}' is not a UDP port number")))?,
-    };
-    let privilege = match options
-        .get("privlvl")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => Privilege::Administrator,
-        Some(p) => Privilege::parse(p).ok_or_else(|| {
-            cfg_err(format!(
-                "privlvl '{p}' is not one of callback, user, operator, administrator"
-            ))
-        })?,
-    };
-    let lanplus = options.flag("lanplus");
-    let cipher = match options
-        .get("cipher")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        None => None,
-        Some(c) => {
-            let supported: Vec<String> =
-                SUPPORTED_SUITES.iter().map(|s| s.id.to_string()).collect();
-            let id = c
-                .parse::<u8>()
-                .ok()
-                .filter(|id| SUPPORTED_SUITES.iter().any(|s| s.id == *id))
-                .ok_or_else(|| {
-                    cfg_err(format!(
-                        "cipher '{c}' is not a supported cipher suite ({})",
-                        supported.join(", ")
-                    ))
-                })?;
-            Some(id)
-        }
-    };
-    let auth = match options.get("auth").map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(match a.to_ascii_lowercase().as_str() {
-            "md5" => AuthType::Md5,
-            "password" | "straight" => AuthType::Password,
-            "none" => AuthType::None,
-            _ => {
-                return Err(cfg_err(format!(
-                    "auth '{a}' is not one of md5, password, none"
-                )))
-            }
-        }),
-    };
-    let kg = match options.secret("hexadecimal_kg").filter(|k| !k.is_empty()) {
-        // The message names the option, never the value.
-        Some(k) => Some(crypto::parse_hex_kg(k.expose()).map_err(cfg_err)?),
-        None => None,
-    };
-    let protocol = if lanplus {
-        if auth.is_some() {
-            warnings.push(
-                "auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus".to_string(),
-            );
-        }
-        Protocol::Lanplus { cipher }
-    } else {
-        if cipher.is_some() {
-            warnings.push("cipher applies to lanplus only; ignored with lanplus=0".to_string());
-        }
-        if kg.is_some() {
-            return Err(cfg_err(
-                "hexadecimal_kg needs lanplus=1 (IPMI 1.5 has no Kg key)".into(),
-            ));
-        }
-        Protocol::Lan15 { auth }
-    };
-    let username = options.get("username").unwrap_or("").to_string();
+    let lanplus = options.flag(&LANPLUS);
+    let (protocol, mut warnings) = protocol(options, lanplus)?;
+    let username = options.text(&USERNAME).unwrap_or_default().to_string();
     if username.len() > 16 {
-        return Err(cfg_err("username is longer than IPMI's 16 bytes".into()));
+        return Err(config("username is longer than IPMI's 16 bytes"));
     }
     let password = options
-        .secret("password")
+        .secret(&PASSWORD)
         .map(|s| s.expose().as_bytes().to_vec())
         .unwrap_or_default();
-    if password.len() > 20 || (!lanplus && password.len() > 16) {
-        return Err(cfg_err(format!(
-            "password is longer than IPMI {}'s {} bytes",
-            if lanplus { "2.0" } else { "1.5" },
-            if lanplus { 20 } else { 16 }
+    let (version, limit) = if lanplus { ("2.0", 20) } else { ("1.5", 16) };
+    if password.len() > limit {
+        return Err(FenceError::Config(format!(
+            "password is longer than IPMI {version}'s {limit} bytes"
         )));
     }
-    let max_rto = match options
-        .get("ipmitool_timeout")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        None => Duration::from_secs(2),
-        Some(t) => t
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .map(|v| Duration::from_secs_f64(v).max(Duration::from_millis(50)))
-            .ok_or_else(|| {
-                cfg_err(format!(
-                    "ipmitool_timeout '{t}' is not a positive number of seconds"
-                ))
-            })?,
-    };
+    for spec in IPMITOOL_ONLY {
+        if options.text(spec).is_some_and(|v| v != "0") {
+            warnings.push(format!(
+                "option {} is ignored: this agent does not run ipmitool",
+                spec.name
+            ));
+        }
+    }
     let cfg = SessionConfig {
-        host,
-        port,
+        host: host.to_string(),
+        port: options.port(&IPPORT).unwrap_or_default(),
         username,
         password,
-        kg,
-        privilege,
+        kg: kg(options)?,
+        privilege: options
+            .text(&PRIVLVL)
+            .and_then(Privilege::parse)
+            .unwrap_or(Privilege::Administrator),
         protocol,
-        max_rto,
+        max_rto: options
+            .seconds(&IPMITOOL_TIMEOUT)
+            .unwrap_or_default()
+            .max(Duration::from_millis(50)),
         log,
     };
     Ok((cfg, warnings))
+}
+
+/// lanplus (with its cipher suite) or IPMI 1.5 (with its auth type), and the options that do
+/// not apply to the one chosen.
+fn protocol(options: &Options, lanplus: bool) -> Result<(Protocol, Vec<String>), FenceError> {
+    let cipher = options.text(&CIPHER).and_then(|c| c.trim().parse().ok());
+    let auth = options.text(&AUTH).map(|a| match a {
+        "md5" => AuthType::Md5,
+        "password" => AuthType::Password,
+        _ => AuthType::None,
+    });
+    let mut warnings = Vec::new();
+    if lanplus {
+        if auth.is_some() {
+            warnings.push("auth applies to IPMI 1.5 (lanplus=0) only; ignored with lanplus".into());
+        }
+        return Ok((Protocol::Lanplus { cipher }, warnings));
+    }
+    if cipher.is_some() {
+        warnings.push("cipher applies to lanplus only; ignored with lanplus=0".into());
+    }
+    if options
+        .secret(&HEXADECIMAL_KG)
+        .is_some_and(|k| !k.is_empty())
+    {
+        return Err(FenceError::Config(
+            "hexadecimal_kg needs lanplus=1 (IPMI 1.5 has no Kg key)".into(),
+        ));
+    }
+    Ok((Protocol::Lan15 { auth }, warnings))
+}
+
+/// The Kg key; a bad one is reported by the option's name, never its value.
+fn kg(options: &Options) -> Result<Option<[u8; 20]>, FenceError> {
+    match options.secret(&HEXADECIMAL_KG).filter(|k| !k.is_empty()) {
+        Some(k) => crypto::parse_hex_kg(k.expose())
+            .map(Some)
+            .map_err(FenceError::Config),
+        None => Ok(None),
+    }
 }
 
 /// Map session failures to the framework's error kinds (messages carry no secrets).
@@ -398,7 +298,6 @@ pub fn to_fence_error(e: SessionError) -> FenceError {
 /// An open session to one BMC = one plug.
 pub struct IpmiDevice {
     session: Session,
-    command_timeout: Duration,
 }
 
 impl FenceDevice for IpmiDevice {
@@ -407,8 +306,7 @@ impl FenceDevice for IpmiDevice {
         _plug: Option<&str>,
         deadline: Deadline,
     ) -> Result<PowerState, FenceError> {
-        let on = chassis::get_power_on(&mut self.session, deadline.capped(self.command_timeout))
-            .map_err(to_fence_error)?;
+        let on = chassis::get_power_on(&mut self.session, deadline).map_err(to_fence_error)?;
         Ok(if on { PowerState::On } else { PowerState::Off })
     }
 
@@ -426,8 +324,7 @@ impl FenceDevice for IpmiDevice {
             PowerAction::Diag => Control::DiagnosticInterrupt,
         };
         log(&format!("Chassis Control: {op:?}"));
-        chassis::control(&mut self.session, op, deadline.capped(self.command_timeout))
-            .map_err(to_fence_error)
+        chassis::control(&mut self.session, op, deadline).map_err(to_fence_error)
     }
 
     fn close(&mut self, deadline: Deadline) {
@@ -438,14 +335,22 @@ impl FenceDevice for IpmiDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stonith::Secret;
+    use stonith::{args::parse_stdin, option_table, Secret};
 
     fn base() -> Options {
         let mut o = Options::new();
-        o.set("ip", "127.0.0.1");
-        o.set("username", "admin");
-        o.set_secret("password", Secret::new("secret"));
+        o.set(&IP, "127.0.0.1");
+        o.set(&USERNAME, "admin");
+        o.set_secret(&PASSWORD, Secret::new("secret"));
         o
+    }
+
+    /// Options as the framework gives them: parsed from stdin against the agent's table.
+    fn parsed(extra: &str) -> Result<Options, String> {
+        let input = format!("ip=127.0.0.1\nusername=admin\npassword=secret\n{extra}\n");
+        parse_stdin(&option_table(&IpmiAgent), input.as_bytes())
+            .map(|i| i.options)
+            .map_err(|e| e.0)
     }
 
     #[test]
@@ -454,8 +359,9 @@ mod tests {
         assert_eq!(cfg.port, 623);
         assert_eq!(cfg.privilege, Privilege::Administrator);
         assert_eq!(cfg.protocol, Protocol::Lan15 { auth: None });
+        assert_eq!(cfg.max_rto, Duration::from_secs(2));
         let mut o = base();
-        o.set("lanplus", "1");
+        o.set(&LANPLUS, "1");
         assert_eq!(
             config_from_options(&o).expect("valid").protocol,
             Protocol::Lanplus { cipher: None }
@@ -463,45 +369,87 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_config_errors_without_secrets() {
+    fn typed_values_reach_the_session_config() {
+        let o = parsed("lanplus=1\ncipher=17\nprivlvl=Operator\nipport=6230\nipmitool_timeout=0.5")
+            .expect("parses");
+        let cfg = config_from_options(&o).expect("valid");
+        assert_eq!(cfg.protocol, Protocol::Lanplus { cipher: Some(17) });
+        assert_eq!(cfg.privilege, Privilege::Operator);
+        assert_eq!(cfg.port, 6230);
+        assert_eq!(cfg.max_rto, Duration::from_millis(500));
+        let o = parsed("auth=password").expect("parses");
+        assert_eq!(
+            config_from_options(&o).expect("valid").protocol,
+            Protocol::Lan15 {
+                auth: Some(AuthType::Password)
+            }
+        );
+    }
+
+    #[test]
+    fn every_choice_of_the_table_maps_to_a_value() {
+        let OptionType::Select(levels) = PRIVLVL.kind else {
+            panic!("privlvl is a select")
+        };
+        for level in levels {
+            assert_eq!(Privilege::parse(level).map(|p| p.name()), Some(*level));
+        }
+        let OptionType::Select(auths) = AUTH.kind else {
+            panic!("auth is a select")
+        };
+        for auth in auths {
+            let o = parsed(&format!("auth={auth}")).expect("parses");
+            match config_from_options(&o).expect("valid").protocol {
+                Protocol::Lan15 { auth: Some(a) } => assert_eq!(a.name(), *auth),
+                other => panic!("{auth}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_by_the_parser_in_one_line() {
         for (k, v) in [
             ("cipher", "4"),
             ("cipher", "x"),
             ("privlvl", "root"),
             ("ipport", "70000"),
-            ("target", "0x72"),
             ("auth", "md2"),
+            ("ipmitool_timeout", "0"),
         ] {
-            let mut o = base();
-            o.set("lanplus", "1");
-            o.set(k, v);
-            assert!(
-                matches!(config_from_options(&o), Err(FenceError::Config(_))),
-                "{k}={v} accepted"
-            );
+            let err = parsed(&format!("{k}={v}")).expect_err(&format!("{k}={v} accepted"));
+            assert!(err.contains(k) && !err.contains('\n'), "{err}");
         }
-        let mut o = base();
-        o.set("lanplus", "1");
-        o.set_secret("hexadecimal_kg", Secret::new("zz-not-hex-secretvalue"));
+    }
+
+    #[test]
+    fn checks_across_options_are_config_errors_without_secrets() {
+        let o = parsed("target=0x72").expect("parses");
+        assert!(matches!(
+            config_from_options(&o),
+            Err(FenceError::Config(_))
+        ));
+        let o = parsed("hexadecimal_kg=0011").expect("parses");
+        assert!(
+            matches!(config_from_options(&o), Err(FenceError::Config(_))),
+            "kg without lanplus"
+        );
+        let o = parsed("lanplus=1\nhexadecimal_kg=zz-not-hex-secretvalue").expect("parses");
         let err = config_from_options(&o)
             .expect_err("bad kg refused")
             .to_string();
         assert!(!err.contains("secretvalue"), "{err}");
+        let o = parsed("password=seventeen-bytes-pw").expect("parses");
+        assert!(
+            config_from_options(&o).is_err(),
+            "IPMI 1.5 passwords have 16 bytes"
+        );
     }
 
     #[test]
     fn option_table_is_consistent() {
-        let names: Vec<&str> = IpmiAgent.options().iter().map(|o| o.name).collect();
-        for n in [
-            "lanplus",
-            "cipher",
-            "privlvl",
-            "hexadecimal_kg",
-            "auth",
-            "target",
-            "ipport",
-        ] {
-            assert!(names.contains(&n), "{n} missing");
-        }
+        let table = option_table(&IpmiAgent);
+        assert_eq!(stonith::check_table(&table), Ok(()));
+        let ip = table.iter().find(|o| o.name == "ip").expect("ip row");
+        assert!(!ip.required, "with port_as_ip the plug may name the BMC");
     }
 }

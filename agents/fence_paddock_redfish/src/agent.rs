@@ -6,6 +6,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::systems::System;
 use crate::tls::Trust;
+use stonith::common::{self, IP};
 use stonith::{
     AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
     Outlet, PowerAction, PowerState,
@@ -13,169 +14,123 @@ use stonith::{
 
 pub struct RedfishAgent;
 
-const fn row(
-    name: &'static str,
-    deprecated: &'static [&'static str],
-    kind: OptionType,
-    shortdesc: &'static str,
-) -> OptionSpec {
-    OptionSpec {
-        name,
-        deprecated_names: deprecated,
-        long: name,
-        short: None,
-        kind,
-        default: None,
-        required: false,
-        secret: false,
-        shortdesc,
+// The rows this agent adds to (or changes in) the framework's common table. fence_redfish names
+// two of them `redfish-uri` and `systems-uri`: listed as deprecated names, so that pcs accepts a
+// configuration written for fence_redfish (the parser reads `-` as `_` anyway).
+
+pub const IPPORT: OptionSpec = common::IPPORT.default("443");
+pub const USERNAME: OptionSpec = common::USERNAME.required();
+// not required: a BMC with one system needs none (see systems::select)
+pub const PLUG: OptionSpec = common::PLUG.describe(
+    "The ComputerSystem to act on (Id, Name, UUID or SerialNumber); needed when the BMC manages several",
+);
+pub const REDFISH_URI: OptionSpec = OptionSpec::new(
+    "redfish_uri",
+    OptionType::String,
+    "Base or starting Redfish URI",
+)
+.aliases(&["redfish-uri"])
+.default("/redfish/v1")
+.check(absolute_path);
+pub const SYSTEMS_URI: OptionSpec = OptionSpec::new(
+    "systems_uri",
+    OptionType::String,
+    "Redfish Systems resource URI, i.e. /redfish/v1/Systems/System.Embedded.1",
+)
+.aliases(&["systems-uri"])
+.check(absolute_path);
+pub const SSL: OptionSpec = OptionSpec::new(
+    "ssl",
+    OptionType::Boolean,
+    "Use SSL connection with verifying certificate",
+)
+.short('z')
+.default("1");
+pub const SSL_INSECURE: OptionSpec = OptionSpec::new(
+    "ssl_insecure",
+    OptionType::Boolean,
+    "Use SSL connection without verifying certificate",
+);
+pub const SSL_SECURE: OptionSpec = OptionSpec::new(
+    "ssl_secure",
+    OptionType::Boolean,
+    "Use SSL connection with verifying certificate",
+);
+pub const SSL_CA_FILE: OptionSpec = OptionSpec::new(
+    "ssl_ca_file",
+    OptionType::String,
+    "PEM file of certificates to trust instead of the system's roots: the CA(s) that issued the \
+     BMC's certificate, or the BMC's own certificate, which is then pinned (the way to verify \
+     the self-signed CA:TRUE certificates many BMCs ship)",
+);
+
+fn absolute_path(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() || value.trim().starts_with('/') {
+        Ok(())
+    } else {
+        Err("must be a path starting with /".into())
     }
 }
 
-/// The rows this agent adds to (or changes in) the framework's common table. fence_redfish names
-/// two of them `redfish-uri` and `systems-uri`: listed as deprecated names, so that pcs accepts a
-/// configuration written for fence_redfish (the parser reads `-` as `_` anyway).
+/// The rows of this agent, in metadata order.
 pub fn option_rows() -> Vec<OptionSpec> {
-    let mut ipport = row(
-        "ipport",
-        &[],
-        OptionType::Integer,
-        "TCP/UDP port to use for connection with device",
-    );
-    ipport.short = Some('u');
-    ipport.default = Some("443");
-    let mut username = row("username", &["login"], OptionType::String, "Login name");
-    username.short = Some('l');
-    username.required = true;
-    let mut redfish_uri = row(
-        "redfish_uri",
-        &["redfish-uri"],
-        OptionType::String,
-        "Base or starting Redfish URI",
-    );
-    redfish_uri.default = Some("/redfish/v1");
-    let mut ssl = row(
-        "ssl",
-        &[],
-        OptionType::Boolean,
-        "Use SSL connection with verifying certificate",
-    );
-    ssl.short = Some('z');
-    ssl.default = Some("1");
-    // not required: a BMC with one system needs none (see systems::select)
-    let mut plug = row(
-        "plug",
-        &["port"],
-        OptionType::String,
-        "The ComputerSystem to act on (Id, Name, UUID or SerialNumber); needed when the BMC manages several",
-    );
-    plug.short = Some('n');
     vec![
-        ipport,
-        username,
-        plug,
-        redfish_uri,
-        row(
-            "systems_uri",
-            &["systems-uri"],
-            OptionType::String,
-            "Redfish Systems resource URI, i.e. /redfish/v1/Systems/System.Embedded.1",
-        ),
-        ssl,
-        row("ssl_insecure", &[], OptionType::Boolean, "Use SSL connection without verifying certificate"),
-        row("ssl_secure", &[], OptionType::Boolean, "Use SSL connection with verifying certificate"),
-        row(
-            "ssl_ca_file",
-            &[],
-            OptionType::String,
-            "PEM file of certificates to trust instead of the system's roots: the CA(s) that issued the \
-             BMC's certificate, or the BMC's own certificate, which is then pinned (the way to verify \
-             the self-signed CA:TRUE certificates many BMCs ship)",
-        ),
+        IPPORT,
+        USERNAME,
+        PLUG,
+        REDFISH_URI,
+        SYSTEMS_URI,
+        SSL,
+        SSL_INSECURE,
+        SSL_SECURE,
+        SSL_CA_FILE,
     ]
 }
 
-/// Read the options into client settings; every check the table cannot express.
+/// Read the options into client settings. Every value was typed and checked by the parser;
+/// what is left are checks across options.
 pub fn settings(options: &Options) -> Result<Settings, Error> {
-    let ip = options
-        .get("ip")
-        .filter(|ip| !ip.trim().is_empty())
-        .ok_or_else(|| Error::Config("ip is required".into()))?;
-    let ipport = match options
-        .get("ipport")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => 443,
-        Some(text) => text
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "ipport '{}' is not a port number",
-                    crate::error::one_line(text, 20)
-                ))
-            })?,
-    };
-    let insecure = options.flag("ssl_insecure");
-    let ca_file = options
-        .get("ssl_ca_file")
-        .map(str::trim)
-        .filter(|f| !f.is_empty());
-    if insecure && options.flag("ssl_secure") {
-        return Err(Error::Config(
-            "ssl_insecure and ssl_secure contradict each other: set one".into(),
+    let config = |m: &str| Error::Config(m.to_string());
+    let ip = options.text(&IP).ok_or_else(|| config("ip is required"))?;
+    let insecure = options.flag(&SSL_INSECURE);
+    let ca_file = options.text(&SSL_CA_FILE).map(str::trim);
+    if insecure && options.flag(&SSL_SECURE) {
+        return Err(config(
+            "ssl_insecure and ssl_secure contradict each other: set one",
         ));
     }
     if insecure && ca_file.is_some() {
-        return Err(Error::Config(
-            "ssl_insecure and ssl_ca_file contradict each other: set one".into(),
+        return Err(config(
+            "ssl_insecure and ssl_ca_file contradict each other: set one",
         ));
     }
     // plain HTTP only when asked for: ssl=0 without any other ssl option, or an http:// ip
-    let https = options.flag("ssl") || insecure || options.flag("ssl_secure") || ca_file.is_some();
-    let endpoint = Endpoint::parse(ip, ipport, https).map_err(Error::Config)?;
+    let https = options.flag(&SSL) || insecure || options.flag(&SSL_SECURE) || ca_file.is_some();
+    let port = options.port(&IPPORT).unwrap_or_default();
+    let endpoint = Endpoint::parse(ip, port, https).map_err(Error::Config)?;
     let trust = match (insecure, ca_file) {
         (true, _) => Trust::Insecure,
         (false, Some(file)) => Trust::CaFile(file.into()),
         (false, None) => Trust::SystemRoots,
     };
     let username = options
-        .get("username")
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| Error::Config("username is required".into()))?
-        .to_string();
+        .text(&USERNAME)
+        .ok_or_else(|| config("username is required"))?;
     let password = options
-        .secret("password")
+        .password()
         .cloned()
-        .ok_or_else(|| Error::Config("no password: set password or password_script".into()))?;
-    let redfish_uri = options
-        .get("redfish_uri")
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .unwrap_or("/redfish/v1");
-    if !redfish_uri.starts_with('/') {
-        return Err(Error::Config(
-            "redfish_uri must be a path starting with /".into(),
-        ));
-    }
-    let systems_uri = options
-        .get("systems_uri")
-        .map(str::trim)
-        .filter(|u| !u.is_empty());
-    if systems_uri.is_some_and(|u| !u.starts_with('/')) {
-        return Err(Error::Config(
-            "systems_uri must be a path starting with /".into(),
-        ));
-    }
+        .ok_or_else(|| config("no password: set password or password_script"))?;
     Ok(Settings {
         endpoint,
         trust,
-        username,
+        username: username.to_string(),
         password,
-        redfish_uri: redfish_uri.to_string(),
-        systems_uri: systems_uri.map(str::to_string),
+        redfish_uri: options
+            .text(&REDFISH_URI)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        systems_uri: options.text(&SYSTEMS_URI).map(|u| u.trim().to_string()),
     })
 }
 
@@ -275,17 +230,21 @@ fn outlet(system: &System) -> Outlet {
 mod tests {
     use super::*;
     use crate::endpoint::Scheme;
-    use stonith::Secret;
+    use stonith::{args::parse_stdin, option_table};
+
+    /// Options as the framework gives them: parsed from stdin against the agent's table.
+    fn parsed(pairs: &[(&str, &str)]) -> Result<Options, String> {
+        let mut input = String::from("username=admin\npassword=pw\n");
+        for (name, value) in pairs {
+            input.push_str(&format!("{name}={value}\n"));
+        }
+        parse_stdin(&option_table(&RedfishAgent), input.as_bytes())
+            .map(|i| i.options)
+            .map_err(|e| e.0)
+    }
 
     fn options(pairs: &[(&str, &str)]) -> Options {
-        let mut options = Options::new();
-        options.set("ssl", "1");
-        options.set("username", "admin");
-        options.set_secret("password", Secret::new("pw"));
-        for (name, value) in pairs {
-            options.set(name, *value);
-        }
-        options
+        parsed(pairs).expect("parses")
     }
 
     #[test]
@@ -334,20 +293,28 @@ mod tests {
 
     #[test]
     fn bad_options_are_config_errors_without_the_password() {
-        for bad in [
-            options(&[]),
-            options(&[("ip", "h"), ("ipport", "70000")]),
-            options(&[("ip", "h h")]),
-            options(&[("ip", "h"), ("redfish_uri", "redfish")]),
-            options(&[("ip", "h"), ("systems_uri", "Systems/1")]),
-        ] {
+        for bad in [options(&[]), options(&[("ip", "h h")])] {
             let err = settings(&bad).unwrap_err();
             assert!(matches!(err, Error::Config(_)), "{err:?}");
             assert!(!err.to_string().contains("pw"));
         }
-        let mut no_password = options(&[("ip", "h")]);
-        no_password.remove("password");
+        let mut no_password = Options::new();
+        no_password.set(&IP, "h");
+        no_password.set(&USERNAME, "admin");
         assert!(settings(&no_password).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused_by_the_parser_in_one_line() {
+        for (name, value) in [
+            ("ipport", "70000"),
+            ("redfish_uri", "redfish"),
+            ("systems_uri", "Systems/1"),
+            ("ssl", "maybe"),
+        ] {
+            let err = parsed(&[("ip", "h"), (name, value)]).expect_err(name);
+            assert!(err.contains(name) && !err.contains('\n'), "{err}");
+        }
     }
 
     #[test]

@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use stonith::{
-    AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType, Options,
-    Outlet, PowerAction, PowerState,
+    common, AgentInfo, Deadline, FenceAgent, FenceDevice, FenceError, OptionSpec, OptionType,
+    Options, Outlet, PowerAction, PowerState,
 };
+
+/// The simulated device's port row: the common one with a default, as an agent replaces it.
+const SIM_PORT: OptionSpec = common::IPPORT.default("623");
 
 /// How the simulated device behaves and what it saw.
 #[derive(Debug)]
@@ -144,33 +147,21 @@ impl FenceAgent for SimAgent {
     }
 
     fn options(&self) -> Vec<OptionSpec> {
-        let mut kg = OptionSpec::new("hexadecimal_kg", OptionType::String, "Kg key");
-        kg.long = "hexadecimal-kg";
-        kg.secret = true;
         vec![
-            OptionSpec {
-                short: Some('P'),
-                ..OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus")
-            },
-            kg,
-            OptionSpec {
-                long: "port-as-ip",
-                ..OptionSpec::new("port_as_ip", OptionType::Boolean, "Plug is the address")
-            },
-            OptionSpec {
-                default: Some("623"),
-                short: Some('u'),
-                ..OptionSpec::new("ipport", OptionType::Integer, "Port")
-            },
+            OptionSpec::new("lanplus", OptionType::Boolean, "Use Lanplus").short('P'),
+            OptionSpec::new("hexadecimal_kg", OptionType::String, "Kg key")
+                .long("hexadecimal-kg")
+                .secret(),
+            common::PORT_AS_IP,
+            SIM_PORT,
         ]
     }
 
     fn validate(&self, options: &Options) -> Result<(), FenceError> {
         self.state().password_validated = options.password().map(|p| p.expose().to_string());
-        match options.integer("ipport") {
-            Some(port) if !(1..=65535).contains(&port) => {
-                Err(FenceError::Config("ipport must be 1..65535".into()))
-            }
+        // A check only the agent can make: the simulated device has no port 9.
+        match options.port(&SIM_PORT) {
+            Some(9) => Err(FenceError::Config("ipport 9 is not this device's".into())),
             _ => Ok(()),
         }
     }
@@ -188,7 +179,7 @@ impl FenceAgent for SimAgent {
         sim.note_deadline(deadline);
         sim.connects += 1;
         sim.password_seen = options.password().map(|p| p.expose().to_string());
-        sim.ip_seen = options.get("ip").map(str::to_string);
+        sim.ip_seen = options.text(&common::IP).map(str::to_string);
         if let Some(kind) = sim.connect_error {
             return Err(error(kind));
         }
