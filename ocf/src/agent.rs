@@ -15,7 +15,7 @@ pub struct AgentInfo {
     pub longdesc: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ParamType {
     String,
     Integer,
@@ -35,8 +35,9 @@ impl ParamType {
     }
 }
 
-/// One row of the parameter table: the single source of `OCF_RESKEY_*` parsing and metadata.
-#[derive(Debug, Clone)]
+/// One row of the parameter table: the single source of `OCF_RESKEY_*` parsing, metadata and
+/// the man page. Agents declare each as a constant and read values back by it (`ctx.flag(&X)`).
+#[derive(Debug, Clone, Copy)]
 pub struct ParameterSpec {
     pub name: &'static str,
     pub kind: ParamType,
@@ -63,15 +64,17 @@ pub struct ActionSpec {
 }
 
 impl ParameterSpec {
-    /// A plain optional string parameter; refine with struct update syntax.
-    pub const fn string(
+    /// An optional parameter without default; refine it with the builder methods below (all
+    /// `const`, so a parameter can be a constant the agent reads it back by).
+    pub const fn new(
         name: &'static str,
+        kind: ParamType,
         shortdesc: &'static str,
         longdesc: &'static str,
     ) -> Self {
         ParameterSpec {
             name,
-            kind: ParamType::String,
+            kind,
             default: None,
             required: false,
             unique_group: None,
@@ -81,6 +84,40 @@ impl ParameterSpec {
             longdesc,
             example: None,
         }
+    }
+
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Member of an OCF 1.1 unique-group: no two resources may share the group's values.
+    pub const fn unique_group(mut self, group: &'static str) -> Self {
+        self.unique_group = Some(group);
+        self
+    }
+
+    /// Changeable without a restart (through reload-agent).
+    pub const fn reloadable(mut self) -> Self {
+        self.reloadable = true;
+        self
+    }
+
+    /// Deprecated, with the parameter that replaces it (if any).
+    pub const fn deprecated(mut self, replaced_by: Option<&'static str>) -> Self {
+        self.deprecated = Some(replaced_by);
+        self
+    }
+
+    /// A value for the man page's examples.
+    pub const fn example(mut self, value: &'static str) -> Self {
+        self.example = Some(value);
+        self
     }
 }
 
@@ -119,43 +156,49 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+    /// The value of a parameter as given (after its default), if not blank.
+    pub fn text(&self, spec: &ParameterSpec) -> Option<&str> {
+        self.raw(spec).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// A parameter that must have a value; missing → ERR_CONFIGURED.
-    pub fn required_param(&self, name: &str) -> Result<&str, OcfError> {
-        match self.param(name) {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(OcfError::configured(format!(
-                "required parameter '{name}' is not set"
-            ))),
-        }
+    pub fn required(&self, spec: &ParameterSpec) -> Result<&str, OcfError> {
+        self.text(spec).ok_or_else(|| {
+            OcfError::configured(format!("required parameter '{}' is not set", spec.name))
+        })
     }
 
     /// A boolean parameter (Pacemaker spellings: true/false, yes/no, on/off, 1/0, y/n); unset → false.
-    pub fn param_bool(&self, name: &str) -> Result<bool, OcfError> {
-        match self.param(name) {
+    pub fn flag(&self, spec: &ParameterSpec) -> Result<bool, OcfError> {
+        match self.text(spec) {
             None => Ok(false),
             Some(v) => crate::params::parse_bool(v).ok_or_else(|| {
-                OcfError::configured(format!("parameter '{name}': '{v}' is not a boolean"))
+                OcfError::configured(format!("parameter '{}': '{v}' is not a boolean", spec.name))
             }),
         }
     }
 
     /// A non-negative integer parameter; unset → None, anything else → ERR_CONFIGURED.
-    pub fn param_u64(&self, name: &str) -> Result<Option<u64>, OcfError> {
-        match self.param(name) {
+    pub fn unsigned(&self, spec: &ParameterSpec) -> Result<Option<u64>, OcfError> {
+        match self.text(spec) {
             None => Ok(None),
-            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+            Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
                 OcfError::configured(format!(
-                    "parameter '{name}': '{v}' is not a non-negative integer"
+                    "parameter '{}': '{v}' is not a non-negative integer",
+                    spec.name
                 ))
             }),
         }
+    }
+
+    /// The value as the framework collected it, else the declared default (contexts built
+    /// by hand in tests have no defaults filled in).
+    fn raw(&self, spec: &ParameterSpec) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == spec.name)
+            .map(|(_, v)| v.as_str())
+            .or(spec.default)
     }
 
     /// An `OCF_RESKEY_CRM_meta_*` attribute, by name without the prefix.

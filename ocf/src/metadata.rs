@@ -207,14 +207,11 @@ mod tests {
 
     #[test]
     fn ocf11_carries_group_reloadable_deprecation_and_options() {
-        let p = ParameterSpec {
-            kind: ParamType::Select(&["x", "y"]),
-            default: Some("x"),
-            unique_group: Some("g"),
-            reloadable: true,
-            deprecated: Some(Some("new")),
-            ..ParameterSpec::string("old", "Old", "Old one")
-        };
+        let p = ParameterSpec::new("old", ParamType::Select(&["x", "y"]), "Old", "Old one")
+            .default("x")
+            .unique_group("g")
+            .reloadable()
+            .deprecated(Some("new"));
         let info = AgentInfo {
             name: "t",
             provider: "test",

@@ -98,24 +98,10 @@ mod tests {
 
     fn specs() -> Vec<ParameterSpec> {
         vec![
-            ParameterSpec {
-                required: true,
-                ..ParameterSpec::string("name", "n", "n")
-            },
-            ParameterSpec {
-                kind: ParamType::Integer,
-                default: Some("5"),
-                ..ParameterSpec::string("count", "c", "c")
-            },
-            ParameterSpec {
-                kind: ParamType::Boolean,
-                ..ParameterSpec::string("flag", "f", "f")
-            },
-            ParameterSpec {
-                kind: ParamType::Select(&["a", "b"]),
-                default: Some("a"),
-                ..ParameterSpec::string("mode", "m", "m")
-            },
+            ParameterSpec::new("name", ParamType::String, "n", "n").required(),
+            ParameterSpec::new("count", ParamType::Integer, "c", "c").default("5"),
+            ParameterSpec::new("flag", ParamType::Boolean, "f", "f"),
+            ParameterSpec::new("mode", ParamType::Select(&["a", "b"]), "m", "m").default("a"),
         ]
     }
 

@@ -9,6 +9,26 @@ use ocf::{
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+// Each parameter declared once; the agent reads it back by the same constant.
+const NAME: ParameterSpec = ParameterSpec::new("name", ParamType::String, "Name", "The name")
+    .required()
+    .unique_group("identity");
+const COUNT: ParameterSpec = ParameterSpec::new("count", ParamType::Integer, "Count", "A count")
+    .default("3")
+    .reloadable();
+const MODE: ParameterSpec = ParameterSpec::new(
+    "mode",
+    ParamType::Select(&["fast", "safe"]),
+    "Mode",
+    "A mode",
+)
+.default("safe");
+const PANIC: ParameterSpec =
+    ParameterSpec::new("panic", ParamType::Boolean, "Panic", "Panic in start").default("false");
+const OLD_NAME: ParameterSpec =
+    ParameterSpec::new("old_name", ParamType::String, "Old name", "Use name")
+        .deprecated(Some("name"));
+
 /// Keeps its "running" state as a file in the state dir.
 struct Dummy;
 
@@ -27,33 +47,7 @@ impl ResourceAgent for Dummy {
         }
     }
     fn parameters(&self) -> Vec<ParameterSpec> {
-        vec![
-            ParameterSpec {
-                required: true,
-                unique_group: Some("identity"),
-                ..ParameterSpec::string("name", "Name", "The name")
-            },
-            ParameterSpec {
-                kind: ParamType::Integer,
-                default: Some("3"),
-                reloadable: true,
-                ..ParameterSpec::string("count", "Count", "A count")
-            },
-            ParameterSpec {
-                kind: ParamType::Select(&["fast", "safe"]),
-                default: Some("safe"),
-                ..ParameterSpec::string("mode", "Mode", "A mode")
-            },
-            ParameterSpec {
-                kind: ParamType::Boolean,
-                default: Some("false"),
-                ..ParameterSpec::string("panic", "Panic", "Panic in start")
-            },
-            ParameterSpec {
-                deprecated: Some(Some("name")),
-                ..ParameterSpec::string("old_name", "Old name", "Use name")
-            },
-        ]
+        vec![NAME, COUNT, MODE, PANIC, OLD_NAME]
     }
     fn actions(&self) -> Vec<ActionSpec> {
         vec![
@@ -74,7 +68,7 @@ impl ResourceAgent for Dummy {
         ]
     }
     fn validate(&self, ctx: &Context) -> Result<(), OcfError> {
-        if ctx.required_param("name")? == "uninstalled" {
+        if ctx.required(&NAME)? == "uninstalled" {
             return Err(OcfError::installed("dummy software is not installed"));
         }
         Ok(())
@@ -88,12 +82,12 @@ impl ResourceAgent for Dummy {
             ctx.state_dir.display()
         );
         ocf::tracing::debug!("debug line");
-        if ctx.param_bool("panic")? {
+        if ctx.flag(&PANIC)? {
             panic!("asked to");
         }
         std::fs::write(
             state_file(ctx),
-            ctx.param_u64("count")?.unwrap_or(0).to_string(),
+            ctx.unsigned(&COUNT)?.unwrap_or(0).to_string(),
         )
         .map_err(|e| OcfError::generic(e.to_string()))
     }

@@ -11,93 +11,175 @@ use std::time::Duration;
 
 pub const PROFILES: &[&str] = &["none", "nova-compute", "vdsm", "libvirtd"];
 
+pub const COMMAND: ParameterSpec = ParameterSpec::new(
+    "command",
+    ParamType::String,
+    "Command that runs the service",
+    "What to start. A command line is run directly, without a shell (quotes and backslashes \
+     work as in a shell); a command line with shell syntax (pipes, redirections, $variables, \
+     globs, ;, &&) is run by /bin/sh -c. init:NAME runs /etc/init.d/NAME start|stop \
+     (init:/path/to/script for another script), systemd:UNIT runs systemctl start|stop UNIT; \
+     these two need pidfile or match to find the daemon. Required unless a profile supplies \
+     it.",
+)
+.unique_group("command");
+pub const PROFILE: ParameterSpec = ParameterSpec::new(
+    "profile",
+    ParamType::Select(PROFILES),
+    "Known service",
+    "Fills in command, match, pidfile, user, group and probe for a known compute-node \
+     service: nova-compute, vdsm or libvirtd. Every value it fills in can be overridden by \
+     setting that parameter.",
+)
+.default("none")
+.example("libvirtd");
+pub const PIDFILE: ParameterSpec = ParameterSpec::new(
+    "pidfile",
+    ParamType::String,
+    "PID file",
+    "PID file of the service. If the service writes it (a daemon that forks), procwatch reads \
+     it to find the daemon; otherwise procwatch writes the pid of the process it started. A \
+     pid from the file is trusted only if that process started before the file was written \
+     (guard against PID reuse).",
+)
+.unique_group("pidfile");
+pub const MATCH: ParameterSpec = ParameterSpec::new(
+    "match",
+    ParamType::String,
+    "Process match",
+    "How to recognize the service among running processes, for daemons that fork or are \
+     started outside the cluster. Blank-separated KEY=VALUE terms that must all hold: \
+     exe=/usr/sbin/libvirtd (the executable), cmdline=REGEX (searched in the arguments joined \
+     by spaces; quote it if it has blanks), comm=NAME, user=NAME|UID. The oldest matching \
+     process is the service; stop signals every matching process.",
+);
+pub const USER: ParameterSpec = ParameterSpec::new(
+    "user",
+    ParamType::String,
+    "User",
+    "Run the service as this user (name or uid), with its groups. Default: root.",
+);
+pub const GROUP: ParameterSpec = ParameterSpec::new(
+    "group",
+    ParamType::String,
+    "Group",
+    "Run the service with this primary group (name or gid). Default: the user's group.",
+);
+pub const WORKDIR: ParameterSpec = ParameterSpec::new(
+    "workdir",
+    ParamType::String,
+    "Working directory",
+    "Directory the service runs in. Default: /.",
+);
+pub const ENV: ParameterSpec = ParameterSpec::new(
+    "env",
+    ParamType::String,
+    "Environment",
+    "Extra environment for the service: KEY=VALUE pairs separated by blanks or semicolons \
+     (quote values with blanks). The service otherwise gets a clean environment: PATH, HOME, \
+     USER, LOGNAME, LANG.",
+);
+pub const LOGFILE: ParameterSpec = ParameterSpec::new(
+    "logfile",
+    ParamType::String,
+    "Log file",
+    "File that receives the service's stdout and stderr (appended). Default: \
+     /var/log/procwatch-INSTANCE.log.",
+);
+pub const STOP_SIGNAL: ParameterSpec = ParameterSpec::new(
+    "stop_signal",
+    ParamType::String,
+    "Stop signal",
+    "Signal that asks the service to stop (TERM, INT, QUIT, HUP, USR1, USR2, KILL or a number).",
+)
+.default("TERM")
+.reloadable();
+pub const STOP_TIMEOUT: ParameterSpec = ParameterSpec::new(
+    "stop_timeout",
+    ParamType::Integer,
+    "Stop grace period (s)",
+    "Seconds to wait after the stop signal before SIGKILL. Default: the stop operation's \
+     timeout minus the time needed to SIGKILL and verify (a quarter of it, at most 5 s).",
+)
+.reloadable();
+pub const PROBE: ParameterSpec = ParameterSpec::new(
+    "probe",
+    ParamType::String,
+    "Health probe",
+    "Checks the service answers, at start (start waits until it passes) and at every monitor: \
+     exec:COMMAND (run by /bin/sh, exit status 0 passes), tcp:HOST:PORT (a connection \
+     succeeds), http://... or https://... (a GET answers with a status in probe_status).",
+)
+.reloadable();
+pub const PROBE_STATUS: ParameterSpec = ParameterSpec::new(
+    "probe_status",
+    ParamType::String,
+    "Expected HTTP status",
+    "HTTP status codes that pass an http(s) probe: 200, 2xx, 200-399 or lists like 200,204.",
+)
+.default("2xx")
+.reloadable();
+pub const PROBE_TIMEOUT: ParameterSpec = ParameterSpec::new(
+    "probe_timeout",
+    ParamType::Integer,
+    "Probe timeout (s)",
+    "Seconds one probe may take (never beyond the operation's timeout).",
+)
+.default("10")
+.reloadable();
+pub const PRE_START: ParameterSpec = ParameterSpec::new(
+    "pre_start",
+    ParamType::String,
+    "Pre-start hook",
+    "Shell command run before the service starts; a failure fails the start. \
+     PROCWATCH_INSTANCE is set.",
+)
+.reloadable();
+pub const POST_START: ParameterSpec = ParameterSpec::new(
+    "post_start",
+    ParamType::String,
+    "Post-start hook",
+    "Shell command run once the service runs and its probe passes; a failure fails the start. \
+     PROCWATCH_INSTANCE and PROCWATCH_PID are set.",
+)
+.reloadable();
+pub const DEGRADED: ParameterSpec = ParameterSpec::new(
+    "degraded",
+    ParamType::Boolean,
+    "Probe failure is degraded",
+    "When the process runs but the probe fails, report degraded (OCF 1.1 code 190: Pacemaker \
+     keeps the resource and records the condition) instead of a failure that restarts it.",
+)
+.default("false")
+.reloadable();
+
+/// The table, in metadata order.
 pub fn parameters() -> Vec<ParameterSpec> {
-    let s = ParameterSpec::string;
     vec![
-        ParameterSpec {
-            unique_group: Some("command"),
-            ..s("command", "Command that runs the service",
-                "What to start. A command line is run directly, without a shell (quotes and backslashes work as in a shell); \
-                 a command line with shell syntax (pipes, redirections, $variables, globs, ;, &&) is run by /bin/sh -c. \
-                 init:NAME runs /etc/init.d/NAME start|stop (init:/path/to/script for another script), \
-                 systemd:UNIT runs systemctl start|stop UNIT; these two need pidfile or match to find the daemon. \
-                 Required unless a profile supplies it.")
-        },
-        ParameterSpec {
-            kind: ParamType::Select(PROFILES),
-            default: Some("none"),
-            example: Some("libvirtd"),
-            ..s("profile", "Known service", "Fills in command, match, pidfile, user, group and probe for a known compute-node service: \
-                 nova-compute, vdsm or libvirtd. Every value it fills in can be overridden by setting that parameter.")
-        },
-        ParameterSpec {
-            unique_group: Some("pidfile"),
-            ..s("pidfile", "PID file", "PID file of the service. If the service writes it (a daemon that forks), procwatch reads it \
-                 to find the daemon; otherwise procwatch writes the pid of the process it started. A pid from the file is trusted only \
-                 if that process started before the file was written (guard against PID reuse).")
-        },
-        s("match", "Process match", "How to recognize the service among running processes, for daemons that fork or are started \
-           outside the cluster. Blank-separated KEY=VALUE terms that must all hold: exe=/usr/sbin/libvirtd (the executable), \
-           cmdline=REGEX (searched in the arguments joined by spaces; quote it if it has blanks), comm=NAME, user=NAME|UID. \
-           The oldest matching process is the service; stop signals every matching process."),
-        s("user", "User", "Run the service as this user (name or uid), with its groups. Default: root."),
-        s("group", "Group", "Run the service with this primary group (name or gid). Default: the user's group."),
-        s("workdir", "Working directory", "Directory the service runs in. Default: /."),
-        s("env", "Environment", "Extra environment for the service: KEY=VALUE pairs separated by blanks or semicolons \
-           (quote values with blanks). The service otherwise gets a clean environment: PATH, HOME, USER, LOGNAME, LANG."),
-        s("logfile", "Log file", "File that receives the service's stdout and stderr (appended). Default: /var/log/procwatch-INSTANCE.log."),
-        ParameterSpec {
-            default: Some("TERM"),
-            reloadable: true,
-            ..s("stop_signal", "Stop signal", "Signal that asks the service to stop (TERM, INT, QUIT, HUP, USR1, USR2, KILL or a number).")
-        },
-        ParameterSpec {
-            kind: ParamType::Integer,
-            reloadable: true,
-            ..s("stop_timeout", "Stop grace period (s)", "Seconds to wait after the stop signal before SIGKILL. Default: the stop \
-                 operation's timeout minus the time needed to SIGKILL and verify (a quarter of it, at most 5 s).")
-        },
-        ParameterSpec {
-            reloadable: true,
-            ..s("probe", "Health probe", "Checks the service answers, at start (start waits until it passes) and at every monitor: \
-                 exec:COMMAND (run by /bin/sh, exit status 0 passes), tcp:HOST:PORT (a connection succeeds), \
-                 http://... or https://... (a GET answers with a status in probe_status).")
-        },
-        ParameterSpec {
-            default: Some("2xx"),
-            reloadable: true,
-            ..s("probe_status", "Expected HTTP status", "HTTP status codes that pass an http(s) probe: 200, 2xx, 200-399 or lists like 200,204.")
-        },
-        ParameterSpec {
-            kind: ParamType::Integer,
-            default: Some("10"),
-            reloadable: true,
-            ..s("probe_timeout", "Probe timeout (s)", "Seconds one probe may take (never beyond the operation's timeout).")
-        },
-        ParameterSpec {
-            reloadable: true,
-            ..s("pre_start", "Pre-start hook", "Shell command run before the service starts; a failure fails the start. \
-                 PROCWATCH_INSTANCE is set.")
-        },
-        ParameterSpec {
-            reloadable: true,
-            ..s("post_start", "Post-start hook", "Shell command run once the service runs and its probe passes; a failure fails the start. \
-                 PROCWATCH_INSTANCE and PROCWATCH_PID are set.")
-        },
-        ParameterSpec {
-            kind: ParamType::Boolean,
-            default: Some("false"),
-            reloadable: true,
-            ..s("degraded", "Probe failure is degraded", "When the process runs but the probe fails, report degraded \
-                 (OCF 1.1 code 190: Pacemaker keeps the resource and records the condition) instead of a failure that restarts it.")
-        },
+        COMMAND,
+        PROFILE,
+        PIDFILE,
+        MATCH,
+        USER,
+        GROUP,
+        WORKDIR,
+        ENV,
+        LOGFILE,
+        STOP_SIGNAL,
+        STOP_TIMEOUT,
+        PROBE,
+        PROBE_STATUS,
+        PROBE_TIMEOUT,
+        PRE_START,
+        POST_START,
+        DEGRADED,
     ]
 }
 
 /// A known service: values filled in when the parameter is not set.
 struct Profile {
     name: &'static str,
-    values: &'static [(&'static str, &'static str)],
+    values: &'static [(ParameterSpec, &'static str)],
 }
 
 const PROFILE_TABLE: &[Profile] = &[
@@ -105,33 +187,33 @@ const PROFILE_TABLE: &[Profile] = &[
         name: "nova-compute",
         values: &[
             (
-                "command",
+                COMMAND,
                 "/usr/bin/nova-compute --config-file /etc/nova/nova.conf",
             ),
-            ("match", "'cmdline=(^|/)nova-compute( |$)'"),
-            ("user", "nova"),
-            ("group", "nova"),
-            ("logfile", "/var/log/nova/nova-compute-stdout.log"),
+            (MATCH, "'cmdline=(^|/)nova-compute( |$)'"),
+            (USER, "nova"),
+            (GROUP, "nova"),
+            (LOGFILE, "/var/log/nova/nova-compute-stdout.log"),
         ],
     },
     Profile {
         name: "vdsm",
         values: &[
-            ("command", "/usr/libexec/vdsm/vdsmd"),
-            ("match", "'cmdline=(^|/)vdsmd( |$)'"),
-            ("user", "vdsm"),
-            ("group", "kvm"),
-            ("probe", "exec:vdsm-client Host ping2"),
+            (COMMAND, "/usr/libexec/vdsm/vdsmd"),
+            (MATCH, "'cmdline=(^|/)vdsmd( |$)'"),
+            (USER, "vdsm"),
+            (GROUP, "kvm"),
+            (PROBE, "exec:vdsm-client Host ping2"),
         ],
     },
     Profile {
         name: "libvirtd",
         values: &[
-            ("command", "/usr/sbin/libvirtd"),
-            ("match", "exe=/usr/sbin/libvirtd"),
-            ("pidfile", "/run/libvirtd.pid"),
+            (COMMAND, "/usr/sbin/libvirtd"),
+            (MATCH, "exe=/usr/sbin/libvirtd"),
+            (PIDFILE, "/run/libvirtd.pid"),
             (
-                "probe",
+                PROBE,
                 "exec:virsh --connect qemu:///system --readonly version",
             ),
         ],
@@ -139,17 +221,17 @@ const PROFILE_TABLE: &[Profile] = &[
 ];
 
 /// The value of a parameter after the profile: explicit setting first, then the profile's.
-pub fn effective<'a>(ctx: &'a Context, name: &str) -> Option<&'a str> {
-    if let Some(v) = ctx.param(name).filter(|v| !v.is_empty()) {
+pub fn effective<'a>(ctx: &'a Context, spec: &ParameterSpec) -> Option<&'a str> {
+    if let Some(v) = ctx.text(spec) {
         return Some(v);
     }
-    let profile = ctx.param("profile")?;
+    let profile = ctx.text(&PROFILE)?;
     PROFILE_TABLE
         .iter()
         .find(|p| p.name == profile)?
         .values
         .iter()
-        .find(|(k, _)| *k == name)
+        .find(|(k, _)| k.name == spec.name)
         .map(|(_, v)| *v)
 }
 
@@ -176,17 +258,17 @@ pub struct Config {
 impl Config {
     /// Parse (syntax only; the host is checked by `validate`).
     pub fn from_context(ctx: &Context) -> Result<Config, OcfError> {
-        let get = |name: &str| effective(ctx, name).map(str::to_string);
+        let get = |spec: &ParameterSpec| effective(ctx, spec).map(str::to_string);
         let conf = |m: String| OcfError::configured(m);
-        let command = get("command")
+        let command = get(&COMMAND)
             .map(|c| ServiceCommand::parse(&c))
             .transpose()
             .map_err(conf)?;
-        let matcher = get("match")
+        let matcher = get(&MATCH)
             .map(|m| ProcessMatch::parse(&m))
             .transpose()
             .map_err(conf)?;
-        let pidfile = get("pidfile").map(PathBuf::from);
+        let pidfile = get(&PIDFILE).map(PathBuf::from);
         if let Some(p) = &pidfile {
             if !p.is_absolute() {
                 return Err(conf(format!(
@@ -200,7 +282,7 @@ impl Config {
                 return Err(conf(format!("command '{}' is started by someone else: set pidfile or match to find the daemon", c.program())));
             }
         }
-        let logfile = get("logfile").map(PathBuf::from).unwrap_or_else(|| {
+        let logfile = get(&LOGFILE).map(PathBuf::from).unwrap_or_else(|| {
             format!("/var/log/procwatch-{}.log", ctx.instance.replace('/', "_")).into()
         });
         if !logfile.is_absolute() {
@@ -209,37 +291,37 @@ impl Config {
                 logfile.display()
             )));
         }
-        let secs = |name: &str| -> Result<Option<Duration>, OcfError> {
-            Ok(ctx.param_u64(name)?.map(Duration::from_secs))
+        let secs = |spec: &ParameterSpec| -> Result<Option<Duration>, OcfError> {
+            Ok(ctx.unsigned(spec)?.map(Duration::from_secs))
         };
         Ok(Config {
             command,
             pidfile,
             matcher,
-            user: get("user"),
-            group: get("group"),
-            workdir: get("workdir").map(PathBuf::from),
-            env: get("env")
+            user: get(&USER),
+            group: get(&GROUP),
+            workdir: get(&WORKDIR).map(PathBuf::from),
+            env: get(&ENV)
                 .map(|e| parse_env(&e))
                 .transpose()
                 .map_err(conf)?
                 .unwrap_or_default(),
             logfile,
-            stop_signal: parse_signal(&get("stop_signal").unwrap_or_else(|| "TERM".into()))
+            stop_signal: parse_signal(&get(&STOP_SIGNAL).unwrap_or_else(|| "TERM".into()))
                 .map_err(conf)?,
-            stop_timeout: secs("stop_timeout")?,
-            probe: get("probe")
+            stop_timeout: secs(&STOP_TIMEOUT)?,
+            probe: get(&PROBE)
                 .map(|p| Probe::parse(&p))
                 .transpose()
                 .map_err(conf)?,
-            probe_status: StatusSet::parse(&get("probe_status").unwrap_or_else(|| "2xx".into()))
+            probe_status: StatusSet::parse(&get(&PROBE_STATUS).unwrap_or_else(|| "2xx".into()))
                 .map_err(conf)?,
-            probe_timeout: secs("probe_timeout")?
+            probe_timeout: secs(&PROBE_TIMEOUT)?
                 .unwrap_or(Duration::from_secs(10))
                 .max(Duration::from_secs(1)),
-            pre_start: get("pre_start"),
-            post_start: get("post_start"),
-            degraded: ctx.param_bool("degraded")?,
+            pre_start: get(&PRE_START),
+            post_start: get(&POST_START),
+            degraded: ctx.flag(&DEGRADED)?,
         })
     }
 

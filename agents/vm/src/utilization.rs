@@ -160,6 +160,7 @@ mod tests {
             ("config", "/c.xml"),
             ("autoset_utilization_cpu", "true"),
             ("autoset_utilization_hv_memory", "true"),
+            ("autoset_utilization_host_memory", "false"),
         ];
         p.push(("unset_utilization_host_memory", "true"));
         let s = Settings::from_context(&Context::for_test("monitor", &p)).expect("valid");
