@@ -3,6 +3,7 @@
 
 pub mod command;
 mod deadline;
+pub mod logging;
 mod resolve;
 pub mod roff;
 pub mod xml;

@@ -1,6 +1,6 @@
 //! Life cycle of one invocation: argv[1] → action, environment → Context, result → exit code.
 
-use crate::logging::{AgentLogger, SharedLogger, Sink};
+use crate::logging::{AgentLogger, Sink};
 use crate::metadata::{self, Dialect};
 use crate::{
     params, safety_margin, ActionSpec, AgentInfo, Context, Deadline, Env, OcfError, OcfStatus,
@@ -111,19 +111,19 @@ fn run_inner(
         .non_empty("OCF_RESOURCE_INSTANCE")
         .unwrap_or(info.name)
         .to_string();
-    let logger = SharedLogger(Arc::new(AgentLogger::new(
+    let logger = Arc::new(AgentLogger::new(
         info.name,
         &instance,
         action.unwrap_or("-"),
         env,
         stderr,
-    )));
-    let dispatcher = tracing::Dispatch::new(logger.clone());
+    ));
+    let dispatcher = tracing::Dispatch::new(logger.subscriber());
     let global = scope == Scope::Process
         && tracing::dispatcher::set_global_default(dispatcher.clone()).is_ok();
     let mut run = || {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            dispatch(agent, action, &instance, env, stdout, &logger.0)
+            dispatch(agent, action, &instance, env, stdout, &logger)
         }));
         let result = outcome
             .unwrap_or_else(|_| Err(OcfError::generic("internal error: the agent panicked")));
@@ -143,7 +143,7 @@ fn run_inner(
                         tracing::error!("{reason} [{}]", e.status);
                     }
                 }
-                logger.0.raw(&format!("{prefix}{reason}"));
+                logger.raw(&format!("{prefix}{reason}"));
                 i32::from(e.status.code())
             }
         }

@@ -98,7 +98,7 @@ pub trait FenceAgent {
 ///
 /// Each call's deadline is `shell_timeout` capped by the invocation's overall deadline (the
 /// framework does the waiting and polling between calls); `close` gets what is left, at least
-/// a moment. Log with [`crate::log::debug`] from the calling thread.
+/// a moment. Log with `tracing::debug!` / `warn!` from the calling thread.
 pub trait FenceDevice {
     fn power_status(
         &mut self,

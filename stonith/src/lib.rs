@@ -29,7 +29,7 @@
 //!     fn connect(&self, options: &Options, _deadline: Deadline) -> Result<Box<dyn FenceDevice>, FenceError> {
 //!         let _password = options.password(); // Option<&Secret>, after password_script / env
 //!         let _lanplus: bool = options.flag(&LANPLUS);
-//!         stonith::log::debug("connected"); // shown with -v, written to debug_file
+//!         stonith::tracing::debug!("connected"); // shown with -v, written to debug_file
 //!         Ok(Box::new(Device))
 //!     }
 //! }
@@ -48,8 +48,9 @@
 //! }
 //! ```
 //!
-//! Lines an agent logs with [`log::debug`] / [`log::warn`] are collected on the calling
-//! thread and written out by the framework after each device call.
+//! Lines an agent logs with `tracing` (re-exported as [`tracing`]) on the invocation's thread
+//! are collected and written out by the framework after each device call: shown with `-v`,
+//! written to `debug_file`, warnings always shown.
 
 mod agent;
 pub mod args;
@@ -70,3 +71,4 @@ pub use options::{OptionSpec, OptionType, Options, ValueCheck};
 pub use paddock_base::{command, resolve, safety_margin, xml, Deadline};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use secret::Secret;
+pub use tracing;

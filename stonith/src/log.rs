@@ -1,50 +1,35 @@
-//! Logging of one invocation: errors and warnings always go to stderr, debug lines only with
-//! `verbose`; everything is also appended to `debug_file` when one is given. Agents log through
-//! [`debug`] / [`warn`], which queue lines the framework writes out after each device call.
+//! The fence-agents sink of the shared `tracing` subscriber (`paddock_base::logging`): errors
+//! and warnings always go to stderr, debug lines only with `verbose`; everything is also
+//! appended to `debug_file` when one is given. Agents log with `tracing::debug!` / `warn!`;
+//! their lines are queued and written out by the framework after each device call, in order
+//! with its own.
 
-use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Debug,
-    Info,
-    Warning,
-    Error,
-}
+use paddock_base::logging::{level_name, LineSink, LineSubscriber, UtcTime};
+use tracing::Level;
 
-impl Level {
-    fn label(self) -> &'static str {
-        match self {
-            Level::Debug => "DEBUG",
-            Level::Info => "INFO",
-            Level::Warning => "WARNING",
-            Level::Error => "ERROR",
+/// Lines logged through `tracing` while the framework is not writing: level, time, message.
+#[derive(Default)]
+struct AgentLines(Mutex<Vec<(Level, String, String)>>);
+
+impl LineSink for AgentLines {
+    fn line(&self, level: &Level, message: &str) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push((*level, timestamp(), message.to_string()));
         }
     }
 }
 
-thread_local! {
-    /// Agent lines waiting to be written: level, time they were logged, message.
-    static QUEUE: RefCell<Vec<(Level, String, String)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// For agents: a detail shown with `-v` and written to `debug_file`. Never pass a secret.
-pub fn debug(message: impl Into<String>) {
-    QUEUE.with(|q| {
-        q.borrow_mut()
-            .push((Level::Debug, timestamp(), message.into()))
-    });
-}
-
-/// For agents: something the operator should see even without `-v`. Never pass a secret.
-pub fn warn(message: impl Into<String>) {
-    QUEUE.with(|q| {
-        q.borrow_mut()
-            .push((Level::Warning, timestamp(), message.into()))
-    });
+impl AgentLines {
+    fn take(&self) -> Vec<(Level, String, String)> {
+        self.0
+            .lock()
+            .map(|mut lines| std::mem::take(&mut *lines))
+            .unwrap_or_default()
+    }
 }
 
 /// Where the framework writes its log lines.
@@ -53,18 +38,24 @@ pub struct Logger<'a> {
     verbose: u32,
     quiet: bool,
     debug_file: Option<File>,
+    agent_lines: Arc<AgentLines>,
 }
 
 impl<'a> Logger<'a> {
     pub fn new(stderr: &'a mut dyn Write) -> Self {
-        // Lines queued by an earlier invocation on this thread (tests) are not ours.
-        QUEUE.with(|q| q.borrow_mut().clear());
         Logger {
             stderr,
             verbose: 0,
             quiet: false,
             debug_file: None,
+            agent_lines: Arc::default(),
         }
+    }
+
+    /// The `tracing` subscriber whose events this logger writes out (at the next
+    /// [`Logger::drain_agent_lines`]); it takes every level, the logger filters by verbosity.
+    pub fn subscriber(&self) -> LineSubscriber<impl LineSink> {
+        LineSubscriber::new(self.agent_lines.clone(), Level::DEBUG)
     }
 
     /// fence-agents' `quiet`: nothing on stderr; the debug file still gets every line.
@@ -96,8 +87,8 @@ impl<'a> Logger<'a> {
     }
 
     fn write_line(&mut self, level: Level, time: &str, message: &str) {
-        let line = format!("{time} {}: {message}\n", level.label());
-        if !self.quiet && (level >= Level::Warning || self.verbose > 0) {
+        let line = format!("{time} {}: {message}\n", level_name(&level));
+        if !self.quiet && (level <= Level::WARN || self.verbose > 0) {
             let _ = self.stderr.write_all(line.as_bytes());
         }
         if let Some(file) = self.debug_file.as_mut() {
@@ -106,21 +97,20 @@ impl<'a> Logger<'a> {
     }
 
     pub fn debug(&mut self, message: &str) {
-        self.log(Level::Debug, message);
+        self.log(Level::DEBUG, message);
     }
 
     pub fn warning(&mut self, message: &str) {
-        self.log(Level::Warning, message);
+        self.log(Level::WARN, message);
     }
 
     pub fn error(&mut self, message: &str) {
-        self.log(Level::Error, message);
+        self.log(Level::ERROR, message);
     }
 
-    /// Write out what the agent queued with [`debug`] / [`warn`].
+    /// Write out what was logged through `tracing` since the last call.
     pub fn drain_agent_lines(&mut self) {
-        let lines = QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
-        for (level, time, message) in lines {
+        for (level, time, message) in self.agent_lines.take() {
             self.write_line(level, &time, &message);
         }
     }
@@ -128,45 +118,16 @@ impl<'a> Logger<'a> {
 
 /// `YYYY-MM-DD HH:MM:SS,mmm` in UTC, like Python logging's default format.
 fn timestamp() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
+    let t = UtcTime::now();
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02},{:03}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        now.subsec_millis()
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn debug_lines_only_when_verbose() {
@@ -176,7 +137,9 @@ mod tests {
             log.debug("hidden");
             log.warning("shown");
             log.set_verbose(1);
-            debug("from agent");
+            tracing::subscriber::with_default(log.subscriber(), || {
+                tracing::debug!("from agent");
+            });
             log.drain_agent_lines();
         }
         let text = String::from_utf8(out).unwrap();

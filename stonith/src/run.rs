@@ -61,7 +61,12 @@ pub fn run_with(
 ) -> i32 {
     let started = Instant::now();
     let mut log = Logger::new(stderr);
-    let code = match invoke(agent, args, stdin, stdout, &mut log, env, started) {
+    // What the agent logs with `tracing` during this invocation goes to this logger.
+    let dispatch = tracing::Dispatch::new(log.subscriber());
+    let outcome = tracing::dispatcher::with_default(&dispatch, || {
+        invoke(agent, args, stdin, stdout, &mut log, env, started)
+    });
+    let code = match outcome {
         Ok(code) => code,
         Err(message) => {
             log.error(&message);

@@ -108,15 +108,6 @@ fn positive(value: &str) -> Result<(), String> {
     }
 }
 
-/// Debug lines of the protocol layers (never with a secret) go to the framework's log.
-fn log(msg: &str) {
-    stonith::log::debug(msg)
-}
-
-fn warn(msg: &str) {
-    stonith::log::warn(msg)
-}
-
 impl FenceAgent for IpmiAgent {
     fn info(&self) -> AgentInfo {
         AgentInfo {
@@ -163,10 +154,10 @@ impl FenceAgent for IpmiAgent {
     ) -> Result<Box<dyn FenceDevice>, FenceError> {
         let (cfg, warnings) = config_and_warnings(options)?;
         for w in warnings {
-            warn(&w);
+            tracing::warn!("{w}");
         }
         let session = Session::open(&cfg, deadline).map_err(to_fence_error)?;
-        log(&format!(
+        tracing::debug!(
             "session open to {}:{} ({})",
             cfg.host,
             cfg.port,
@@ -175,7 +166,7 @@ impl FenceAgent for IpmiAgent {
                 (None, Some(a)) => format!("IPMI 1.5, auth {}", a.name()),
                 _ => "?".into(),
             }
-        ));
+        );
         Ok(Box::new(IpmiDevice { session }))
     }
 }
@@ -238,7 +229,6 @@ fn config_and_warnings(options: &Options) -> Result<(SessionConfig, Vec<String>)
             .seconds(&IPMITOOL_TIMEOUT)
             .unwrap_or_default()
             .max(Duration::from_millis(50)),
-        log,
     };
     Ok((cfg, warnings))
 }
@@ -323,7 +313,7 @@ impl FenceDevice for IpmiDevice {
             PowerAction::Soft => Control::SoftShutdown,
             PowerAction::Diag => Control::DiagnosticInterrupt,
         };
-        log(&format!("Chassis Control: {op:?}"));
+        tracing::debug!("Chassis Control: {op:?}");
         chassis::control(&mut self.session, op, deadline).map_err(to_fence_error)
     }
 

@@ -66,7 +66,7 @@ pub(crate) fn open_lanplus_retrying(
     loop {
         match open_lanplus(transport, cfg, suite, deadline) {
             Err(OpenError::Restart(e)) if attempt < HANDSHAKE_ATTEMPTS && !deadline.expired() => {
-                (cfg.log)(&format!("{e}; starting the RMCP+ handshake again"));
+                tracing::debug!("{e}; starting the RMCP+ handshake again");
                 attempt += 1;
             }
             other => return other,
@@ -83,17 +83,16 @@ fn open_lanplus(
     deadline: Deadline,
 ) -> Result<State, OpenError> {
     let handshake = Handshake::new(cfg, suite);
-    (cfg.log)(&format!(
+    tracing::debug!(
         "RMCP+ open session, cipher suite {}, console session 0x{:08x}",
-        suite.id, handshake.console_sid
-    ));
+        suite.id,
+        handshake.console_sid
+    );
     let bmc_sid = handshake.open_session(transport, deadline)?;
     let kuid = crypto::key20(&cfg.password);
     let (params, rakp3_code) = handshake.rakp_1_2(transport, bmc_sid, &kuid, deadline)?;
     let keys = handshake.rakp_3_4(transport, params, &rakp3_code, &kuid, deadline)?;
-    (cfg.log)(&format!(
-        "RMCP+ session established, BMC session 0x{bmc_sid:08x}"
-    ));
+    tracing::debug!("RMCP+ session established, BMC session 0x{bmc_sid:08x}");
     Ok(State::Lanplus {
         keys,
         console_sid: handshake.console_sid,
@@ -380,9 +379,7 @@ impl Rakp3<'_, '_> {
         newer.bmc_guid = rakp2.bmc_guid;
         match rmcpplus::check_rakp2(handshake.suite.auth, self.kuid, &newer, &rakp2) {
             Ok(code) => {
-                (handshake.cfg.log)(
-                    "the BMC answered a repeated RAKP 1; following its newer RAKP 2",
-                );
+                tracing::debug!("the BMC answered a repeated RAKP 1; following its newer RAKP 2",);
                 self.message = rmcpplus::rakp3(handshake.tag, 0, newer.bmc_sid, &code);
                 self.params = newer;
                 Accept::Resend
@@ -464,7 +461,7 @@ pub(crate) fn open_lan15(
     deadline: Deadline,
 ) -> Result<(State, AuthType), SessionError> {
     let auth = channel_auth_type(transport, cfg, wanted, deadline)?;
-    (cfg.log)(&format!("IPMI 1.5 session, auth type {}", auth.name()));
+    tracing::debug!("IPMI 1.5 session, auth type {}", auth.name());
     let (temp_sid, challenge) = session_challenge(transport, cfg, auth, deadline)?;
     let state = activate_session(transport, cfg, auth, temp_sid, &challenge, deadline)?;
     Ok((state, auth))
@@ -568,10 +565,7 @@ fn activate_session(
         }
         Err(e) => return Err(e),
     };
-    (cfg.log)(&format!(
-        "IPMI 1.5 session 0x{:08x} active",
-        activated.session_id
-    ));
+    tracing::debug!("IPMI 1.5 session 0x{:08x} active", activated.session_id);
     Ok(State::Lan15 {
         auth: activated.auth,
         session_id: activated.session_id,

@@ -70,8 +70,6 @@ pub struct SessionConfig {
     pub protocol: Protocol,
     /// Upper bound of the retransmission interval.
     pub max_rto: Duration,
-    /// Where debug lines go (never with a secret in them).
-    pub log: fn(&str),
 }
 
 impl fmt::Debug for SessionConfig {
@@ -86,8 +84,6 @@ impl fmt::Debug for SessionConfig {
     }
 }
 
-fn no_log(_: &str) {}
-
 impl SessionConfig {
     pub fn new(host: &str, port: u16, username: &str, password: &[u8]) -> SessionConfig {
         SessionConfig {
@@ -99,7 +95,6 @@ impl SessionConfig {
             privilege: Privilege::Administrator,
             protocol: Protocol::Lanplus { cipher: None },
             max_rto: Duration::from_secs(2),
-            log: no_log,
         }
     }
 }
@@ -164,7 +159,6 @@ pub struct Session {
     state: State,
     rq_seq: u8,
     closed: bool,
-    log: fn(&str),
     /// The cipher suite in use (lanplus) — for logs and tests.
     pub cipher_suite: Option<u8>,
     /// The v1.5 auth type in use (lanplus=0).
@@ -176,7 +170,7 @@ impl Session {
     pub fn open(cfg: &SessionConfig, deadline: Deadline) -> Result<Session, SessionError> {
         let peer = stonith::resolve(&cfg.host, cfg.port, deadline)
             .map_err(|e| SessionError::Io(format!("BMC address: {e}")))?[0];
-        let mut transport = Transport::connect(peer, cfg.max_rto, cfg.log)?;
+        let mut transport = Transport::connect(peer, cfg.max_rto)?;
         let (state, cipher_suite, auth_type) = match cfg.protocol {
             Protocol::Lanplus { cipher: Some(id) } => {
                 let suite = CipherSuite::by_id(id).ok_or_else(|| {
@@ -192,7 +186,9 @@ impl Session {
                 match handshake::open_lanplus_retrying(&mut transport, cfg, preferred, deadline) {
                     Ok(state) => (state, Some(3), None),
                     Err(handshake::OpenError::SuiteRejected(_)) => {
-                        (cfg.log)("the BMC rejected cipher suite 3, trying 17 (HMAC-SHA256, AES)");
+                        tracing::debug!(
+                            "the BMC rejected cipher suite 3, trying 17 (HMAC-SHA256, AES)"
+                        );
                         let fallback = CipherSuite::by_id(17)
                             .ok_or_else(|| SessionError::Io("suite table".into()))?;
                         let state = handshake::open_lanplus_retrying(
@@ -217,7 +213,6 @@ impl Session {
             state,
             rq_seq: 0,
             closed: false,
-            log: cfg.log,
             cipher_suite,
             auth_type,
         };
@@ -315,12 +310,12 @@ impl Session {
         };
         let req = Request::new(NETFN_APP, CMD_CLOSE_SESSION, sid.to_le_bytes().to_vec());
         match self.request(&req, deadline) {
-            Ok(r) if r.completion == 0 => (self.log)("session closed"),
-            Ok(r) => (self.log)(&format!(
+            Ok(r) if r.completion == 0 => tracing::debug!("session closed"),
+            Ok(r) => tracing::debug!(
                 "Close Session: completion code {}",
                 CompletionCode(r.completion)
-            )),
-            Err(e) => (self.log)(&format!("Close Session: {e}")),
+            ),
+            Err(e) => tracing::debug!("Close Session: {e}"),
         }
     }
 }

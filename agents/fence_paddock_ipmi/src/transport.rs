@@ -60,15 +60,10 @@ pub struct Transport {
     pub max_rto: Duration,
     /// Set when the kernel reported ICMP port unreachable: named in the timeout message.
     refused: bool,
-    log: fn(&str),
 }
 
 impl Transport {
-    pub fn connect(
-        peer: SocketAddr,
-        max_rto: Duration,
-        log: fn(&str),
-    ) -> Result<Transport, SessionError> {
+    pub fn connect(peer: SocketAddr, max_rto: Duration) -> Result<Transport, SessionError> {
         let local: SocketAddr = if peer.is_ipv4() {
             "0.0.0.0:0"
         } else {
@@ -88,7 +83,6 @@ impl Transport {
             initial_rto: Duration::from_millis(250).min(max_rto),
             max_rto,
             refused: false,
-            log,
         })
     }
 
@@ -121,7 +115,7 @@ impl Transport {
         while !deadline.expired() {
             attempt += 1;
             if attempt > 1 {
-                (self.log)(&format!("retransmitting {what} (attempt {attempt})"));
+                tracing::debug!("retransmitting {what} (attempt {attempt})");
             }
             let datagram = conversation.request();
             if let Err(e) = self.socket.send(&datagram) {
@@ -178,9 +172,9 @@ impl Transport {
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))));
             match self.socket.recv(&mut buf) {
                 Ok(n) => match conversation.accept(&buf[..n]) {
-                    Accept::Ignore => (self.log)(&format!(
-                        "ignored a {n}-byte datagram while waiting for {what}"
-                    )),
+                    Accept::Ignore => {
+                        tracing::debug!("ignored a {n}-byte datagram while waiting for {what}")
+                    }
                     Accept::Done(answer) => return Ok(Heard::Answer(answer)),
                     Accept::Resend => return Ok(Heard::ResendNow),
                     Accept::Fail(e) => return Err(e),
@@ -215,19 +209,14 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    fn no_log(_: &str) {}
-
     #[test]
     fn silent_peer_times_out_at_the_deadline_after_retransmitting() {
         let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
         peer.set_read_timeout(Some(Duration::from_millis(10)))
             .expect("timeout");
-        let mut t = Transport::connect(
-            peer.local_addr().expect("addr"),
-            Duration::from_millis(200),
-            no_log,
-        )
-        .expect("connect");
+        let mut t =
+            Transport::connect(peer.local_addr().expect("addr"), Duration::from_millis(200))
+                .expect("connect");
         let started = Instant::now();
         let r: Result<(), _> = t.exchange(
             "ping",
@@ -253,12 +242,8 @@ mod tests {
     #[test]
     fn garbage_is_ignored_until_the_answer_and_resend_is_immediate() {
         let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let mut t = Transport::connect(
-            peer.local_addr().expect("addr"),
-            Duration::from_secs(2),
-            no_log,
-        )
-        .expect("connect");
+        let mut t = Transport::connect(peer.local_addr().expect("addr"), Duration::from_secs(2))
+            .expect("connect");
         // A long first interval: only an immediate resend can finish well before it.
         t.initial_rto = Duration::from_secs(1);
         let responder = std::thread::spawn(move || {

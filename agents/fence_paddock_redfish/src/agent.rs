@@ -173,14 +173,14 @@ impl FenceAgent for RedfishAgent {
         let settings = settings(options)?;
         let origin = settings.endpoint.origin();
         let client = Client::connect(settings, deadline)?;
-        stonith::log::debug(format!(
+        stonith::tracing::debug!(
             "connected to {origin}, {}",
             if client.uses_session() {
                 "logged in with a Redfish session"
             } else {
                 "Basic auth (no Redfish sessions)"
             }
-        ));
+        );
         Ok(Box::new(RedfishDevice { client }))
     }
 }
@@ -205,7 +205,7 @@ impl FenceDevice for RedfishDevice {
         deadline: Deadline,
     ) -> Result<(), FenceError> {
         let reset_type = self.client.reset(plug, action, deadline)?;
-        stonith::log::debug(format!("ComputerSystem.Reset {reset_type} accepted"));
+        stonith::tracing::debug!("ComputerSystem.Reset {reset_type} accepted");
         Ok(())
     }
 

@@ -183,7 +183,7 @@ impl FenceAgent for SimAgent {
         if let Some(kind) = sim.connect_error {
             return Err(error(kind));
         }
-        stonith::log::debug("simulated session open");
+        stonith::tracing::debug!("simulated session open");
         Ok(Box::new(SimDevice {
             sim: Arc::clone(&self.sim),
         }))
