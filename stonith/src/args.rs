@@ -198,86 +198,61 @@ fn finish(table: &[OptionSpec], mut invocation: Invocation) -> Invocation {
 }
 
 /// Parse a command line (without the program name), GNU getopt style: bundled short options
-/// (`-vvv`, `-ooff`), `--long=value` or `--long value`, `--` ends options.
+/// (`-vvv`, `-ooff`), `--long=value` or `--long value`, `--` ends options. lexopt splits the
+/// words; the table says what each option is.
 pub fn parse_argv(table: &[OptionSpec], args: &[String]) -> Result<Invocation, ParseError> {
+    use lexopt::Arg;
     let mut invocation = Invocation::default();
-    let mut unused: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
-        if arg == "--" {
-            unused.extend(args[i..].iter().map(String::as_str));
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            let spec = find_long(table, name)?;
-            let shown = spec.long_flag();
-            let value = if spec.kind == OptionType::Boolean {
-                if inline.is_some() {
-                    return Err(ParseError(format!(
-                        "Parse error: option {shown} must not have an argument"
-                    )));
-                }
-                None
-            } else if inline.is_some() {
-                inline
-            } else if i < args.len() {
-                i += 1;
-                Some(args[i - 1].as_str())
-            } else {
-                return Err(ParseError(format!(
-                    "Parse error: option {shown} requires an argument"
-                )));
-            };
-            note_argv(&mut invocation, spec);
-            assign(&mut invocation.options, spec, value, &shown)?;
-            continue;
-        }
-        if arg.len() > 1 && arg.starts_with('-') {
-            let shorts = &arg[1..];
-            for (at, short) in shorts.char_indices() {
+    let mut unused = 0;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(getopt_error)? {
+        let (spec, shown) = match arg {
+            Arg::Value(_) => {
+                unused += 1;
+                continue;
+            }
+            Arg::Long(name) => {
+                let spec = find_long(table, name)?;
+                (spec, spec.long_flag())
+            }
+            Arg::Short(short) => {
                 let spec = table
                     .iter()
                     .find(|s| s.short == Some(short))
                     .ok_or_else(|| {
                         ParseError(format!("Parse error: invalid option -- '{short}'"))
                     })?;
-                let shown = format!("-{short}");
-                note_argv(&mut invocation, spec);
-                if spec.kind == OptionType::Boolean {
-                    assign(&mut invocation.options, spec, None, &shown)?;
-                    continue;
-                }
-                let rest = &shorts[at + short.len_utf8()..];
-                let value = if !rest.is_empty() {
-                    rest
-                } else if i < args.len() {
-                    i += 1;
-                    args[i - 1].as_str()
-                } else {
-                    return Err(ParseError(format!(
-                        "Parse error: option requires an argument -- '{short}'"
-                    )));
-                };
-                assign(&mut invocation.options, spec, Some(value), &shown)?;
-                break;
+                (spec, format!("-{short}"))
             }
-            continue;
-        }
-        unused.push(arg);
+        };
+        note_argv(&mut invocation, spec);
+        let value = match spec.kind {
+            OptionType::Boolean => None,
+            _ => Some(parser.value().map_err(getopt_error)?),
+        };
+        let value = value.as_ref().map(|v| v.to_string_lossy());
+        assign(&mut invocation.options, spec, value.as_deref(), &shown)?;
     }
-    if !unused.is_empty() {
-        invocation.warnings.push(format!(
-            "Unused arguments on command line: {}",
-            unused.len()
-        ));
+    if unused > 0 {
+        invocation
+            .warnings
+            .push(format!("Unused arguments on command line: {unused}"));
     }
     Ok(finish(table, invocation))
+}
+
+/// lexopt's complaints in getopt's words. They name the option, never a value (a value may be
+/// a password).
+fn getopt_error(error: lexopt::Error) -> ParseError {
+    ParseError(match error {
+        lexopt::Error::MissingValue {
+            option: Some(option),
+        } => format!("Parse error: option {option} requires an argument"),
+        lexopt::Error::UnexpectedValue { option, .. } => {
+            format!("Parse error: option {option} must not have an argument")
+        }
+        _ => "Parse error: the command line cannot be read".to_string(),
+    })
 }
 
 /// A long option by exact name, or (like getopt) by an unambiguous prefix.
@@ -582,6 +557,24 @@ mod tests {
             assert!(!err.0.contains('\n'), "{err}");
             assert!(err.0.starts_with("Parse error"), "{err}");
         }
+    }
+
+    #[test]
+    fn argv_errors_never_show_a_value() {
+        let err = argv(&["--quiet=hunter2"]).unwrap_err();
+        assert!(
+            err.0.contains("--quiet") && !err.0.contains("hunter2"),
+            "{err}"
+        );
+        let err = argv(&["-a", "x", "--password"]).unwrap_err();
+        assert!(err.0.contains("requires an argument"), "{err}");
+    }
+
+    #[test]
+    fn argv_after_double_dash_is_unused() {
+        let inv = argv(&["-o", "status", "--", "-a", "x"]).unwrap();
+        assert_eq!(inv.options.value("ip"), None);
+        assert_eq!(inv.warnings, vec!["Unused arguments on command line: 2"]);
     }
 
     #[test]
