@@ -19,6 +19,27 @@ pub struct AgentInfo {
 pub enum PowerState {
     On,
     Off,
+    /// On its way to On (Redfish `PoweringOn`): not yet on.
+    PoweringOn,
+    /// On its way to Off, e.g. a graceful shutdown (Redfish `PoweringOff`): still powered, so
+    /// not off. Before acting, the framework waits (within `power_timeout`) for a transition to
+    /// settle, then acts on the state it settled in.
+    PoweringOff,
+}
+
+impl PowerState {
+    /// On or Off, as opposed to on the way to one of them.
+    pub fn is_settled(self) -> bool {
+        matches!(self, PowerState::On | PowerState::Off)
+    }
+
+    /// How `status` and `list-status` name it: power is applied in every state but Off.
+    pub fn name(self) -> &'static str {
+        match self {
+            PowerState::Off => "OFF",
+            _ => "ON",
+        }
+    }
 }
 
 /// What the framework asks the device to do.

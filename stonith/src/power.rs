@@ -102,19 +102,12 @@ pub enum Outcome {
 impl Outcome {
     pub fn message(&self) -> &'static str {
         match self {
-            Outcome::Already(PowerState::On) => "Success: Already ON",
             Outcome::Already(PowerState::Off) => "Success: Already OFF",
-            Outcome::Powered(PowerState::On) => "Success: Powered ON",
+            Outcome::Already(_) => "Success: Already ON",
             Outcome::Powered(PowerState::Off) => "Success: Powered OFF",
+            Outcome::Powered(_) => "Success: Powered ON",
             Outcome::Rebooted { .. } => "Success: Rebooted",
         }
-    }
-}
-
-fn state_name(state: PowerState) -> &'static str {
-    match state {
-        PowerState::On => "ON",
-        PowerState::Off => "OFF",
     }
 }
 
@@ -124,6 +117,20 @@ fn is_fatal(error: &FenceError) -> bool {
         error,
         FenceError::Auth(_) | FenceError::Config(_) | FenceError::Unsupported(_)
     )
+}
+
+/// A request the device never accepted: its own error, of its own kind, saying what it refused.
+fn refused(error: FenceError, what: &str) -> FenceError {
+    let message = |m: String| format!("Failed: the device refused the {what}: {m}");
+    match error {
+        FenceError::Config(m) => FenceError::Config(message(m)),
+        FenceError::Auth(m) => FenceError::Auth(message(m)),
+        FenceError::Timeout(m) => {
+            FenceError::Timeout(format!("Failed: no answer to the {what}: {m}"))
+        }
+        FenceError::Device(m) => FenceError::Device(message(m)),
+        FenceError::Unsupported(m) => FenceError::Unsupported(message(m)),
+    }
 }
 
 /// The first pause between status reads while waiting for a power change; it doubles up to
@@ -168,9 +175,7 @@ impl PowerLoop<'_, '_, '_> {
             .power_status(self.plug, self.deadline.capped(self.timing.shell_timeout));
         self.log.drain_agent_lines();
         match &result {
-            Ok(state) => self
-                .log
-                .debug(&format!("power status: {}", state_name(*state))),
+            Ok(state) => self.log.debug(&format!("power status: {}", state.name())),
             Err(e) => self.log.debug(&format!("power status failed: {e}")),
         }
         result
@@ -211,6 +216,31 @@ impl PowerLoop<'_, '_, '_> {
         }
     }
 
+    /// The status once a transition (PoweringOn, PoweringOff) is over: a graceful shutdown in
+    /// progress is neither on nor off, so acting on it would be a guess. Waits at most
+    /// `power_timeout`; still in transition then, that state (the caller then acts, and only a
+    /// settled state it sees afterwards counts).
+    fn settled_status(&mut self) -> Result<PowerState, FenceError> {
+        let mut state = self.status()?;
+        if state.is_settled() {
+            return Ok(state);
+        }
+        self.log
+            .debug(&format!("{state:?}: waiting for the transition to settle"));
+        let until = self.deadline.capped(self.timing.power_timeout);
+        let mut pause = FIRST_STATUS_PAUSE;
+        while !state.is_settled() && !until.expired() {
+            self.sleep(pause.min(self.timing.status_sleep), until);
+            pause = pause.saturating_mul(2);
+            match self.status() {
+                Ok(now) => state = now,
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(state)
+    }
+
     /// Poll until `target` is seen or `until` passes. Transient status errors are retried.
     fn wait_for(&mut self, target: PowerState, until: Deadline) -> Result<bool, FenceError> {
         let mut last_error = None;
@@ -238,25 +268,29 @@ impl PowerLoop<'_, '_, '_> {
 
     /// Ask for `target` up to `attempts` times, each followed by power_wait and polling.
     fn switch(&mut self, target: PowerState, attempts: u32) -> Result<(), FenceError> {
+        // callers ask for a settled state
         let action = match target {
-            PowerState::On => PowerAction::On,
-            PowerState::Off => PowerAction::Off,
+            PowerState::Off | PowerState::PoweringOff => PowerAction::Off,
+            PowerState::On | PowerState::PoweringOn => PowerAction::On,
         };
         let timed_out = FenceError::Timeout(format!(
             "Failed: Timed out waiting to power {}",
-            state_name(target)
+            target.name()
         ));
         let mut last_error = None;
+        // Whether the device ever took the request: if not, the failure is its refusal (say a
+        // 404 or "not in present state"), not a wait for the power that timed out.
+        let mut accepted = false;
         for attempt in 1..=attempts.max(1) {
             if attempt > 1 {
                 self.log.debug(&format!(
                     "power {} attempt {attempt} of {attempts}",
-                    state_name(target)
+                    target.name()
                 ));
             }
             let refusals_until = self.deadline.capped(self.timing.power_timeout);
             match self.request_until(action, refusals_until) {
-                Ok(()) => {}
+                Ok(()) => accepted = true,
                 Err(e) if is_fatal(&e) => return Err(e),
                 Err(e) => {
                     last_error = Some(e);
@@ -284,13 +318,14 @@ impl PowerLoop<'_, '_, '_> {
             }
         }
         Err(match last_error {
+            Some(e) if !accepted => refused(e, &format!("power {} request", target.name())),
             Some(e) => FenceError::Timeout(format!("{timed_out} (last error: {e})")),
             None => timed_out,
         })
     }
 
     pub fn on(&mut self) -> Result<Outcome, FenceError> {
-        if self.status()? == PowerState::On {
+        if self.settled_status()? == PowerState::On {
             return Ok(Outcome::Already(PowerState::On));
         }
         self.switch(PowerState::On, self.timing.on_attempts(false))?;
@@ -298,7 +333,7 @@ impl PowerLoop<'_, '_, '_> {
     }
 
     pub fn off(&mut self) -> Result<Outcome, FenceError> {
-        if self.status()? == PowerState::Off {
+        if self.settled_status()? == PowerState::Off {
             return Ok(Outcome::Already(PowerState::Off));
         }
         self.switch(PowerState::Off, 1)?;
@@ -308,7 +343,7 @@ impl PowerLoop<'_, '_, '_> {
     /// Off (unless already off), then on. The on half failing does not fail the reboot: the node
     /// is fenced once off was seen (FenceAgentAPI), but it is logged as an error.
     pub fn reboot(&mut self) -> Result<Outcome, FenceError> {
-        let initial = self.status()?;
+        let initial = self.settled_status()?;
         if self.timing.cycle && initial == PowerState::On {
             match self.cycle() {
                 // Like fence-agents without a cycle function: fall back to off-then-on.

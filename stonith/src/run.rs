@@ -426,15 +426,11 @@ fn perform(
     };
     let outcome = match action {
         "status" => {
-            return Ok(match power.status()? {
-                PowerState::On => {
-                    print(stdout, "Status: ON\n");
-                    EXIT_OK
-                }
-                PowerState::Off => {
-                    print(stdout, "Status: OFF\n");
-                    EXIT_OFF
-                }
+            let state = power.status()?;
+            print(stdout, &format!("Status: {}\n", state.name()));
+            return Ok(match state {
+                PowerState::Off => EXIT_OFF,
+                _ => EXIT_OK,
             });
         }
         "monitor" => {
@@ -485,11 +481,7 @@ fn outlet_line(outlet: &crate::Outlet, with_state: bool) -> String {
     if !with_state {
         return format!("{},{}\n", outlet.id, outlet.alias);
     }
-    let state = match outlet.state {
-        Some(PowerState::On) => "ON",
-        Some(PowerState::Off) => "OFF",
-        None => "UNKNOWN",
-    };
+    let state = outlet.state.map_or("UNKNOWN", PowerState::name);
     format!("{},{},{}\n", outlet.id, outlet.alias, state)
 }
 

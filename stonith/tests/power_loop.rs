@@ -3,7 +3,7 @@
 
 mod sim;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sim::{run, Sim, SimAgent};
 use stonith::{Outlet, PowerAction, PowerState};
@@ -276,7 +276,7 @@ fn an_on_refused_until_power_timeout_fails_and_never_claims_success() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(!r.stdout.contains("Success"), "{}", r.stdout);
     assert!(
-        r.stderr.contains("Timed out waiting to power ON") && r.stderr.contains("present state"),
+        r.stderr.contains("refused the power ON request") && r.stderr.contains("present state"),
         "{}",
         r.stderr
     );
@@ -740,4 +740,67 @@ fn quiet_silences_stderr_and_verbose_level_sets_the_detail() {
         "{}",
         r.stderr
     );
+}
+
+/// A device in a transition (a graceful shutdown in progress) settling after 300 ms.
+fn in_transition(now: PowerState, settles_in: PowerState) -> SimAgent {
+    SimAgent::new(Sim {
+        power: now,
+        pending: Some((settles_in, Instant::now() + Duration::from_millis(300))),
+        ..Sim::default()
+    })
+}
+
+#[test]
+fn on_during_powering_off_waits_for_off_then_powers_on() {
+    let a = in_transition(PowerState::PoweringOff, PowerState::Off);
+    let started = Instant::now();
+    let r = run(&a, &args(&["-o", "on"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Success: Powered ON\n", "never 'Already ON'");
+    assert_eq!(a.state().requests, vec![PowerAction::On]);
+    assert_eq!(a.state().power, PowerState::On);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
+fn off_during_powering_on_acts_on_the_settled_state() {
+    let a = in_transition(PowerState::PoweringOn, PowerState::On);
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Success: Powered OFF\n");
+    assert_eq!(a.state().requests, vec![PowerAction::Off]);
+    // and a shutdown that ends in off needs no request at all
+    let a = in_transition(PowerState::PoweringOff, PowerState::Off);
+    let r = run(&a, &args(&["-o", "off"]), "", &[]);
+    assert_eq!(r.stdout, "Success: Already OFF\n", "{r:?}");
+    assert!(a.state().requests.is_empty());
+}
+
+#[test]
+fn a_transition_that_never_settles_is_acted_on_and_verified() {
+    let a = SimAgent::new(Sim {
+        power: PowerState::PoweringOff,
+        ..Sim::default()
+    });
+    let r = run(&a, &args(&["-o", "on", "--power-timeout", "0.5"]), "", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Success: Powered ON\n");
+    assert_eq!(a.state().requests, vec![PowerAction::On]);
+}
+
+#[test]
+fn status_in_transition_reports_power_applied() {
+    for state in [PowerState::PoweringOff, PowerState::PoweringOn] {
+        let a = SimAgent::new(Sim {
+            power: state,
+            ..Sim::default()
+        });
+        let r = run(&a, &args(&["-o", "status"]), "", &[]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "Status: ON\n"),
+            "{state:?}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! fence_paddock_redfish for the stonith framework: the option table (parameter-compatible with
 //! fence_redfish) and the FenceAgent / FenceDevice glue over [`Client`].
 
+use crate::cache::PlugCache;
 use crate::client::{Client, Settings};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -131,6 +132,11 @@ pub fn settings(options: &Options) -> Result<Settings, Error> {
             .trim()
             .to_string(),
         systems_uri: options.text(&SYSTEMS_URI).map(|u| u.trim().to_string()),
+        prefer_session: !matches!(
+            options.text(&common::ACTION),
+            Some("status" | "monitor" | "list" | "list-status" | "validate-all")
+        ),
+        plug_cache: PlugCache::from_env(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! A Redfish client for power control of the ComputerSystems of one BMC: connect and log in,
 //! find the system, read its power state, reset it, list the systems, log out.
 
+use crate::cache::PlugCache;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::http::{Auth, Http, Method};
@@ -24,6 +25,12 @@ pub struct Settings {
     pub redfish_uri: String,
     /// A fixed ComputerSystem URI: no discovery, `plug` ignored (as in fence_redfish).
     pub systems_uri: Option<String>,
+    /// Log in with a Redfish session when the service offers one. A session costs a login
+    /// and a logout but makes every later request cheap: worth it for the polls of a power
+    /// change, not for the single read of a status (Basic, one authenticated request).
+    pub prefer_session: bool,
+    /// Where plug → system URI hints are remembered between invocations, if anywhere.
+    pub plug_cache: Option<PlugCache>,
 }
 
 pub struct Client {
@@ -31,6 +38,9 @@ pub struct Client {
     settings: Settings,
     root: Value,
     session: Option<Session>,
+    /// The Sessions collection when we chose Basic although the service offers sessions:
+    /// where to log in should it refuse Basic.
+    unused_sessions: Option<String>,
     /// System URI found for each plug, so discovery runs once per invocation.
     resolved: HashMap<Option<String>, String>,
 }
@@ -43,9 +53,13 @@ impl Client {
         // The service root must be readable without credentials (Redfish spec); it names the
         // Sessions collection. A service that wants credentials even for it gets Basic.
         let reply = http.request(Method::Get, &root_uri, None, deadline)?;
+        let mut unused_sessions = None;
         let (root, session) = match reply.status {
             200 => {
-                let sessions = session::sessions_uri(&reply.body);
+                let mut sessions = session::sessions_uri(&reply.body);
+                if !settings.prefer_session {
+                    unused_sessions = sessions.take();
+                }
                 let session = session::login(
                     &mut http,
                     sessions.as_deref(),
@@ -80,8 +94,33 @@ impl Client {
             settings,
             root,
             session,
+            unused_sessions,
             resolved: HashMap::new(),
         })
+    }
+
+    /// Run `call`; if the service refuses Basic where it offers sessions (Redfish requires
+    /// both, some BMCs only take sessions), log in with a session and run it once more.
+    fn with_auth_fallback<T>(
+        &mut self,
+        deadline: Deadline,
+        call: impl Fn(&mut Client) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match call(self) {
+            Err(Error::Auth(why)) if self.unused_sessions.is_some() => {
+                tracing::debug!("Basic refused ({why}); logging in with a session");
+                let sessions = self.unused_sessions.take();
+                self.session = session::login(
+                    &mut self.http,
+                    sessions.as_deref(),
+                    &self.settings.username,
+                    &self.settings.password,
+                    deadline,
+                )?;
+                call(self)
+            }
+            other => other,
+        }
     }
 
     /// Whether we hold a session (else Basic auth), for the log.
@@ -102,10 +141,48 @@ impl Client {
                 }
                 other => other,
             })?,
-            None => self.discover(plug, deadline)?,
+            None => match self.remembered(plug, deadline)? {
+                Some(system) => system,
+                None => {
+                    let system = self.discover(plug, deadline)?;
+                    self.remember(plug, &system);
+                    system
+                }
+            },
         };
         self.resolved.insert(key, system.uri.clone());
         Ok(system)
+    }
+
+    /// The system the plug cache names, read and still matching the plug; a stale entry (the
+    /// system is gone or is another one now) is dropped, and discovery decides.
+    fn remembered(&self, plug: Option<&str>, deadline: Deadline) -> Result<Option<System>, Error> {
+        let (Some(cache), Some(plug)) = (&self.settings.plug_cache, plug.map(str::trim)) else {
+            return Ok(None);
+        };
+        let (origin, root) = (self.settings.endpoint.origin(), &self.settings.redfish_uri);
+        let Some(uri) = cache.lookup(&origin, root, plug) else {
+            return Ok(None);
+        };
+        match self.read_system(&uri, deadline) {
+            Ok(system) if system.matches(plug) => {
+                tracing::debug!("plug {plug}: system {uri} (remembered, and still matching)");
+                Ok(Some(system))
+            }
+            Ok(_) | Err(Error::Device(_)) => {
+                tracing::debug!("plug {plug}: the remembered {uri} no longer matches; discovering");
+                cache.forget(&origin, root, plug);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn remember(&self, plug: Option<&str>, system: &System) {
+        if let (Some(cache), Some(plug)) = (&self.settings.plug_cache, plug.map(str::trim)) {
+            let origin = self.settings.endpoint.origin();
+            cache.store(&origin, &self.settings.redfish_uri, plug, &system.uri);
+        }
     }
 
     fn discover(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<System, Error> {
@@ -137,7 +214,7 @@ impl Client {
         plug: Option<&str>,
         deadline: Deadline,
     ) -> Result<PowerState, Error> {
-        let system = self.system(plug, deadline)?;
+        let system = self.with_auth_fallback(deadline, |c| c.system(plug, deadline))?;
         fence_state(system.power_state.as_deref())
     }
 
@@ -149,12 +226,10 @@ impl Client {
         action: PowerAction,
         deadline: Deadline,
     ) -> Result<String, Error> {
-        let system = self.system(plug, deadline)?;
+        let system = self.with_auth_fallback(deadline, |c| c.system(plug, deadline))?;
         let allowed = match (&system.reset_types, &system.reset_action_info) {
             (Some(types), _) => Some(types.clone()),
-            (None, Some(info_uri)) => {
-                action_info_reset_types(&self.http.get_json(info_uri, deadline)?)
-            }
+            (None, Some(info_uri)) => self.action_info(info_uri, deadline)?,
             (None, None) => None,
         };
         let reset_type = choose_reset_type(action, allowed.as_deref())?;
@@ -193,19 +268,56 @@ impl Client {
 
     /// Every system of the BMC, freshly read.
     pub fn list(&mut self, deadline: Deadline) -> Result<Vec<System>, Error> {
-        if let Some(uri) = self.settings.systems_uri.clone() {
-            return Ok(vec![self.read_system(&uri, deadline)?]);
-        }
-        let members = self.member_uris(deadline)?;
-        self.read_systems(&members, deadline)
+        self.with_auth_fallback(deadline, |c| {
+            if let Some(uri) = &c.settings.systems_uri {
+                return Ok(vec![c.read_system(uri, deadline)?]);
+            }
+            let members = c.member_uris(deadline)?;
+            c.read_systems(&members, deadline)
+        })
     }
 
-    /// Read several systems, one after the other: BMC CPUs are small, and parallel reads
-    /// measured no faster against sushy-emulator.
+    /// The ResetTypes an ActionInfo allows. One that cannot be read (real BMCs link some that
+    /// answer 404) is no reason not to fence: then no list, so the standard ResetType is sent
+    /// and the BMC's answer to it decides. Credentials and time are still errors.
+    fn action_info(&self, uri: &str, deadline: Deadline) -> Result<Option<Vec<String>>, Error> {
+        match self.http.get_json(uri, deadline) {
+            Ok(info) => Ok(action_info_reset_types(&info)),
+            Err(e @ (Error::Auth(_) | Error::Timeout(_))) => Err(e),
+            Err(e) => {
+                tracing::warn!("reset options unreadable ({e}); sending the standard ResetType");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Read several systems, a few at a time: each authenticated request may cost a BMC a
+    /// password hash (0.2-0.3 s), and BMCs answer a few requests at once.
     fn read_systems(&self, uris: &[String], deadline: Deadline) -> Result<Vec<System>, Error> {
-        uris.iter()
-            .map(|uri| self.read_system(uri, deadline))
-            .collect()
+        const AT_ONCE: usize = 4;
+        let mut systems = Vec::with_capacity(uris.len());
+        for batch in uris.chunks(AT_ONCE) {
+            let read: Vec<Result<System, Error>> = std::thread::scope(|scope| {
+                let readers: Vec<_> = batch
+                    .iter()
+                    .map(|uri| scope.spawn(move || self.read_system(uri, deadline)))
+                    .collect();
+                readers
+                    .into_iter()
+                    .map(|reader| {
+                        reader.join().unwrap_or_else(|_| {
+                            Err(Error::Device(
+                                "internal error: a system read panicked".into(),
+                            ))
+                        })
+                    })
+                    .collect()
+            });
+            for system in read {
+                systems.push(system?);
+            }
+        }
+        Ok(systems)
     }
 
     /// Log out (delete the session). Best effort.

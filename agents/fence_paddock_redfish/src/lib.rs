@@ -2,6 +2,7 @@
 //! the stonith framework's life cycle; `agent` is the thin glue to it.
 
 pub mod agent;
+pub mod cache;
 pub mod client;
 pub mod endpoint;
 pub mod error;

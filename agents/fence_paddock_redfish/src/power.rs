@@ -8,12 +8,14 @@ use stonith::{PowerAction, PowerState};
 /// The state a fence agent may report for a Redfish `PowerState`.
 ///
 /// PoweringOff is not off: the system may still run (and write to shared storage) until the
-/// BMC says Off, so it counts as On and the framework keeps polling. PoweringOn and Paused have
-/// power applied: On.
+/// BMC says Off. The framework waits for a transition to settle before it acts, and counts
+/// only Off as off. Paused has power applied: On.
 pub fn fence_state(power_state: Option<&str>) -> Result<PowerState, Error> {
     match power_state {
         Some("Off") => Ok(PowerState::Off),
-        Some("On" | "PoweringOff" | "PoweringOn" | "Paused") => Ok(PowerState::On),
+        Some("On" | "Paused") => Ok(PowerState::On),
+        Some("PoweringOff") => Ok(PowerState::PoweringOff),
+        Some("PoweringOn") => Ok(PowerState::PoweringOn),
         Some(other) => Err(Error::Device(format!(
             "the BMC reports an unknown PowerState '{}'",
             crate::error::one_line(other, 40)
@@ -92,9 +94,14 @@ mod tests {
     #[test]
     fn powering_off_is_not_off() {
         assert_eq!(fence_state(Some("Off")), Ok(PowerState::Off));
-        for on in ["On", "PoweringOff", "PoweringOn", "Paused"] {
+        for on in ["On", "Paused"] {
             assert_eq!(fence_state(Some(on)), Ok(PowerState::On), "{on}");
         }
+        assert_eq!(
+            fence_state(Some("PoweringOff")),
+            Ok(PowerState::PoweringOff)
+        );
+        assert_eq!(fence_state(Some("PoweringOn")), Ok(PowerState::PoweringOn));
         assert!(fence_state(Some("Sleeping")).is_err());
         assert!(fence_state(None).is_err());
     }

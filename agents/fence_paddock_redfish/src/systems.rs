@@ -76,7 +76,9 @@ impl System {
         }
     }
 
-    fn matches(&self, plug: &str) -> bool {
+    /// Whether `plug` names this system: its Id exactly, or its Name, UUID or SerialNumber
+    /// (case ignored).
+    pub fn matches(&self, plug: &str) -> bool {
         let same = |field: &str| !field.is_empty() && field.eq_ignore_ascii_case(plug);
         self.id == plug || same(&self.name) || same(&self.uuid) || same(&self.serial)
     }

@@ -71,7 +71,10 @@ pub fn run_agent(options: &[(&str, &str)]) -> Outcome {
 pub fn run_agent_env(options: &[(&str, &str)], env: &[(&str, &str)]) -> Outcome {
     let input: String = options.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let started = Instant::now();
+    // the plug cache of this test process, not the machine's
+    let cache = std::env::temp_dir().join(format!("paddock-redfish-cache-{}", std::process::id()));
     let mut child = Command::new(agent_binary())
+        .env("PADDOCK_REDFISH_CACHE", cache)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
