@@ -134,7 +134,7 @@ pub const SHELL_TIMEOUT: OptionSpec = OptionSpec::new(
 pub const STONITH_STATUS_SLEEP: OptionSpec = OptionSpec::new(
     "stonith_status_sleep",
     OptionType::Second,
-    "Sleep at most X seconds between status calls during a STONITH action (the first calls after a power command come sooner: 0.1 s, doubling)",
+    "Sleep at most X seconds between status calls during a STONITH action (for 2 s after a power command the status is read every 0.1 s, then the pauses double up to this)",
 )
 .default("1");
 pub const RETRY_ON: OptionSpec = OptionSpec::new(

@@ -137,6 +137,10 @@ fn refused(error: FenceError, what: &str) -> FenceError {
 /// `stonith_status_sleep`.
 const FIRST_STATUS_PAUSE: Duration = Duration::from_millis(100);
 
+/// How long after a power request the status is read every FIRST_STATUS_PAUSE before the
+/// pauses grow: the time most BMCs take to apply a change.
+const QUICK_POLLS_FOR: Duration = Duration::from_secs(2);
+
 /// The longest pause before asking again a device that refused a power request.
 const MAX_REFUSAL_PAUSE: Duration = Duration::from_secs(1);
 
@@ -245,6 +249,7 @@ impl PowerLoop<'_, '_, '_> {
     fn wait_for(&mut self, target: PowerState, until: Deadline) -> Result<bool, FenceError> {
         let mut last_error = None;
         let mut pause = FIRST_STATUS_PAUSE;
+        let started = std::time::Instant::now();
         loop {
             match self.status() {
                 Ok(state) if state == target => return Ok(true),
@@ -258,11 +263,13 @@ impl PowerLoop<'_, '_, '_> {
                     None => Ok(false),
                 };
             }
-            // Soon after the command the change is most likely: look again quickly, then back
-            // off to stonith_status_sleep (a node fenced a second earlier is failed over a
-            // second earlier).
+            // Soon after the command the change is most likely (BMCs apply it within a second
+            // or two): look every 0.1 s then, and back off to stonith_status_sleep after. A
+            // node fenced a second earlier is failed over a second earlier.
             self.sleep(pause.min(self.timing.status_sleep), until);
-            pause = pause.saturating_mul(2);
+            if started.elapsed() >= QUICK_POLLS_FOR {
+                pause = pause.saturating_mul(2);
+            }
         }
     }
 

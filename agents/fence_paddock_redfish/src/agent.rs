@@ -146,12 +146,17 @@ impl FenceAgent for RedfishAgent {
             name: "fence_paddock_redfish",
             shortdesc: "Fence agent for Redfish BMCs (Paddock)",
             longdesc: "fence_paddock_redfish powers ComputerSystems off, on and through a reset via a \
-                       Redfish BMC, parameter-compatible with fence_redfish. It logs in with a Redfish \
-                       session (Basic auth when the BMC has none), chooses the system by plug (Id, Name, \
-                       UUID or SerialNumber) when the BMC manages several, uses a ResetType the system \
-                       allows, checks the answer and follows Redfish tasks, reports success only after \
-                       seeing the promised power state (PoweringOff is not off), verifies TLS certificates \
-                       unless ssl_insecure, and bounds every request by the action's timeout.",
+                       Redfish BMC, parameter-compatible with fence_redfish. It chooses the system by plug \
+                       (Id, Name, UUID or SerialNumber) when the BMC manages several, and remembers the \
+                       choice under /run/paddock/fence_paddock_redfish (PADDOCK_REDFISH_CACHE names another \
+                       directory, empty turns it off), using it only while the system still matches the \
+                       plug. A status is one Basic-authenticated request; a power change logs in with a \
+                       Redfish session (Basic when the BMC has none). It waits for PoweringOn and \
+                       PoweringOff to settle before acting, uses a ResetType the system allows (the \
+                       standard one when the BMC's ActionInfo cannot be read), checks the answer and \
+                       follows Redfish tasks, reports success only after seeing the promised power state, \
+                       verifies TLS certificates unless ssl_insecure, and bounds every request by the \
+                       action's timeout.",
             vendor_url: "https://www.dmtf.org/standards/redfish",
             // several ComputerSystems: list and list-status
             multiple_plugs: true,

@@ -36,87 +36,109 @@ pub struct Settings {
 pub struct Client {
     http: Http,
     settings: Settings,
-    root: Value,
+    /// The service root, once read: a status needs it only to discover the system.
+    root: Option<Value>,
     session: Option<Session>,
-    /// The Sessions collection when we chose Basic although the service offers sessions:
-    /// where to log in should it refuse Basic.
-    unused_sessions: Option<String>,
+    /// Whether a session login was tried (at connect, or when Basic was refused).
+    session_tried: bool,
     /// System URI found for each plug, so discovery runs once per invocation.
     resolved: HashMap<Option<String>, String>,
 }
 
 impl Client {
-    /// Read the service root and log in (session if offered, else Basic).
+    /// Ready the client: for a power change, read the service root and log in (a session if
+    /// offered, else Basic); for a status, Basic without a request yet: the root is read only
+    /// if discovery needs it.
     pub fn connect(settings: Settings, deadline: Deadline) -> Result<Client, Error> {
-        let mut http = Http::new(settings.endpoint.clone(), &settings.trust)?;
-        let root_uri = format!("{}/", settings.redfish_uri.trim_end_matches('/'));
-        // The service root must be readable without credentials (Redfish spec); it names the
-        // Sessions collection. A service that wants credentials even for it gets Basic.
-        let reply = http.request(Method::Get, &root_uri, None, deadline)?;
-        let mut unused_sessions = None;
-        let (root, session) = match reply.status {
-            200 => {
-                let mut sessions = session::sessions_uri(&reply.body);
-                if !settings.prefer_session {
-                    unused_sessions = sessions.take();
+        let http = Http::new(settings.endpoint.clone(), &settings.trust)?;
+        let mut client = Client {
+            http,
+            settings,
+            root: None,
+            session: None,
+            session_tried: false,
+            resolved: HashMap::new(),
+        };
+        if client.settings.prefer_session {
+            client.log_in(deadline)?;
+        } else {
+            let basic = Auth::basic(&client.settings.username, &client.settings.password);
+            client.http.set_auth(basic);
+        }
+        Ok(client)
+    }
+
+    fn root_uri(&self) -> String {
+        format!("{}/", self.settings.redfish_uri.trim_end_matches('/'))
+    }
+
+    /// The service root, read once. It must be readable without credentials (Redfish spec);
+    /// a service that wants them even for it gets Basic.
+    fn root(&mut self, deadline: Deadline) -> Result<&Value, Error> {
+        if self.root.is_none() {
+            let root_uri = self.root_uri();
+            // without credentials: checking them may cost the BMC a password hash
+            let auth = std::mem::replace(self.http.auth_mut(), Auth::None);
+            let unauthenticated = self.http.request(Method::Get, &root_uri, None, deadline);
+            let had_auth = !matches!(auth, Auth::None);
+            *self.http.auth_mut() = auth;
+            let mut reply = unauthenticated?;
+            if matches!(reply.status, 401 | 403) {
+                if !had_auth {
+                    let basic = Auth::basic(&self.settings.username, &self.settings.password);
+                    self.http.set_auth(basic);
                 }
-                let session = session::login(
-                    &mut http,
-                    sessions.as_deref(),
-                    &settings.username,
-                    &settings.password,
-                    deadline,
-                )?;
-                (reply.body, session)
+                reply = self.http.request(Method::Get, &root_uri, None, deadline)?;
             }
-            401 | 403 => {
-                http.set_auth(Auth::basic(&settings.username, &settings.password));
-                (
-                    http.get_json(&root_uri, deadline)
-                        .map_err(|e| hint_root(e, &root_uri))?,
-                    None,
-                )
-            }
-            _ => {
+            if !reply.is_success() {
                 return Err(hint_root(
                     reply.error(&format!("GET {root_uri}")),
                     &root_uri,
-                ))
+                ));
             }
-        };
-        if !root.is_object() {
-            return Err(Error::Device(format!(
-                "GET {root_uri}: the answer is not a Redfish service root"
-            )));
+            if !reply.body.is_object() {
+                return Err(Error::Device(format!(
+                    "GET {root_uri}: the answer is not a Redfish service root"
+                )));
+            }
+            self.root = Some(reply.body);
         }
-        Ok(Client {
-            http,
-            settings,
-            root,
-            session,
-            unused_sessions,
-            resolved: HashMap::new(),
-        })
+        Ok(self.root.get_or_insert(Value::Null))
     }
 
-    /// Run `call`; if the service refuses Basic where it offers sessions (Redfish requires
-    /// both, some BMCs only take sessions), log in with a session and run it once more.
+    /// Log in with a session when the root offers one, else Basic (see [`session::login`]).
+    fn log_in(&mut self, deadline: Deadline) -> Result<(), Error> {
+        self.session_tried = true;
+        self.http.set_auth(Auth::None);
+        let sessions = session::sessions_uri(self.root(deadline)?);
+        if sessions.is_none() && self.http.has_auth() {
+            // the root wanted credentials, and names no sessions: Basic it is
+            return Ok(());
+        }
+        self.session = session::login(
+            &mut self.http,
+            sessions.as_deref(),
+            &self.settings.username,
+            &self.settings.password,
+            deadline,
+        )?;
+        Ok(())
+    }
+
+    /// Run `call`; if the service refuses Basic (Redfish requires it, some BMCs only take
+    /// sessions), log in with a session where it offers one, and run it once more.
     fn with_auth_fallback<T>(
         &mut self,
         deadline: Deadline,
         call: impl Fn(&mut Client) -> Result<T, Error>,
     ) -> Result<T, Error> {
         match call(self) {
-            Err(Error::Auth(why)) if self.unused_sessions.is_some() => {
-                tracing::debug!("Basic refused ({why}); logging in with a session");
-                let sessions = self.unused_sessions.take();
-                self.session = session::login(
-                    &mut self.http,
-                    sessions.as_deref(),
-                    &self.settings.username,
-                    &self.settings.password,
-                    deadline,
-                )?;
+            Err(Error::Auth(why)) if !self.session_tried => {
+                tracing::debug!("Basic refused ({why}); trying a Redfish session");
+                self.log_in(deadline)?;
+                if self.session.is_none() {
+                    return Err(Error::Auth(why));
+                }
                 call(self)
             }
             other => other,
@@ -199,8 +221,8 @@ impl Client {
         systems::select(&all, plug).cloned()
     }
 
-    fn member_uris(&self, deadline: Deadline) -> Result<Vec<String>, Error> {
-        let collection_uri = systems::collection_uri(&self.root)?;
+    fn member_uris(&mut self, deadline: Deadline) -> Result<Vec<String>, Error> {
+        let collection_uri = systems::collection_uri(self.root(deadline)?)?;
         let collection = self.http.get_json(&collection_uri, deadline)?;
         Ok(systems::members(&collection))
     }

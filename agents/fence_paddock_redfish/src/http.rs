@@ -124,6 +124,15 @@ impl Http {
         &self.auth
     }
 
+    pub fn auth_mut(&mut self) -> &mut Auth {
+        &mut self.auth
+    }
+
+    /// Whether requests carry credentials.
+    pub fn has_auth(&self) -> bool {
+        !matches!(self.auth, Auth::None)
+    }
+
     /// GET a resource that must exist: its JSON body, or an error saying what went wrong.
     pub fn get_json(&self, path: &str, deadline: Deadline) -> Result<Value, Error> {
         let reply = self.request(Method::Get, path, None, deadline)?;

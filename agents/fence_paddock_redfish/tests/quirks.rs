@@ -375,17 +375,28 @@ fn status_by_plug_reads_one_system_once_the_plug_is_remembered() {
             "{}",
             r.describe()
         );
-        let authenticated: Vec<String> = server.requests()[before..]
+        let requests = &server.requests()[before..];
+        let unauthenticated: Vec<&str> = requests
+            .iter()
+            .filter(|r| !r.headers.contains_key("authorization"))
+            .map(|r| r.path.as_str())
+            .collect();
+        assert!(
+            unauthenticated.iter().all(|p| *p == ROOT),
+            "{unauthenticated:?}"
+        );
+        requests
             .iter()
             .filter(|r| r.headers.contains_key("authorization"))
             .map(|r| r.path.clone())
-            .collect();
-        authenticated
+            .collect::<Vec<_>>()
     };
-    // first time: the collection and every member (the plug is a Name)
+    // first time: the root (no credentials), the collection and every member (a Name)
     assert_eq!(status().len(), 3);
-    // then: the remembered system only
+    // then: the remembered system only, not even the root
+    let before = server.requests().len();
     assert_eq!(status(), vec!["/redfish/v1/Systems/2"]);
+    assert_eq!(server.requests().len(), before + 1, "one request in all");
     // the system behind the URI is another one now: found again, not trusted
     {
         let mut resources = bmc.resources.lock().expect("lock");
