@@ -41,8 +41,9 @@ pub struct Client {
     session: Option<Session>,
     /// Whether a session login was tried (at connect, or when Basic was refused).
     session_tried: bool,
-    /// System URI found for each plug, so discovery runs once per invocation.
-    resolved: HashMap<Option<String>, String>,
+    /// The system found for each plug, as last read: discovery runs once per invocation, and
+    /// a reset uses the target and ResetTypes of the read just before it.
+    resolved: HashMap<Option<String>, System>,
 }
 
 impl Client {
@@ -153,8 +154,10 @@ impl Client {
     /// The system `plug` designates, freshly read.
     pub fn system(&mut self, plug: Option<&str>, deadline: Deadline) -> Result<System, Error> {
         let key = plug.map(str::to_string);
-        if let Some(uri) = self.resolved.get(&key).cloned() {
-            return self.read_system(&uri, deadline);
+        if let Some(known) = self.resolved.get(&key) {
+            let system = self.read_system(&known.uri, deadline)?;
+            self.resolved.insert(key, system.clone());
+            return Ok(system);
         }
         let system = match self.settings.systems_uri.clone() {
             Some(uri) => self.read_system(&uri, deadline).map_err(|e| match e {
@@ -172,7 +175,7 @@ impl Client {
                 }
             },
         };
-        self.resolved.insert(key, system.uri.clone());
+        self.resolved.insert(key, system.clone());
         Ok(system)
     }
 
@@ -248,7 +251,13 @@ impl Client {
         action: PowerAction,
         deadline: Deadline,
     ) -> Result<String, Error> {
-        let system = self.with_auth_fallback(deadline, |c| c.system(plug, deadline))?;
+        // The framework read the status just before: its reset target and ResetTypes stand
+        // (one authenticated request fewer; a BMC may spend 0.2-0.3 s on each).
+        let key = plug.map(str::to_string);
+        let system = match self.resolved.get(&key) {
+            Some(known) => known.clone(),
+            None => self.with_auth_fallback(deadline, |c| c.system(plug, deadline))?,
+        };
         let allowed = match (&system.reset_types, &system.reset_action_info) {
             (Some(types), _) => Some(types.clone()),
             (None, Some(info_uri)) => self.action_info(info_uri, deadline)?,
