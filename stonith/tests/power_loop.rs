@@ -69,36 +69,32 @@ fn off_waits_until_the_delayed_change_is_seen() {
 /// With the default stonith_status_sleep (1 s), the reads in the first 2 s after the command
 /// come every 0.1 s: a change that takes 0.7 s is seen on about the 8th read, where polling
 /// once a second would see it only at 1 s. Later the pauses grow back to stonith_status_sleep.
+/// Status reads of an `off` whose change the device applies after `delay_ms`.
+fn reads_of_an_off_taking(delay_ms: u64) -> u32 {
+    let a = agent(PowerState::On, delay_ms);
+    let r = run(
+        &a,
+        &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "-o", "off"],
+        "",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(a.state().power, PowerState::Off);
+    assert_closed_once(&a);
+    let reads = a.state().status_reads;
+    reads
+}
+
 #[test]
 fn polling_starts_fast_and_backs_off_to_stonith_status_sleep() {
-    let a = agent(PowerState::On, 700);
-    let r = run(
-        &a,
-        &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "-o", "off"],
-        "",
-        &[],
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let sim = a.state();
-    assert_eq!(sim.power, PowerState::Off);
+    let quick = reads_of_an_off_taking(700);
     assert!(
-        (5..=10).contains(&sim.status_reads),
-        "a read every 0.1 s until the change showed: {} reads",
-        sim.status_reads
+        (5..=10).contains(&quick),
+        "a read every 0.1 s until the change showed: {quick} reads"
     );
-    drop(sim);
-    assert_closed_once(&a);
     // a slow BMC: 20 quick reads, then pauses of 0.2, 0.4, 0.8, 1 s...
-    let a = agent(PowerState::On, 5000);
-    let r = run(
-        &a,
-        &["-a", "10.0.0.1", "-l", "admin", "-p", "pw", "-o", "off"],
-        "",
-        &[],
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let reads = a.state().status_reads;
-    assert!((20..=28).contains(&reads), "backed off: {reads} reads");
+    let slow = reads_of_an_off_taking(5000);
+    assert!((20..=28).contains(&slow), "backed off: {slow} reads");
 }
 
 #[test]
