@@ -33,7 +33,8 @@ FENCE_AGENTS := $(notdir $(wildcard agents/fence_*))
 OCF_AGENTS   := $(filter-out $(FENCE_AGENTS),$(notdir $(wildcard agents/*)))
 OCF_PROVIDER := paddock
 HELPERS      := $(basename $(notdir $(foreach a,$(OCF_AGENTS),$(wildcard agents/$(a)/src/bin/*.rs))))
-TOOLS        := paddock-capacity
+# The operator's tool (cli/): /usr/sbin/paddock, a man page per subcommand, completions.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DEB_DIR      := target/debian
 
 .PHONY: all build install uninstall setup test demo bench deb install-deb
@@ -63,18 +64,18 @@ install: build
 	    echo "install $$h -> $(DESTDIR)$(LIBEXECDIR)/$$h"; \
 	    install -m 0755 $(RELEASE)/$$h $(DESTDIR)$(LIBEXECDIR)/$$h; \
 	done
-	@set -e; for t in $(TOOLS); do \
-	    echo "install $$t -> $(DESTDIR)$(SBINDIR)/$$t, $(DESTDIR)$(MAN8DIR)/$$t.8"; \
-	    sed 's/^VERSION = .*/VERSION = "$(VERSION)"/' tools/$$t >$(RELEASE)/$$t; \
-	    install -m 0755 $(RELEASE)/$$t $(DESTDIR)$(SBINDIR)/$$t; \
-	    help2man --no-info --section=8 --name="$$(sed -n '2s/^"""[^ ]* -- //p' tools/$$t)" \
-	        --output=$(RELEASE)/$$t.8 $(DESTDIR)$(SBINDIR)/$$t; \
-	    install -m 0644 $(RELEASE)/$$t.8 $(DESTDIR)$(MAN8DIR)/$$t.8; \
-	done
+	@echo "install paddock -> $(DESTDIR)$(SBINDIR)/paddock, man pages, bash completion"
+	install -m 0755 $(RELEASE)/paddock $(DESTDIR)$(SBINDIR)/paddock
+	rm -rf $(RELEASE)/paddock-man && $(RELEASE)/paddock manpages $(RELEASE)/paddock-man
+	install -m 0644 $(RELEASE)/paddock-man/*.8 $(DESTDIR)$(MAN8DIR)/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	$(RELEASE)/paddock completions bash >$(RELEASE)/paddock.bash
+	install -m 0644 $(RELEASE)/paddock.bash $(DESTDIR)$(BASHCOMPDIR)/paddock
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS) $(TOOLS))
-	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS) paddock)
+	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) paddock paddock-capacity))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/paddock
 	rm -f $(addprefix $(DESTDIR)$(OCFDIR)/,$(OCF_AGENTS))
 	rm -f $(addsuffix .7,$(addprefix $(DESTDIR)$(MAN7DIR)/ocf_$(OCF_PROVIDER)_,$(OCF_AGENTS)))
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(HELPERS))

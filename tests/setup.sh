@@ -24,7 +24,7 @@ PACKAGES=(
     # readelf: the vm front end is checked not to link libvirt
     binutils
     # Debian packages (make deb) and their checks: man pages rendered, lintian
-    debhelper dpkg-dev help2man lintian man-db
+    debhelper dpkg-dev lintian man-db
 )
 
 export DEBIAN_FRONTEND=noninteractive

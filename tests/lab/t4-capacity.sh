@@ -1,16 +1,16 @@
 #!/bin/bash
 # Test 4: capacity.  Shrink every node to room for two guests (5 guests, 6
-# slots), give the node running vm-db two guests, ask tools/paddock-capacity
+# slots), give the node running vm-db two guests, ask `paddock capacity`
 # what a failure of that node would do, then fail it for real: the
 # high-priority VMs come back, the others stay stopped, exactly as predicted.
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 . "$LAB_BIN/vms.sh"
 . "$LAB_BIN/failover.sh"
-cap() { on_node "$1" env PYTHONWARNINGS=ignore "$REPO/tools/paddock-capacity" "${@:2}"; }
+cap() { on_node "$1" paddock capacity "${@:2}"; }
 
 out=$(cap node1); rc=$?
 echo "$out"
-check "paddock-capacity, roomy nodes (4 guests each): every VM comes back (exit 0)" test "$rc" = 0
+check "paddock capacity, roomy nodes (4 guests each): every VM comes back (exit 0)" test "$rc" = 0
 
 for n in $NODES; do on_node node1 pcs node utilization "$n" memory=192 >/dev/null 2>&1; done
 on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
@@ -32,9 +32,9 @@ echo "victim $victim runs: $(awk -v v="$victim" '$1 ~ /^vm-/ && $3 == v {printf 
 on_node node1 cibadmin --query > "$L/log/cib-two-per-node.xml" 2>/dev/null    # fixture source for t0
 out=$(cap node1 --node "$victim"); rc=$?
 echo "$out"
-check "paddock-capacity, 2 guests per node: some VM would not come back (exit 1)" test "$rc" = 1
+check "paddock capacity, 2 guests per node: some VM would not come back (exit 1)" test "$rc" = 1
 predicted=$(sed -n 's/.*NOT RESTARTED: //p' <<<"$out" | sed 's/([^)]*)//g' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
-check "paddock-capacity names the VMs that would stay stopped: $predicted" test -n "$predicted"
+check "paddock capacity names the VMs that would stay stopped: $predicted" test -n "$predicted"
 expect_up=$(for vm in $(vm_names); do grep -qw -- "$vm" <<<"$predicted" || echo "$vm"; done | tr '\n' ' ')
 
 FO_WAIT_FOR=$(for vm in $expect_up; do [ "$(vm_location "$vm")" = "$victim" ] && echo "$vm"; done)
@@ -48,7 +48,7 @@ for vm in $(high_vms); do
     check "high-priority $vm runs" awk -v r="$vm" '$1 == r && $2 == "Started" {f=1} END {exit !f}' <<<"$status"
 done
 check "stopped VMs [$stopped] are all low-priority" test -z "$(for vm in $stopped; do [ "$(vm_priority "$vm")" -gt 0 ] && echo x; done)"
-check "stopped VMs = paddock-capacity's prediction [$predicted]" test "$stopped" = "$predicted"
+check "stopped VMs = paddock capacity's prediction [$predicted]" test "$stopped" = "$predicted"
 check "no VM ran twice" test -z "$FO_TWICE"
 
 check "$victim back online" poll_until 90 all_online

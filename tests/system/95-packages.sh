@@ -22,7 +22,7 @@ FENCE_AGENTS=(/usr/sbin/fence_paddock_ipmi /usr/sbin/fence_paddock_redfish)
 OCF_AGENTS=(/usr/lib/ocf/resource.d/paddock/vm /usr/lib/ocf/resource.d/paddock/procwatch)
 HELPER=/usr/libexec/paddock/vm-libvirt
 step "every binary comes from a package and says its version"
-for f in "${FENCE_AGENTS[@]}" "${OCF_AGENTS[@]}" "$HELPER" /usr/sbin/paddock-capacity; do
+for f in "${FENCE_AGENTS[@]}" "${OCF_AGENTS[@]}" "$HELPER" /usr/sbin/paddock; do
     dpkg-query -S "$f" >/dev/null 2>&1 || fail "$f belongs to no package"
     out=$("$f" --version 2>&1) || fail "$f --version: exit $?: $out"
     [ "$(echo "$out" | awk '{ print $NF }')" = "$version" ] || fail "$f --version says '$out'"
@@ -63,13 +63,17 @@ for a in vm procwatch; do
     grep -q "<resource-agent name=\"$a\"" "$TEST_TMP/meta.xml" || fail "Pacemaker's metadata of $a: $(head -c 300 "$TEST_TMP/meta.xml")"
     page_check 7 "ocf_paddock_$a" "$TEST_TMP/meta.xml"
 done
+page_check 8 paddock ""
 page_check 8 paddock-capacity ""
+man 8 paddock-capacity 2>/dev/null | grep -q -- '--failures' || fail "man paddock-capacity does not document --failures"
+dpkg-query -S /usr/share/bash-completion/completions/paddock >/dev/null 2>&1 || fail "no bash completion for paddock"
 
 step "Depends: computed shared libraries and the Pacemaker tools the agents call"
 depends() { dpkg-deb -f "$(ls "$PADDOCK_REPO"/target/debian/"$1"_*.deb)" Depends; }
 depends paddock-resource-agents | grep -q 'libvirt0' || fail "resource agents do not depend on libvirt0"
 depends paddock-resource-agents | grep -q 'pacemaker-cli-utils' || fail "resource agents do not depend on pacemaker-cli-utils"
 depends paddock-fence-agents | grep -q 'libc6' || fail "fence agents lack their computed Depends"
+depends paddock-tools | grep -q 'pacemaker-cli-utils' || fail "paddock-tools does not depend on pacemaker-cli-utils"
 
 step "lintian: no errors, no warnings"
 report=$(lintian "${DEBS[@]}" 2>/dev/null)

@@ -1,0 +1,118 @@
+//! `paddock`: the operator's tool of a Paddock cluster.
+
+mod capacity;
+mod cib;
+mod scheduler;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{CommandFactory, Parser, Subcommand};
+
+const EXIT_STATUS: &str = "Exit status: 0 the answer is yes (every resource comes back); \
+1 the answer is no (some would stay stopped); 2 bad input, or a Pacemaker tool failed.";
+
+/// The operator's tool of a Paddock cluster (Corosync/Pacemaker with Paddock's agents)
+#[derive(Debug, Parser)]
+#[command(name = "paddock", version, after_help = EXIT_STATUS, disable_help_subcommand = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Which resources would stay down if hosts failed
+    ///
+    /// Asks Pacemaker's own scheduler (crm_simulate, on the live CIB or a saved one): for each
+    /// failover segment (the hosts that share storage: node attribute paddock-segment; nodes
+    /// without it form one segment), every choice of K of its hosts fails at once, and the
+    /// report says which resources would be restarted where, which would stay stopped (with
+    /// their priority and utilization), and the utilization reserve left in the segment. Keep
+    /// VMs inside their segment with a location rule per VM, e.g. pcs constraint location
+    /// vm-db rule score=-INFINITY paddock-segment ne rack-a.
+    #[command(after_help = EXIT_STATUS)]
+    Capacity(capacity::Args),
+    /// Write the man pages into DIR (for packaging)
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
+    /// Print a completion script for SHELL
+    #[command(hide = true)]
+    Completions { shell: clap_complete::Shell },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            // one line: the causes joined
+            eprintln!("paddock: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Capacity(args) => {
+            let report = capacity::run(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let cib = args
+                    .cib
+                    .as_ref()
+                    .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+                    .unwrap_or_default();
+                let describe = cib::Cib::parse(&cib).ok();
+                print!(
+                    "{}",
+                    report.text(|id| describe
+                        .as_ref()
+                        .map(|c| c.describe(id))
+                        .unwrap_or_default())
+                );
+            }
+            Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
+        }
+        Command::Manpages { dir } => {
+            write_manpages(&dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "paddock",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// paddock(8) and one page per subcommand, paddock-capacity(8)...
+fn write_manpages(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let command = Cli::command().version(env!("CARGO_PKG_VERSION"));
+    let mut pages = vec![(String::from("paddock"), command.clone())];
+    // the built-in `help` subcommand is no page of its own
+    for sub in command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        let name = format!("paddock-{}", sub.get_name());
+        let shown = format!("paddock {}", sub.get_name());
+        let page = sub.clone().name(name.clone()).bin_name(shown);
+        pages.push((name, page.version(env!("CARGO_PKG_VERSION"))));
+    }
+    for (name, page) in pages {
+        let mut roff = Vec::new();
+        clap_mangen::Man::new(page).section("8").render(&mut roff)?;
+        let path = dir.join(format!("{name}.8"));
+        std::fs::write(&path, roff).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
