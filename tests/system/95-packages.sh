@@ -65,7 +65,7 @@ for a in vm procwatch; do
 done
 page_check 8 paddock ""
 page_check 8 paddock-capacity ""
-man 8 paddock-capacity 2>/dev/null | grep -q -- '--failures' || fail "man paddock-capacity does not document --failures"
+zcat -f "$(man -w 8 paddock-capacity)" | grep -q 'failures' || fail "man paddock-capacity does not document --failures"
 dpkg-query -S /usr/share/bash-completion/completions/paddock >/dev/null 2>&1 || fail "no bash completion for paddock"
 
 step "Depends: computed shared libraries and the Pacemaker tools the agents call"
