@@ -64,8 +64,9 @@ install: build
 	    echo "install $$h -> $(DESTDIR)$(LIBEXECDIR)/$$h"; \
 	    install -m 0755 $(RELEASE)/$$h $(DESTDIR)$(LIBEXECDIR)/$$h; \
 	done
-	@echo "install paddock -> $(DESTDIR)$(SBINDIR)/paddock, man pages, bash completion"
+	@echo "install paddock -> $(DESTDIR)$(SBINDIR)/paddock, paddock-alert, man pages, bash completion"
 	install -m 0755 $(RELEASE)/paddock $(DESTDIR)$(SBINDIR)/paddock
+	install -m 0755 $(RELEASE)/paddock-alert $(DESTDIR)$(LIBEXECDIR)/paddock-alert
 	rm -rf $(RELEASE)/paddock-man && $(RELEASE)/paddock manpages $(RELEASE)/paddock-man
 	install -m 0644 $(RELEASE)/paddock-man/*.8 $(DESTDIR)$(MAN8DIR)/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
@@ -75,7 +76,7 @@ install: build
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS) paddock)
 	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) paddock paddock-capacity))
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/paddock
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/paddock $(DESTDIR)$(LIBEXECDIR)/paddock-alert
 	rm -f $(addprefix $(DESTDIR)$(OCFDIR)/,$(OCF_AGENTS))
 	rm -f $(addsuffix .7,$(addprefix $(DESTDIR)$(MAN7DIR)/ocf_$(OCF_PROVIDER)_,$(OCF_AGENTS)))
 	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(HELPERS))

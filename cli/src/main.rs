@@ -1,8 +1,6 @@
 //! `paddock`: the operator's tool of a Paddock cluster.
 
-mod capacity;
-mod cib;
-mod scheduler;
+use paddock::{capacity, cib, history};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +32,14 @@ enum Command {
     /// vm-db rule score=-INFINITY paddock-segment ne rack-a.
     #[command(after_help = EXIT_STATUS)]
     Capacity(capacity::Args),
+    /// What happened, from every node's event journal
+    ///
+    /// One timeline merged from the journal that paddock-alert, Pacemaker's alert agent, writes
+    /// on every node (default directory /var/lib/paddock/events, or PADDOCK_JOURNAL): nodes
+    /// lost and joined, fencing, resource operations (start, stop, monitor failures,
+    /// migrations), attribute changes. An event several nodes reported is shown once, with who
+    /// saw it. Lines that cannot be read are skipped and counted on stderr.
+    History(history::Args),
     /// Write the man pages into DIR (for packaging)
     #[command(hide = true)]
     Manpages { dir: PathBuf },
@@ -76,6 +82,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
+        }
+        Command::History(args) => {
+            let (entries, skipped) = history::load(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for entry in &entries {
+                    println!("{}", history::line(entry));
+                }
+            }
+            if skipped > 0 {
+                eprintln!("paddock: warning: {skipped} journal line(s) could not be read and were skipped");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Manpages { dir } => {
             write_manpages(&dir)?;
