@@ -4,4 +4,5 @@ pub mod capacity;
 pub mod cib;
 pub mod history;
 pub mod journal;
+pub mod report;
 pub mod scheduler;

@@ -1,6 +1,6 @@
 //! `paddock`: the operator's tool of a Paddock cluster.
 
-use paddock::{capacity, cib, history};
+use paddock::{capacity, cib, history, report};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +40,13 @@ enum Command {
     /// migrations), attribute changes. An event several nodes reported is shown once, with who
     /// saw it. Lines that cannot be read are skipped and counted on stderr.
     History(history::Args),
+    /// Availability from the event journal
+    ///
+    /// Per resource: failures (a failed operation, or its host lost), recoveries, downtime
+    /// (from the failure until it runs again; planned stops and moves do not count) and
+    /// availability in percent over the period. Per host: losses, fencings and the mean time
+    /// until everything that ran on it ran again.
+    Report(report::Args),
     /// Write the man pages into DIR (for packaging)
     #[command(hide = true)]
     Manpages { dir: PathBuf },
@@ -91,6 +98,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 for entry in &entries {
                     println!("{}", history::line(entry));
                 }
+            }
+            if skipped > 0 {
+                eprintln!("paddock: warning: {skipped} journal line(s) could not be read and were skipped");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            let (report, skipped) = report::run(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
             }
             if skipped > 0 {
                 eprintln!("paddock: warning: {skipped} journal line(s) could not be read and were skipped");

@@ -52,6 +52,14 @@ grep -q "seen by paddock1" <<<"$out" || fail "no reporter"
 history --json | python3 -c 'import json,sys; e=json.load(sys.stdin); assert e and all("seen_by" in x and "fields" in x for x in e)' ||
     fail "--json is not a list of events"
 
+step "paddock report: one failure, one recovery, a few seconds down at most"
+paddock report --journal "$J" --since 1h || fail "paddock report failed"
+paddock report --journal "$J" --since 1h --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["resources"][sys.argv[1]]
+assert r["failures"] >= 1 and r["recoveries"] == 1, r
+assert 0 < r["downtime"] < 5 and 99.8 < r["availability"] < 100, r' "$RSC" || fail "paddock report --json is wrong"
+
 step "an unreadable line is skipped and counted; bad input is one line, exit 2"
 echo '{"time": 1, "kind": "resou' >> "$(ls "$J"/*.jsonl | head -1)"
 warn=$(history 2>&1 >/dev/null)

@@ -1,0 +1,290 @@
+//! `paddock report`: availability from the event journal. Per resource: failures, recoveries,
+//! downtime and availability over the period; per host: losses, fencings and the mean time to
+//! recovery of what ran on it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::history::{self, Entry};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The period: the last DURATION (e.g. 12h, 30d)
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = history::parse_age)]
+    pub since: Duration,
+    /// The journal directory (default: PADDOCK_JOURNAL, else /var/lib/paddock/events)
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct ResourceReport {
+    pub failures: u32,
+    pub recoveries: u32,
+    /// Seconds the resource was down after a failure (planned stops do not count).
+    pub downtime: f64,
+    /// Percent of the period it was not down.
+    pub availability: f64,
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct HostReport {
+    /// Times the node was lost from the membership.
+    pub failures: u32,
+    pub fencings: u32,
+    /// Mean seconds from the loss to the last of its resources running again.
+    pub mean_time_to_recovery: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub from: f64,
+    pub to: f64,
+    pub resources: BTreeMap<String, ResourceReport>,
+    pub hosts: BTreeMap<String, HostReport>,
+}
+
+/// Where a resource is and since when it is down, while the journal is replayed.
+#[derive(Default)]
+struct Track {
+    node: Option<String>,
+    down_since: Option<f64>,
+    report: ResourceReport,
+}
+
+/// A host loss whose resources are not all back yet.
+struct Loss {
+    host: String,
+    at: f64,
+    waiting: Vec<String>,
+}
+
+const STARTS: &[&str] = &["start", "migrate_from", "promote"];
+
+pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
+    let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, HostReport> = BTreeMap::new();
+    let mut losses: Vec<Loss> = Vec::new();
+    let mut recoveries_by_host: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for entry in entries {
+        let e = &entry.event;
+        match e.kind.as_str() {
+            "resource" => {
+                let rsc = e
+                    .field("rsc")
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if rsc.is_empty() {
+                    continue;
+                }
+                let track = tracks.entry(rsc.clone()).or_default();
+                let rc = e.field("rc");
+                let expected = match e.field("target_rc") {
+                    "" => "0",
+                    t => t,
+                };
+                let task = e.field("task");
+                if STARTS.contains(&task) && rc == "0" {
+                    track.node = Some(e.node.clone());
+                    if let Some(since) = track.down_since.take() {
+                        track.report.downtime += e.time - since.max(from);
+                        track.report.recoveries += 1;
+                    }
+                    for loss in losses.iter_mut() {
+                        loss.waiting.retain(|r| r != &rsc);
+                        if loss.waiting.is_empty() {
+                            recoveries_by_host
+                                .entry(loss.host.clone())
+                                .or_default()
+                                .push(e.time - loss.at);
+                        }
+                    }
+                    losses.retain(|l| !l.waiting.is_empty());
+                } else if task == "stop" && rc == "0" && track.down_since.is_none() {
+                    track.node = None;
+                } else if rc != expected && e.field("desc") != "Cancelled" && task != "stop" {
+                    track.report.failures += 1;
+                    track.down_since.get_or_insert(e.time);
+                }
+            }
+            "node" if e.field("desc") == "lost" => {
+                hosts.entry(e.node.clone()).or_default().failures += 1;
+                let mut waiting = Vec::new();
+                for (rsc, track) in tracks.iter_mut() {
+                    if track.node.as_deref() == Some(e.node.as_str()) && track.down_since.is_none()
+                    {
+                        track.report.failures += 1;
+                        track.down_since = Some(e.time);
+                        waiting.push(rsc.clone());
+                    }
+                }
+                if !waiting.is_empty() {
+                    losses.push(Loss {
+                        host: e.node.clone(),
+                        at: e.time,
+                        waiting,
+                    });
+                }
+            }
+            "fencing" => hosts.entry(e.node.clone()).or_default().fencings += 1,
+            _ => {}
+        }
+    }
+    let period = (to - from).max(1e-9);
+    let mut resources = BTreeMap::new();
+    for (rsc, mut track) in tracks {
+        if let Some(since) = track.down_since {
+            track.report.downtime += to - since.max(from);
+        }
+        track.report.availability = 100.0 * (1.0 - track.report.downtime / period).clamp(0.0, 1.0);
+        resources.insert(rsc, track.report);
+    }
+    for (host, times) in recoveries_by_host {
+        let report = hosts.entry(host).or_default();
+        report.mean_time_to_recovery = Some(times.iter().sum::<f64>() / times.len() as f64);
+    }
+    Report {
+        from,
+        to,
+        resources,
+        hosts,
+    }
+}
+
+pub fn run(args: &Args) -> Result<(Report, usize)> {
+    let to = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let from = to - args.since.as_secs_f64();
+    let filter = history::Args {
+        since: Some(args.since),
+        node: None,
+        resource: None,
+        journal: args.journal.clone(),
+        json: false,
+    };
+    let (entries, skipped) = history::load(&filter)?;
+    Ok((build(&entries, from, to), skipped))
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "availability over the last {:.1} h\n\nresource                   failures  recoveries  downtime s  availability %\n",
+            (self.to - self.from) / 3600.0
+        );
+        for (rsc, r) in &self.resources {
+            out.push_str(&format!(
+                "{rsc:<26} {:>8}  {:>10}  {:>10.1}  {:>14.4}\n",
+                r.failures, r.recoveries, r.downtime, r.availability
+            ));
+        }
+        out.push_str("\nhost                       failures  fencings  mean time to recovery s\n");
+        for (host, h) in &self.hosts {
+            let mttr = h
+                .mean_time_to_recovery
+                .map(|t| format!("{t:.1}"))
+                .unwrap_or_else(|| "-".into());
+            out.push_str(&format!(
+                "{host:<26} {:>8}  {:>8}  {mttr:>23}\n",
+                h.failures, h.fencings
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Event;
+
+    fn entry(time: f64, kind: &str, node: &str, fields: &[(&str, &str)]) -> Entry {
+        Entry {
+            event: Event {
+                time,
+                kind: kind.into(),
+                node: node.into(),
+                reporter: "n1".into(),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            seen_by: vec!["n1".into()],
+        }
+    }
+
+    fn op(time: f64, node: &str, rsc: &str, task: &str, rc: &str) -> Entry {
+        entry(
+            time,
+            "resource",
+            node,
+            &[("rsc", rsc), ("task", task), ("rc", rc), ("target_rc", "0")],
+        )
+    }
+
+    #[test]
+    fn a_failure_and_its_recovery_count_as_downtime() {
+        let entries = [
+            op(100.0, "n1", "vm-a", "start", "0"),
+            op(200.0, "n1", "vm-a", "monitor", "7"),
+            op(201.0, "n1", "vm-a", "stop", "0"),
+            op(203.5, "n1", "vm-a", "start", "0"),
+            // a planned stop and start: no downtime
+            op(300.0, "n1", "vm-a", "stop", "0"),
+            op(310.0, "n2", "vm-a", "start", "0"),
+        ];
+        let r = build(&entries, 0.0, 1000.0);
+        let a = &r.resources["vm-a"];
+        assert_eq!((a.failures, a.recoveries), (1, 1));
+        assert!((a.downtime - 3.5).abs() < 1e-9, "{a:?}");
+        assert!((a.availability - 99.65).abs() < 1e-9, "{a:?}");
+    }
+
+    #[test]
+    fn a_lost_host_counts_for_its_resources_and_its_recovery_time() {
+        let entries = [
+            op(10.0, "n3", "vm-a", "start", "0"),
+            op(11.0, "n3", "vm-b", "start", "0"),
+            op(12.0, "n1", "vm-c", "start", "0"),
+            entry(100.0, "node", "n3", &[("desc", "lost")]),
+            entry(
+                102.0,
+                "fencing",
+                "n3",
+                &[("task", "reboot"), ("desc", "OK")],
+            ),
+            op(103.0, "n1", "vm-a", "start", "0"),
+            op(104.5, "n2", "vm-b", "start", "0"),
+        ];
+        let r = build(&entries, 0.0, 200.0);
+        assert_eq!(r.resources["vm-a"].downtime, 3.0);
+        assert_eq!(r.resources["vm-b"].downtime, 4.5);
+        assert_eq!(r.resources["vm-c"].failures, 0);
+        let host = &r.hosts["n3"];
+        assert_eq!((host.failures, host.fencings), (1, 1));
+        assert_eq!(host.mean_time_to_recovery, Some(4.5));
+    }
+
+    #[test]
+    fn still_down_at_the_end_counts_until_the_end() {
+        let entries = [
+            op(10.0, "n1", "vm-a", "start", "0"),
+            op(50.0, "n1", "vm-a", "monitor", "1"),
+        ];
+        let r = build(&entries, 0.0, 100.0);
+        assert_eq!(r.resources["vm-a"].downtime, 50.0);
+        assert_eq!(r.resources["vm-a"].availability, 50.0);
+    }
+}
