@@ -4,5 +4,6 @@ pub mod capacity;
 pub mod cib;
 pub mod history;
 pub mod journal;
+pub mod maintenance;
 pub mod report;
 pub mod scheduler;

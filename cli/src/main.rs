@@ -1,6 +1,6 @@
 //! `paddock`: the operator's tool of a Paddock cluster.
 
-use paddock::{capacity, cib, history, report};
+use paddock::{capacity, cib, history, maintenance, report};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +47,14 @@ enum Command {
     /// availability in percent over the period. Per host: losses, fencings and the mean time
     /// until everything that ran on it ran again.
     Report(report::Args),
+    /// Put a host into maintenance, or take it out
+    ///
+    /// on: refuses (exit 1, unless --force) when the other hosts cannot take what runs on the
+    /// node (Pacemaker's scheduler says so); otherwise marks the maintenance in the journal,
+    /// puts the node in standby so that Pacemaker drains it (live migration for VMs that allow
+    /// it), waits at most --timeout seconds and shows what moved where. off: takes the node out
+    /// of standby and marks the end in the journal.
+    Maintenance(maintenance::Args),
     /// Write the man pages into DIR (for packaging)
     #[command(hide = true)]
     Manpages { dir: PathBuf },
@@ -116,6 +124,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Maintenance(args) => match maintenance::run(&args)? {
+            maintenance::Outcome::Refused(stranded) => {
+                eprintln!(
+                    "paddock: refusing maintenance of {}: {} would have nowhere to run (--force stops them)",
+                    args.node,
+                    stranded.join(", ")
+                );
+                Ok(ExitCode::from(1))
+            }
+            maintenance::Outcome::Drained(moves) => {
+                println!(
+                    "{} is in maintenance: {} resource(s) moved or stopped",
+                    args.node,
+                    moves.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            maintenance::Outcome::Resumed => {
+                println!("{} is out of maintenance", args.node);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Manpages { dir } => {
             write_manpages(&dir)?;
             Ok(ExitCode::SUCCESS)

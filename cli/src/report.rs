@@ -73,6 +73,7 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
     let mut hosts: BTreeMap<String, HostReport> = BTreeMap::new();
     let mut losses: Vec<Loss> = Vec::new();
     let mut recoveries_by_host: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut in_maintenance: std::collections::BTreeSet<String> = Default::default();
     for entry in entries {
         let e = &entry.event;
         match e.kind.as_str() {
@@ -116,7 +117,15 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                     track.down_since.get_or_insert(e.time);
                 }
             }
-            "node" if e.field("desc") == "lost" => {
+            "maintenance" => {
+                if e.field("desc") == "on" {
+                    in_maintenance.insert(e.node.clone());
+                } else {
+                    in_maintenance.remove(&e.node);
+                }
+            }
+            // a host lost during its maintenance is not a failure
+            "node" if e.field("desc") == "lost" && !in_maintenance.contains(&e.node) => {
                 hosts.entry(e.node.clone()).or_default().failures += 1;
                 let mut waiting = Vec::new();
                 for (rsc, track) in tracks.iter_mut() {
@@ -275,6 +284,21 @@ mod tests {
         let host = &r.hosts["n3"];
         assert_eq!((host.failures, host.fencings), (1, 1));
         assert_eq!(host.mean_time_to_recovery, Some(4.5));
+    }
+
+    #[test]
+    fn a_host_lost_in_maintenance_is_no_failure() {
+        let entries = [
+            op(10.0, "n3", "vm-a", "start", "0"),
+            entry(50.0, "maintenance", "n3", &[("desc", "on")]),
+            op(51.0, "n3", "vm-a", "stop", "0"),
+            op(53.0, "n1", "vm-a", "start", "0"),
+            entry(60.0, "node", "n3", &[("desc", "lost")]),
+            entry(90.0, "maintenance", "n3", &[("desc", "off")]),
+        ];
+        let r = build(&entries, 0.0, 100.0);
+        assert_eq!(r.resources["vm-a"].downtime, 0.0);
+        assert_eq!(r.hosts.get("n3").map(|h| h.failures).unwrap_or(0), 0);
     }
 
     #[test]

@@ -69,8 +69,28 @@ err=$(paddock history --journal /nonexistent 2>&1); rc=$?
 err=$(history --since soon 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "--since soon: exit $rc"
 
+step "paddock maintenance: refused on a one-node cluster, forced, ended; marked in the journal"
+pcs_on resource enable "$RSC" || fail "pcs resource enable failed"
+wait_until 30 started
+at_exit "on crm_attribute --node paddock1 --name standby --update off >/dev/null 2>&1"
+out=$(on paddock maintenance on paddock1 --journal "$J" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "refusing maintenance of paddock1: .*$RSC" <<<"$out" || fail "not refused: exit $rc: $out"
+started || fail "a refused maintenance stopped $RSC"
+out=$(on paddock maintenance on paddock1 --force --timeout 60 --journal "$J" 2>&1) || fail "forced maintenance failed: $out"
+grep -q "$RSC: paddock1 -> stopped" <<<"$out" || fail "the drain did not report $RSC: $out"
+stopped || fail "$RSC still runs on a node in standby"
+on paddock maintenance off paddock1 --journal "$J" || fail "maintenance off failed"
+wait_until 30 started
+out=$(history)
+grep -q "maintenance paddock1: on" <<<"$out" && grep -q "maintenance paddock1: off" <<<"$out" ||
+    fail "the maintenance is not in the history: $out"
+out=$(on paddock maintenance on nosuchnode 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q "unknown node 'nosuchnode'" <<<"$out" || fail "unknown node: exit $rc: $out"
+
 step "an unwritable journal: Pacemaker goes on, the alert agent says why"
 chmod 0500 "$J"; chown root "$J"
+pcs_on resource disable "$RSC" || fail "pcs resource disable failed"
+wait_until 30 stopped
 pcs_on resource enable "$RSC" || fail "pcs resource enable failed"
 wait_until 30 started
 out=$(on env CRM_alert_kind=node CRM_alert_node=x CRM_alert_recipient="$J" \

@@ -1,0 +1,195 @@
+//! `paddock maintenance on|off NODE`: put a host into maintenance safely. `on` refuses when the
+//! other hosts cannot take what runs on it (unless --force), puts it in standby so Pacemaker
+//! drains it (live migration for VMs that allow it), waits a bounded time showing what moved,
+//! and marks the maintenance in the journal, so that `paddock report` does not count the
+//! host's planned absence as failures. `off` takes it out of standby.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use paddock_base::command::{run_bounded, Limits};
+use paddock_base::Deadline;
+
+use crate::journal::{self, Event};
+use crate::scheduler::{self, Placement, Source};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// on: drain the node (standby); off: let it run resources again
+    pub switch: Switch,
+    /// The node
+    pub node: String,
+    /// Drain even when some resources would have nowhere to go (they are stopped)
+    #[arg(long)]
+    pub force: bool,
+    /// Longest wait for the node to drain, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+    /// The journal directory to mark the maintenance in (default: PADDOCK_JOURNAL, else
+    /// /var/lib/paddock/events)
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+}
+
+/// What `on` did: where each resource went (None: stopped).
+pub type Moves = BTreeMap<String, Option<String>>;
+
+pub enum Outcome {
+    Drained(Moves),
+    /// Refused: these resources would have nowhere to go.
+    Refused(Vec<String>),
+    Resumed,
+}
+
+pub fn run(args: &Args) -> Result<Outcome> {
+    let now = scheduler::current(&Source::Live)?;
+    if !now.online.contains_key(&args.node) {
+        let known: Vec<&str> = now.online.keys().map(String::as_str).collect();
+        bail!("unknown node '{}' (nodes: {})", args.node, known.join(", "));
+    }
+    if args.switch == Switch::Off {
+        set_standby(&args.node, false)?;
+        mark(args, "off");
+        return Ok(Outcome::Resumed);
+    }
+    let on_node = running_on(&now, &args.node);
+    let stranded = stranded(&args.node, &on_node)?;
+    if !stranded.is_empty() && !args.force {
+        return Ok(Outcome::Refused(stranded));
+    }
+    mark(args, "on");
+    set_standby(&args.node, true)?;
+    let moves = drain(&args.node, &on_node, Duration::from_secs(args.timeout))?;
+    Ok(Outcome::Drained(moves))
+}
+
+/// Resources active on `node` (fence devices included: they move too).
+fn running_on(placement: &Placement, node: &str) -> Vec<String> {
+    placement
+        .running
+        .iter()
+        .filter(|(_, nodes)| nodes.iter().any(|n| n == node))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Of `resources`, those the scheduler would leave stopped once `node` is gone.
+fn stranded(node: &str, resources: &[String]) -> Result<Vec<String>> {
+    let after = scheduler::after_failing(&Source::Live, &[node])?;
+    Ok(resources
+        .iter()
+        .filter(|id| {
+            after
+                .running
+                .get(*id)
+                .is_none_or(|nodes| nodes.iter().all(|n| n == node))
+        })
+        .cloned()
+        .collect())
+}
+
+fn set_standby(node: &str, on: bool) -> Result<()> {
+    let mut command = Command::new("crm_attribute");
+    command.args([
+        "--node",
+        node,
+        "--name",
+        "standby",
+        "--update",
+        if on { "on" } else { "off" },
+    ]);
+    let output = run_bounded(
+        &mut command,
+        Deadline::after(Duration::from_secs(30)),
+        Limits::default(),
+    )
+    .context("crm_attribute")?;
+    if !output.success() {
+        bail!(
+            "crm_attribute --node {node} --name standby failed: {}",
+            output.stderr_text().trim()
+        );
+    }
+    Ok(())
+}
+
+/// Wait until nothing of `resources` runs on `node` any more, printing each move once.
+fn drain(node: &str, resources: &[String], timeout: Duration) -> Result<Moves> {
+    let started = Instant::now();
+    let mut moves = Moves::new();
+    loop {
+        let now = scheduler::current(&Source::Live)?;
+        for id in resources {
+            let nodes = now.running.get(id).cloned().unwrap_or_default();
+            if nodes.iter().any(|n| n == node) || moves.contains_key(id) {
+                continue;
+            }
+            let to = nodes.first().cloned();
+            println!(
+                "{:6.1}s  {id}: {node} -> {}",
+                started.elapsed().as_secs_f64(),
+                to.as_deref().unwrap_or("stopped")
+            );
+            moves.insert(id.clone(), to);
+        }
+        if moves.len() == resources.len() {
+            return Ok(moves);
+        }
+        if started.elapsed() >= timeout {
+            let left: Vec<&String> = resources
+                .iter()
+                .filter(|r| !moves.contains_key(*r))
+                .collect();
+            bail!(
+                "{node} is in standby, but after {} s these still run on it: {}",
+                timeout.as_secs(),
+                left.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A `maintenance` event in the journal (best effort: the maintenance is what matters).
+fn mark(args: &Args, desc: &str) {
+    let dir = args.journal.clone().unwrap_or_else(|| {
+        journal::directory(None, std::env::var(journal::DIR_ENV).ok().as_deref())
+    });
+    let reporter = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let event = Event::from_alert(
+        [
+            ("CRM_alert_kind".to_string(), "maintenance".to_string()),
+            ("CRM_alert_node".to_string(), args.node.clone()),
+            ("CRM_alert_desc".to_string(), desc.to_string()),
+            (
+                "CRM_alert_timestamp_epoch".to_string(),
+                time.as_secs().to_string(),
+            ),
+            (
+                "CRM_alert_timestamp_usec".to_string(),
+                time.subsec_micros().to_string(),
+            ),
+        ],
+        reporter.split('.').next().unwrap_or_default(),
+    );
+    if let Err(e) = journal::append(&dir, &event) {
+        eprintln!("paddock: warning: maintenance not marked in the journal: {e:#}");
+    }
+}
