@@ -33,7 +33,7 @@ on_node node1 cibadmin --query > "$L/log/cib-two-per-node.xml" 2>/dev/null    # 
 out=$(cap node1 --node "$victim"); rc=$?
 echo "$out"
 check "paddock capacity, 2 guests per node: some VM would not come back (exit 1)" test "$rc" = 1
-predicted=$(sed -n 's/.*NOT RESTARTED: //p' <<<"$out" | sed 's/([^)]*)//g' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+predicted=$(sed -n 's/.*NOT RESTARTED: \([^;]*\).*/\1/p' <<<"$out" | sed 's/([^)]*)//g' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 check "paddock capacity names the VMs that would stay stopped: $predicted" test -n "$predicted"
 expect_up=$(for vm in $(vm_names); do grep -qw -- "$vm" <<<"$predicted" || echo "$vm"; done | tr '\n' ' ')
 
