@@ -7,11 +7,13 @@
 #   NODE_MEMORY  MiB of RAM each node may give to VMs (its capacity)
 #   VM_AGENT     ocf:paddock:vm (or ocf:heartbeat:VirtualDomain)
 #   VM_EXTRA     extra agent parameters (word-split)
+#   WATCHER      yes (default with ocf:paddock:vm) or no: the ocf:paddock:vmwatch clone
 set -eu
 VMS=${VMS:?set VMS, e.g. VMS="db:100:2048 web:100:1024 batch:0:4096"}
 VM_DIR=${VM_DIR:?set VM_DIR, the shared directory with <name>.xml}
 NODE_MEMORY=${NODE_MEMORY:?set NODE_MEMORY (MiB per node for VMs)}
 VM_AGENT=${VM_AGENT:-ocf:paddock:vm}
+case $VM_AGENT in ocf:paddock:vm) WATCHER=${WATCHER:-yes} ;; *) WATCHER=no ;; esac
 
 # Place by capacity: a VM only goes where its memory fits, spread evenly.
 pcs property set placement-strategy=balanced
@@ -25,12 +27,21 @@ for node in $(crm_node -l | awk '{print $2}'); do
     pcs node utilization "$node" memory="$NODE_MEMORY"
 done
 
+# The watcher on every node: a guest whose qemu dies, that is destroyed or shut
+# down behind Pacemaker's back, pauses on a disk error or panics is reported at
+# once (crm_resource --fail) instead of at its next monitor.  Each VM is then
+# restarted in place, and on another node after migration-threshold failures.
+if [ "$WATCHER" = yes ]; then
+    pcs resource create vmwatch ocf:paddock:vmwatch \
+        op monitor interval=10s timeout=20s clone interleave=true
+fi
+
 for vm in $VMS; do
     name=${vm%%:*}; rest=${vm#*:}; prio=${rest%%:*}; mem=${rest#*:}
     # shellcheck disable=SC2086  # VM_EXTRA is a list of parameters
     pcs resource create "$name" "$VM_AGENT" \
         config="$VM_DIR/$name.xml" hypervisor=qemu:///system migration_transport=tcp ${VM_EXTRA:-} \
-        meta priority="$prio" allow-migrate=true \
+        meta priority="$prio" allow-migrate=true migration-threshold=3 \
         op start timeout=90s op stop timeout=90s op monitor interval=10s timeout=30s \
         op migrate_to timeout=120s op migrate_from timeout=60s --disabled
     # what the VM reserves on its host; with too little room left after a host

@@ -2,6 +2,7 @@
 
 use ocf::{ActionSpec, AgentInfo, Context, OcfError, OcfStatus, ParameterSpec, ResourceAgent};
 
+use crate::activity::Phase;
 use crate::{lifecycle, params};
 
 pub struct VmAgent;
@@ -23,19 +24,28 @@ impl ResourceAgent for VmAgent {
         lifecycle::validate(ctx)
     }
     fn start(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::start(ctx)
+        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), || {
+            lifecycle::start(ctx)
+        })
     }
     fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::stop(ctx)
+        lifecycle::tracked(ctx, Phase::Stopping, None, || lifecycle::stop(ctx))
     }
     fn monitor(&self, ctx: &Context) -> Result<OcfStatus, OcfError> {
         lifecycle::monitor(ctx)
     }
     fn migrate_to(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::migrate_to(ctx)
+        let result = lifecycle::tracked(ctx, Phase::Migrating, None, || lifecycle::migrate_to(ctx));
+        if result.is_err() {
+            // Still here: failures are failures again until Pacemaker's recovery stops it.
+            lifecycle::tracked(ctx, Phase::Running, Some(Phase::Running), || Ok(()))?;
+        }
+        result
     }
     fn migrate_from(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::migrate_from(ctx)
+        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), || {
+            lifecycle::migrate_from(ctx)
+        })
     }
     fn running_without_config(&self, ctx: &Context) -> Option<bool> {
         lifecycle::running_without_config(ctx)

@@ -1,6 +1,7 @@
 //! `ocf:paddock:vm`: OCF resource agent for a libvirt virtual machine.
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod agent;
 pub mod domain_state;
 pub mod domain_xml;

@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ocf::{Context, Deadline, OcfError, OcfStatus};
+use paddock_base::logging::UtcTime;
 
+use crate::activity::{self, Phase, Record};
 use crate::health::classify;
 use crate::identity::{self, Identity};
-use crate::libvirt::{DomainFacts, DomainSize, DomainStatus, Hypervisor, LibvirtError};
+use crate::libvirt::{
+    DomainFacts, DomainSize, DomainStatus, Hypervisor, LibvirtError, PauseReason,
+};
 use crate::migration::{self, MigrationPlan};
 use crate::params::Settings;
 use crate::{process_check, shared_storage, utilization};
@@ -102,17 +106,97 @@ where
         hv.find(&id.name, id.uuid.as_deref(), libvirt_deadline)
             .map(|f| (hv, f))
     });
-    match found {
-        Ok((_, None)) => Ok(OcfStatus::NotRunning),
+    let verdict = match found {
+        Ok((_, None)) => OcfStatus::NotRunning,
         Ok((mut hv, Some(facts))) => {
             let verdict = classify(&id.name, facts.status)?;
             if verdict == OcfStatus::Success {
                 update_utilization(ctx, &s, &mut hv, &id.name);
+                let paused_by_user = facts.status == DomainStatus::Paused(PauseReason::User);
+                return note_running(ctx, &s, &id, paused_by_user);
             }
-            Ok(verdict)
+            verdict
         }
-        Err(e) => process_fallback(&id, e),
+        Err(e) => process_fallback(&id, e)?,
+    };
+    if verdict == OcfStatus::NotRunning {
+        activity::remove(&activity::dir(&ctx.state_dir), &ctx.instance);
+        return Ok(verdict);
     }
+    note_running(ctx, &s, &id, false)
+}
+
+/// Records a running resource for the watcher (a probe may find one started before this
+/// node's Pacemaker did). A guest paused by a user is running but degraded (OCF 1.1): shown,
+/// not recovered, with the time the pause was first seen.
+fn note_running(
+    ctx: &Context,
+    s: &Settings,
+    id: &Identity,
+    paused_by_user: bool,
+) -> Result<OcfStatus, OcfError> {
+    if ctx.instance.is_empty() {
+        return Ok(OcfStatus::Success);
+    }
+    let dir = activity::dir(&ctx.state_dir);
+    let old = activity::read(&dir, &ctx.instance);
+    let mut record = match old.clone() {
+        // Reported by the watcher: Pacemaker's recovery is on its way; leave it.
+        Some(r) if r.phase == Phase::Failed => r,
+        Some(r) => r.with_phase(Phase::Running),
+        None => Record::new(&ctx.instance, id, s.hypervisor.as_deref(), Phase::Running),
+    };
+    record.paused_since = match (paused_by_user, record.paused_since) {
+        (true, Some(t)) => Some(t),
+        (true, None) => Some(activity::now()),
+        (false, _) => None,
+    };
+    if old.as_ref() != Some(&record) {
+        activity::note(&dir, &record);
+    }
+    match record.paused_since {
+        Some(t) => Err(OcfError::degraded(format!(
+            "{}: paused by user since {} (resume it with virsh resume)",
+            id.name,
+            utc(t)
+        ))),
+        None => Ok(OcfStatus::Success),
+    }
+}
+
+/// Seconds since the epoch as "2026-12-01 02:40:11 UTC".
+fn utc(secs: u64) -> String {
+    let t = UtcTime::from(std::time::UNIX_EPOCH + Duration::from_secs(secs));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    )
+}
+
+/// Runs an action with the resource recorded as `during` for the watcher, then as `after`
+/// (None: no longer active here) when it succeeds. A failed action leaves `during`: the domain's
+/// state is then Pacemaker's to sort out, never the watcher's.
+pub fn tracked<T>(
+    ctx: &Context,
+    during: Phase,
+    after: Option<Phase>,
+    action: impl FnOnce() -> Result<T, OcfError>,
+) -> Result<T, OcfError> {
+    let id = Settings::from_context(ctx)
+        .ok()
+        .and_then(|s| Some((identity_for_status(ctx, &s).ok()?, s)));
+    let Some((id, s)) = id.filter(|_| !ctx.instance.is_empty()) else {
+        return action();
+    };
+    let dir = activity::dir(&ctx.state_dir);
+    let record = |phase| Record::new(&ctx.instance, &id, s.hypervisor.as_deref(), phase);
+    activity::note(&dir, &record(during));
+    let result = action()?;
+    match after {
+        Some(phase) => activity::note(&dir, &record(phase)),
+        None => activity::remove(&dir, &ctx.instance),
+    }
+    Ok(result)
 }
 
 /// libvirt did not answer: judge by the qemu process, and never loop waiting for libvirtd.

@@ -451,7 +451,9 @@ fn real_libvirtd_and_qemu_scenarios() {
     }
     expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop after crash");
 
-    eprintln!("== paused by user counts as running; stop destroys it at once");
+    eprintln!(
+        "== paused by user: running but degraded (190), since when; stop destroys it at once"
+    );
     expect(agent(&lab, "start", "vm1", &p, &[]), 0, "start");
     hv_a.suspend("pvm1", Deadline::after(Duration::from_secs(10)))
         .expect("suspend");
@@ -459,7 +461,21 @@ fn real_libvirtd_and_qemu_scenarios() {
         status(&hv_a, "pvm1"),
         Some(DomainStatus::Paused(PauseReason::User))
     );
-    expect(agent(&lab, "monitor", "vm1", &p, &[]), 0, "paused by user");
+    let first = expect(
+        agent(&lab, "monitor", "vm1", &p, &[]),
+        190,
+        "paused by user",
+    );
+    let since = |o: &Outcome| {
+        o.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("ocf-exit-reason:pvm1: paused by user since "))
+            .map(str::to_string)
+    };
+    let when = since(&first).expect("the exit reason says since when it is paused");
+    std::thread::sleep(Duration::from_millis(1100));
+    let again = expect(agent(&lab, "monitor", "vm1", &p, &[]), 190, "still paused");
+    assert_eq!(since(&again), Some(when), "the pause's start moved");
     let stop = expect(agent(&lab, "stop", "vm1", &p, &[]), 0, "stop paused");
     assert!(
         stop.elapsed < Duration::from_secs(5),

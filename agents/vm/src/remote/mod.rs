@@ -4,16 +4,19 @@
 //! than the whole check. Every read and write is bounded by the caller's deadline.
 
 mod endpoint;
+mod events;
 mod xdr;
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ocf::Deadline;
 
 pub use endpoint::{Address, Endpoint};
+pub use events::{DomainEvent, EventKind};
 use xdr::{DecodeError, Decoder, Encoder};
 
 use crate::domain_state::{DomainFacts, DomainSize, DomainStatus, ErrorKind, LibvirtError};
@@ -32,6 +35,8 @@ mod proc {
     pub const AUTH_LIST: u32 = 66;
     pub const AUTH_POLKIT: u32 = 70;
     pub const DOMAIN_GET_STATE: u32 = 212;
+    pub const CONNECT_SUPPORTS_FEATURE: u32 = 60;
+    pub const CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: u32 = 316;
 }
 
 /// remote_auth_type.
@@ -40,6 +45,15 @@ const AUTH_POLKIT: i32 = 2;
 
 const CALL: u32 = 0;
 const REPLY: u32 = 1;
+/// An asynchronous message: an event, or keepalive traffic.
+const MESSAGE: u32 = 2;
+/// libvirt's keepalive program (its name in ASCII), which answers PING with PONG.
+const KEEPALIVE_PROGRAM: u32 = 0x6b65_6570;
+const KEEPALIVE_VERSION: u32 = 1;
+const KEEPALIVE_PING: u32 = 1;
+const KEEPALIVE_PONG: u32 = 2;
+/// Events kept while a call waits for its reply; past it they are dropped and the caller told.
+const EVENT_QUEUE_MAX: usize = 4096;
 const STATUS_OK: u32 = 0;
 const STATUS_ERROR: u32 = 1;
 /// Length word plus the six header words.
@@ -93,6 +107,12 @@ pub struct Client {
     broken: bool,
     /// The operation's deadline, which closing may use.
     deadline: Deadline,
+    /// Events that arrived while a call waited for its reply.
+    events: VecDeque<Message>,
+    /// Set when events were dropped (queue full): the watcher must resynchronise.
+    events_lost: bool,
+    /// When the daemon last sent anything (replies, events, keepalives).
+    last_heard: Instant,
 }
 
 /// A domain as the protocol names it (remote_nonnull_domain).
@@ -136,6 +156,9 @@ impl Client {
             serial: 0,
             broken: false,
             deadline,
+            events: VecDeque::new(),
+            events_lost: false,
+            last_heard: Instant::now(),
         };
         client.authenticate(deadline)?;
         let mut args = Encoder::new();
@@ -357,45 +380,146 @@ impl Client {
         serial: u32,
         deadline: Deadline,
     ) -> std::io::Result<Result<Vec<u8>, RemoteError>> {
-        self.stream.set_write_timeout(left_of(deadline)?)?;
-        self.stream.io().write_all(message)?;
+        self.send(message, deadline)?;
         loop {
-            self.stream.set_read_timeout(left_of(deadline)?)?;
-            let mut length = [0u8; 4];
-            self.stream.io().read_exact(&mut length)?;
-            let length = u32::from_be_bytes(length) as usize;
-            if !(HEADER_LEN..=MESSAGE_MAX).contains(&length) {
-                return Err(invalid(format!("message length {length}")));
+            let Some(incoming) = self.read_message(deadline, deadline)? else {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            };
+            if incoming.program != PROGRAM || incoming.kind != REPLY || incoming.serial != serial {
+                self.keep_aside(incoming, deadline)?;
+                continue;
             }
-            let mut body = vec![0u8; length - 4];
-            let mut filled = 0;
-            while filled < body.len() {
-                self.stream.set_read_timeout(left_of(deadline)?)?;
-                match self.stream.io().read(&mut body[filled..])? {
-                    0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-                    n => filled += n,
-                }
+            if incoming.procedure != procedure {
+                return Err(invalid(format!(
+                    "reply to procedure {}",
+                    incoming.procedure
+                )));
             }
-            let mut d = Decoder::new(&body);
-            let header = (|| {
-                Ok::<_, DecodeError>((d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?))
-            })()
-            .map_err(|e| invalid(e.0))?;
-            let (program, _version, proc_, kind, reply_serial, status) = header;
-            if program != PROGRAM || kind != REPLY || reply_serial != serial {
-                continue; // keepalive, event or stray message
-            }
-            if proc_ != procedure {
-                return Err(invalid(format!("reply to procedure {proc_}")));
-            }
-            let payload = body[HEADER_LEN - 4..].to_vec();
-            return match status {
-                STATUS_OK => Ok(Ok(payload)),
-                STATUS_ERROR => Ok(Err(RemoteError::decode(&payload).map_err(|e| invalid(e.0))?)),
+            return match incoming.status {
+                STATUS_OK => Ok(Ok(incoming.payload)),
+                STATUS_ERROR => Ok(Err(
+                    RemoteError::decode(&incoming.payload).map_err(|e| invalid(e.0))?
+                )),
                 other => Err(invalid(format!("reply status {other}"))),
             };
         }
     }
+
+    fn send(&mut self, message: &[u8], deadline: Deadline) -> std::io::Result<()> {
+        self.stream.set_write_timeout(left_of(deadline)?)?;
+        self.stream.io().write_all(message)
+    }
+
+    /// Reads one whole message. None when nothing arrived before `first_byte_by`; once a
+    /// message has begun, the rest must arrive before `whole_by` (a cut message breaks the
+    /// stream's framing, so it is an error, never a retry).
+    fn read_message(
+        &mut self,
+        first_byte_by: Deadline,
+        whole_by: Deadline,
+    ) -> std::io::Result<Option<Message>> {
+        let mut length = [0u8; 4];
+        let mut filled = 0;
+        while filled < length.len() {
+            let by = if filled == 0 { first_byte_by } else { whole_by };
+            let Ok(left) = left_of(by) else {
+                if filled == 0 {
+                    return Ok(None);
+                }
+                return Err(std::io::ErrorKind::TimedOut.into());
+            };
+            self.stream.set_read_timeout(left)?;
+            match self.stream.io().read(&mut length[filled..]) {
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => filled += n,
+                Err(e) if filled == 0 && is_timeout(&e) => return Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let length = u32::from_be_bytes(length) as usize;
+        if !(HEADER_LEN..=MESSAGE_MAX).contains(&length) {
+            return Err(invalid(format!("message length {length}")));
+        }
+        let mut body = vec![0u8; length - 4];
+        let mut filled = 0;
+        while filled < body.len() {
+            self.stream.set_read_timeout(left_of(whole_by)?)?;
+            match self.stream.io().read(&mut body[filled..])? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => filled += n,
+            }
+        }
+        self.last_heard = Instant::now();
+        Message::decode(body).map(Some).map_err(|e| invalid(e.0))
+    }
+
+    /// A message that is not the awaited reply: an event is queued for [`Client::next_event`]
+    /// (bounded: past the limit the queue is dropped and `events_lost` set, so the caller
+    /// resynchronises), a keepalive ping is answered, anything else is skipped.
+    fn keep_aside(&mut self, message: Message, deadline: Deadline) -> std::io::Result<()> {
+        match (message.program, message.kind) {
+            (PROGRAM, MESSAGE) => {
+                if self.events.len() >= EVENT_QUEUE_MAX {
+                    self.events.clear();
+                    self.events_lost = true;
+                }
+                self.events.push_back(message);
+            }
+            (KEEPALIVE_PROGRAM, MESSAGE) if message.procedure == KEEPALIVE_PING => {
+                self.send(&keepalive(KEEPALIVE_PONG), deadline)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// One message off the wire: the header and the payload.
+struct Message {
+    program: u32,
+    procedure: u32,
+    kind: u32,
+    serial: u32,
+    status: u32,
+    payload: Vec<u8>,
+}
+
+impl Message {
+    /// `body` is everything after the length word.
+    fn decode(body: Vec<u8>) -> Result<Message, DecodeError> {
+        let mut d = Decoder::new(&body);
+        let (program, _version, procedure, kind, serial, status) =
+            (d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?, d.u32()?);
+        Ok(Message {
+            program,
+            procedure,
+            kind,
+            serial,
+            status,
+            payload: body[HEADER_LEN - 4..].to_vec(),
+        })
+    }
+}
+
+/// A keepalive message (PING or PONG): a header without payload.
+fn keepalive(procedure: u32) -> Vec<u8> {
+    let mut e = Encoder::new();
+    e.u32(HEADER_LEN as u32)
+        .u32(KEEPALIVE_PROGRAM)
+        .u32(KEEPALIVE_VERSION)
+        .u32(procedure)
+        .u32(MESSAGE)
+        .u32(0)
+        .u32(STATUS_OK);
+    e.into_bytes()
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 impl Drop for Client {
@@ -621,13 +745,18 @@ mod tests {
                 let mut body = vec![0u8; u32::from_be_bytes(length) as usize - 4];
                 conn.read_exact(&mut body).unwrap();
                 let mut d = Decoder::new(&body);
-                let (_prog, _vers, procedure, _kind, serial) = (
+                let (program, _vers, procedure, _kind, serial) = (
                     d.u32().unwrap(),
                     d.u32().unwrap(),
                     d.u32().unwrap(),
                     d.u32().unwrap(),
                     d.u32().unwrap(),
                 );
+                if program != PROGRAM {
+                    // the client's answer to our keepalive ping
+                    assert_eq!((program, procedure), (KEEPALIVE_PROGRAM, KEEPALIVE_PONG));
+                    continue;
+                }
                 calls.push(procedure);
                 let send = |conn: &mut UnixStream, header: [u32; 6], payload: &[u8]| {
                     let mut e = Encoder::new();

@@ -1,0 +1,252 @@
+//! The watcher daemon: started by the agent's start as this same binary with a private first
+//! argument, in its own session, logging to its log file. Its main loop starts one watcher
+//! thread per libvirt daemon the node's vm resources use, and every second rewrites the status
+//! file (the heartbeat monitor reads) and publishes libvirt's state as a node attribute.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use paddock_base::logging::{level_name, LineSink, LineSubscriber};
+use paddock_vm::activity;
+use tracing::Level;
+
+use crate::records::{uri_of, Records};
+use crate::state::{self, Link, Shared};
+use crate::watch::Watcher;
+
+/// The first argument that makes this binary the daemon rather than the agent.
+pub const DAEMON_ARG: &str = "__vmwatch_daemon";
+
+const LOOP_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub state_dir: PathBuf,
+    pub node: String,
+    pub hypervisor: Option<String>,
+    pub debug: bool,
+}
+
+impl Options {
+    fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            DAEMON_ARG.to_string(),
+            "--state-dir".into(),
+            self.state_dir.to_string_lossy().into_owned(),
+            "--node".into(),
+            self.node.clone(),
+        ];
+        if let Some(h) = &self.hypervisor {
+            args.extend(["--hypervisor".into(), h.clone()]);
+        }
+        if self.debug {
+            args.push("--debug".into());
+        }
+        args
+    }
+
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut state_dir = None;
+        let mut node = None;
+        let mut hypervisor = None;
+        let mut debug = false;
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
+                "--node" => node = Some(value()?),
+                "--hypervisor" => hypervisor = Some(value()?),
+                "--debug" => debug = true,
+                other => return Err(format!("unknown argument {other}")),
+            }
+        }
+        Ok(Options {
+            state_dir: state_dir.ok_or("--state-dir is required")?,
+            node: node.ok_or("--node is required")?,
+            hypervisor,
+            debug,
+        })
+    }
+}
+
+/// Starts the daemon, detached (own process group, then its own session), its output appended
+/// to `logfile`; returns its pid.
+pub fn spawn(options: &Options, logfile: &Path) -> Result<u32, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
+    if let Some(parent) = logfile.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logfile)
+        .map_err(|e| format!("cannot open {}: {e}", logfile.display()))?;
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(exe)
+        .args(options.to_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start the watcher: {e}"))?;
+    Ok(child.id())
+}
+
+/// The daemon's life: never returns unless it cannot start.
+pub fn main(args: &[String]) -> ExitCode {
+    // A session of its own: no signal for the agent's group or terminal reaches it.
+    let _ = nix::unistd::setsid();
+    let options = match Options::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("vmwatch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let level = if options.debug {
+        Level::DEBUG
+    } else {
+        Level::INFO
+    };
+    let subscriber = LineSubscriber::new(Arc::new(StderrLines::default()), level);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    let pid_file = state::pid_file(&options.state_dir);
+    let written = fs::create_dir_all(state::dir(&options.state_dir))
+        .and_then(|_| fs::write(&pid_file, format!("{}\n", std::process::id())));
+    if let Err(e) = written {
+        tracing::error!("cannot write {}: {e}", pid_file.display());
+        return ExitCode::from(1);
+    }
+    tracing::info!(
+        "started on node {}, watching the libvirt daemons of this node's vm resources{}",
+        options.node,
+        options
+            .hypervisor
+            .as_deref()
+            .map(|h| format!(" and {h}"))
+            .unwrap_or_default()
+    );
+    run(&options)
+}
+
+fn run(options: &Options) -> ! {
+    let records_dir = activity::dir(&options.state_dir);
+    let shared = Arc::new(Shared::new(
+        records_dir.clone(),
+        options.node.clone(),
+        Box::new(|resource, node| crate::cluster::report_failure(resource, node)),
+    ));
+    let mut records = Records::new(&records_dir);
+    let mut watched = BTreeSet::new();
+    let mut published: Option<String> = None;
+    loop {
+        let mut uris: BTreeSet<String> = records
+            .all()
+            .iter()
+            .map(|r| uri_of(r.hypervisor.as_deref()))
+            .collect();
+        uris.extend(options.hypervisor.iter().map(|h| uri_of(Some(h))));
+        for uri in uris {
+            if watched.insert(uri.clone()) {
+                let watcher = Watcher::new(uri.clone(), shared.clone());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("watch {uri}"))
+                    .spawn(move || watcher.run());
+                if let Err(e) = spawned {
+                    tracing::error!("cannot start watching {uri}: {e}");
+                    watched.remove(&uri);
+                }
+            }
+        }
+        let links = shared.links();
+        write_status(&options.state_dir, &links);
+        publish(&links, &mut published);
+        std::thread::sleep(LOOP_EVERY);
+    }
+}
+
+fn write_status(state_dir: &Path, links: &BTreeMap<String, Link>) {
+    let path = state::status_file(state_dir);
+    let tmp = path.with_extension("tmp");
+    let written =
+        fs::write(&tmp, state::encode_status(links)).and_then(|_| fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
+}
+
+/// `ok` when every watched daemon answers, else `down` and which; published on change only.
+fn publish(links: &BTreeMap<String, Link>, published: &mut Option<String>) {
+    if links.is_empty() {
+        return;
+    }
+    let down: Vec<&str> = links
+        .iter()
+        .filter(|(_, l)| !l.up)
+        .map(|(u, _)| u.as_str())
+        .collect();
+    let value = if down.is_empty() {
+        "ok".to_string()
+    } else {
+        format!("down: {}", down.join(" "))
+    };
+    if published.as_deref() == Some(value.as_str()) {
+        return;
+    }
+    match crate::cluster::publish_libvirt_state(&value) {
+        Ok(()) => {
+            tracing::info!(
+                "node attribute {}={value}",
+                crate::cluster::LIBVIRT_ATTRIBUTE
+            );
+            *published = Some(value);
+        }
+        Err(e) => tracing::warn!("cannot publish libvirt's state: {e}"),
+    }
+}
+
+/// Log lines on stderr (the log file): time, program, pid, level, message.
+#[derive(Default)]
+struct StderrLines(Mutex<()>);
+
+impl LineSink for StderrLines {
+    fn line(&self, level: &Level, message: &str) {
+        let _held = self.0.lock();
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{} vmwatch[{}]: {}: {message}",
+            ocf::logging::timestamp(),
+            std::process::id(),
+            level_name(level)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_round_trip_through_the_command_line() {
+        let o = Options {
+            state_dir: "/run/resource-agents".into(),
+            node: "node1".into(),
+            hypervisor: Some("qemu+tcp://h/system".into()),
+            debug: true,
+        };
+        let args = o.to_args();
+        assert_eq!(args[0], DAEMON_ARG);
+        assert_eq!(Options::parse(&args[1..]), Ok(o));
+        assert!(Options::parse(&["--node".into()]).is_err());
+        assert!(Options::parse(&["--bogus".into()]).is_err());
+    }
+}

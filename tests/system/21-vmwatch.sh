@@ -1,0 +1,145 @@
+#!/bin/bash
+# timeout: 420
+# ocf:paddock:vmwatch under Pacemaker, with a real libvirtd and qemu: a guest whose monitor runs
+# only every 120 s is recovered in place within seconds when its qemu is SIGKILLed or it is
+# destroyed behind Pacemaker's back (the watcher reports it with crm_resource --fail); a user's
+# pause is shown as degraded and not recovered; Pacemaker's own restart, move-less disable and
+# enable, and a guest reset leave the failcount at 0; a watcher killed is restarted by Pacemaker;
+# a wedged libvirtd is published as the node attribute paddock-libvirt and makes the watcher's
+# monitor degraded, and a guest killed meanwhile is reported once libvirtd answers again.
+. "$(dirname "$(readlink -f "$0")")/../lib/system-test.sh"
+. "$PADDOCK_REPO/tests/lib/tinyvm.sh"
+HOSTS=$PADDOCK_REPO/tests/lib/libvirt-host.sh
+VT=$(mktemp -d /tmp/paddock-vmwatch-sys.XXXXXX)
+at_exit "rm -rf --one-file-system \"$VT\""
+export PADDOCK_VIRT_DIR=$VT/virt
+PORT=$TEST_PORT_BASE
+URI=qemu+tcp://127.0.0.1:$PORT/system
+RSC=vmw1
+DOM=pvm-watch1
+AGENT=/usr/lib/ocf/resource.d/paddock/vmwatch
+LOG=/var/log/paddock/vmwatch.log
+
+require_cmd pcs crm_mon crm_resource crm_attribute virsh libvirtd qemu-system-x86_64 tini
+[ -x "$AGENT" ] || fail "$AGENT not installed (make install)"
+
+step "tiny guest and a libvirtd on 127.0.0.1:$PORT"
+KDIR=$("$PADDOCK_REPO/tests/lib/build-tinyvm.sh") || fail "cannot build the tiny guest"
+ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)
+"$HOSTS" start pvm-watch "$PORT" || fail "cannot start libvirtd"
+at_exit "\"$HOSTS\" stop pvm-watch"
+mkdir -p "$VT/shared"
+truncate -s 1M "$VT/shared/disk.raw"
+TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml "$DOM" "$VT/shared/serial.log" "$VT/shared/disk.raw" >"$VT/$DOM.xml"
+
+step "the agent is known to pcs"
+pcs_on resource describe ocf:paddock:vmwatch > "$TEST_TMP/describe.txt" || fail "pcs resource describe ocf:paddock:vmwatch failed"
+grep -q hypervisor "$TEST_TMP/describe.txt" || fail "pcs does not show the hypervisor parameter"
+
+step "the watcher as a clone, and $RSC with a monitor every 120 s"
+on rm -f "$LOG"
+pcs_on resource create vmwatch ocf:paddock:vmwatch op monitor interval=5s clone ||
+    fail "pcs resource create vmwatch failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete vmwatch-clone --force >/dev/null 2>&1"
+pcs_on resource create "$RSC" ocf:paddock:vm config="$VT/$DOM.xml" hypervisor="$URI" \
+    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create $RSC failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete $RSC --force >/dev/null 2>&1"
+started() { on crm_mon -1 | grep -Eq "$RSC\s+\(ocf:paddock:vm\):\s+Started paddock1"; }
+watcher_started() { on crm_mon -1 | grep -Eq "Started: \[ paddock1 \]"; }
+wait_until 60 started
+wait_until 30 watcher_started
+qemu_pid() { pgrep -f "qemu-system.*guest=$DOM," | head -n1; }
+failcount() { on crm_failcount --query -r "$RSC" -N paddock1 2>/dev/null | sed -n 's/.*value=//p' | sed 's/INFINITY/1000000/;s/^$/0/'; }
+connected() { on grep -q "libvirt at $URI: connected" "$LOG"; }
+wait_until 20 connected
+attr() { on attrd_updater --query --name paddock-libvirt --node paddock1 2>/dev/null | sed -n 's/.*value="\(.*\)"/\1/p'; }
+attr_is() { [ "$(attr)" = "$1" ]; }
+wait_until 10 attr_is ok
+
+# Kill → a new qemu runs, long before the 120 s monitor; prints the seconds it took.
+recovered_after() {
+    local old=$1 t0=$2 p
+    for _ in $(seq 1 300); do
+        p=$(qemu_pid)
+        if [ -n "$p" ] && [ "$p" != "$old" ] && virsh -q -c "$URI" domstate "$DOM" 2>/dev/null | grep -q running; then
+            awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+step "qemu SIGKILLed: reported and restarted in place at once"
+old=$(qemu_pid); [ -n "$old" ] || fail "no qemu process for $DOM"
+t0=$(date +%s.%N); kill -9 "$old"
+took=$(recovered_after "$old" "$t0") || fail "$DOM not running again within 30 s of the kill"
+step "running again after $took s"
+awk -v t="$took" 'BEGIN { exit !(t < 20) }' || fail "recovery took $took s"
+on grep -q "$RSC ($DOM): .*reporting the failure to Pacemaker" "$LOG" || fail "the watcher's log does not tell the report"
+# Pacemaker 2.1.5 counts one crm_resource --fail as 1 or 2 (a race in its controller)
+fc1=$(failcount)
+[ "$fc1" -ge 1 ] || fail "failcount is '$fc1' after a reported failure"
+
+step "virsh destroy behind Pacemaker's back: reported and restarted"
+wait_until 30 started
+old=$(qemu_pid); t0=$(date +%s.%N)
+virsh -q -c "$URI" destroy "$DOM" >/dev/null || fail "virsh destroy failed"
+took=$(recovered_after "$old" "$t0") || fail "$DOM not running again within 30 s of the destroy"
+step "running again after $took s"
+[ "$(failcount)" -gt "$fc1" ] || fail "failcount is '$(failcount)', not above $fc1"
+[ "$(on grep -c "reporting the failure" "$LOG")" = 2 ] || fail "not exactly two reports in the watcher's log"
+
+step "clean up the failcount; Pacemaker's own actions are not failures"
+pcs_on resource cleanup "$RSC" >/dev/null || fail "pcs resource cleanup failed"
+wait_until 30 started
+zero() { [ "$(failcount)" = 0 ]; }
+wait_until 10 zero
+pcs_on resource restart "$RSC" >/dev/null 2>&1 || fail "pcs resource restart failed"
+wait_until 60 started
+pcs_on resource disable "$RSC" || fail "pcs resource disable failed"
+stopped() { on crm_resource --resource "$RSC" --locate 2>&1 | grep -q "NOT running"; }
+wait_until 40 stopped
+pcs_on resource enable "$RSC" || fail "pcs resource enable failed"
+wait_until 60 started
+virsh -q -c "$URI" reset "$DOM" >/dev/null || fail "virsh reset failed"
+sleep 3
+[ "$(failcount)" = 0 ] || fail "failcount after restart, disable/enable and reset: '$(failcount)'"
+on grep -q "Pacemaker's own action, not a failure" "$LOG" || fail "the watcher's log does not show a stop it ignored"
+
+step "a user's pause: degraded, not recovered"
+virsh -q -c "$URI" suspend "$DOM" >/dev/null || fail "virsh suspend failed"
+sleep 3
+[ "$(failcount)" = 0 ] || fail "a user's pause was reported as a failure"
+out=$(on crm_resource --force-check -r "$RSC" 2>&1); rc=$?
+echo "$out" | grep -q "paused by user since" || fail "monitor does not say the guest is paused by user (rc $rc): $out"
+virsh -q -c "$URI" resume "$DOM" >/dev/null || fail "virsh resume failed"
+
+step "the watcher SIGKILLed: Pacemaker starts it again"
+wpid=$(on pgrep -f __vmwatch_daemon | head -n1)
+[ -n "$wpid" ] || fail "no watcher pid file"
+on kill -9 "$wpid"
+new_watcher() { local p; p=$(on pgrep -f __vmwatch_daemon | head -n1); [ -n "$p" ] && [ "$p" != "$wpid" ] && on kill -0 "$p"; }
+wait_until 40 new_watcher
+wait_until 30 watcher_started
+wait_until 20 connected
+
+step "libvirtd wedged (SIGSTOP): published, degraded; a guest killed meanwhile is reported after"
+lpid=$("$HOSTS" pid pvm-watch)
+pcs_on resource cleanup "$RSC" >/dev/null
+wait_until 10 zero
+kill -STOP "$lpid"
+at_exit "kill -CONT $lpid 2>/dev/null"
+down() { attr | grep -q "^down"; }
+wait_until 40 down
+on crm_resource --force-check -r vmwatch-clone 2>&1 | grep -q "not answering since" ||
+    fail "the watcher's monitor does not report libvirt not answering"
+old=$(qemu_pid); t0=$(date +%s.%N)
+kill -9 "$old"
+sleep 1
+kill -CONT "$lpid"
+took=$(recovered_after "$old" "$t0") || fail "$DOM not running again within 30 s of libvirtd's return"
+step "running again $took s after the kill (libvirtd was stopped for 1 s of it)"
+wait_until 20 attr_is ok
+[ "$(failcount)" -ge 1 ] || fail "failcount is '$(failcount)' after the guest died under a wedged libvirtd"
+step "pass"
