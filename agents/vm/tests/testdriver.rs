@@ -127,7 +127,7 @@ fn force_stop_and_every_shutdown_mode_stop_the_domain() {
 }
 
 #[test]
-fn paused_by_user_still_counts_as_running() {
+fn paused_by_user_is_running_but_degraded() {
     let c = Case::new();
     let cfg = c.config("td-pause");
     let p = [("config", cfg.to_str().unwrap_or_default())];
@@ -137,7 +137,9 @@ fn paused_by_user_still_counts_as_running() {
         c.status("td-pause"),
         Some(DomainStatus::Paused(PauseReason::User))
     );
-    assert_eq!(c.run("monitor", "r-pause", &p).0, 0);
+    let (rc, err) = c.run("monitor", "r-pause", &p);
+    assert_eq!(rc, 190, "OCF_DEGRADED: {err}");
+    assert!(err.contains("td-pause: paused by user since "), "{err}");
     assert_eq!(
         c.run("stop", "r-pause", &p).0,
         0,

@@ -23,19 +23,25 @@ pub fn publish_libvirt_state(value: &str) -> Result<(), String> {
     run(Command::new("attrd_updater").args(["--name", LIBVIRT_ATTRIBUTE, "--update", value]))
 }
 
-/// This node's name in the cluster (when Pacemaker did not pass it).
+/// This node's name in the cluster (when Pacemaker did not pass it): crm_node's answer, else
+/// the host name, which is what Pacemaker calls the node unless told otherwise.
 pub fn local_node() -> Result<String, String> {
-    let out = ocf::command::run_bounded(
+    let asked = run_bounded(
         Command::new("crm_node").arg("--name"),
         Deadline::after(COMMAND_TIME),
         Limits::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let name = out.stdout_text().trim().to_string();
-    if !out.success() || name.is_empty() {
-        return Err(format!("crm_node --name: {}", out.describe_status()));
+    );
+    if let Ok(out) = asked {
+        let name = out.stdout_text().trim().to_string();
+        if out.success() && !name.is_empty() {
+            return Ok(name);
+        }
     }
-    Ok(name)
+    let host = nix::unistd::gethostname().map_err(|e| format!("no node name: {e}"))?;
+    let host = host.to_string_lossy();
+    let short = host.split('.').next().unwrap_or_default();
+    tracing::warn!("crm_node --name did not answer; taking the host name {short} as the node name");
+    Ok(short.to_string())
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
