@@ -115,6 +115,29 @@ out=$(on crm_resource --force-check -r "$RSC" 2>&1); rc=$?
 echo "$out" | grep -q "paused by user since" || fail "monitor does not say the guest is paused by user (rc $rc): $out"
 virsh -q -c "$URI" resume "$DOM" >/dev/null || fail "virsh resume failed"
 
+step "a procwatch service SIGKILLed: reported and restarted at once (its monitor runs every 120 s)"
+on mkdir -p /var/tmp/paddock-svc
+pcs_on resource create svc1 ocf:paddock:procwatch command="/bin/sleep 100000" \
+    logfile=/var/tmp/paddock-svc/svc1.log op monitor interval=120s timeout=20s ||
+    fail "pcs resource create svc1 failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete svc1 --force >/dev/null 2>&1"
+svc_pid() { on pgrep -f "^/bin/sleep 100000" | head -n1; }
+svc_started() { on crm_mon -1 | grep -Eq "svc1\s+\(ocf:paddock:procwatch\):\s+Started paddock1"; }
+wait_until 30 svc_started
+old=$(svc_pid); [ -n "$old" ] || fail "no service process"
+t0=$(date +%s.%N)
+on kill -9 "$old"
+svc_back() { local p; p=$(svc_pid); [ -n "$p" ] && [ "$p" != "$old" ]; }
+wait_until 20 svc_back
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+step "the service runs again after $took s"
+awk -v t="$took" 'BEGIN { exit !(t < 10) }' || fail "the service took $took s to come back"
+on grep -q "svc1: its process $old is gone: reporting the failure" "$LOG" || fail "the watcher's log does not tell the service's report"
+pcs_on resource disable svc1 >/dev/null
+svc_stopped() { [ -z "$(svc_pid)" ]; }
+wait_until 30 svc_stopped
+on grep -c "svc1: its process" "$LOG" | grep -qx 1 || fail "the service's stop was reported as a failure"
+
 step "the watcher SIGKILLed: Pacemaker starts it again"
 wpid=$(on pgrep -f __vmwatch_daemon | head -n1)
 [ -n "$wpid" ] || fail "no watcher pid file"

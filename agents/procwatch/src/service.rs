@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::procinfo::{self, Identity, ProcInfo};
 use crate::run::{run_bounded, Limits};
 use crate::spawn::{spawn_daemon, SpawnError, SpawnRequest};
-use crate::state::{self, State};
+use crate::state::{self, Phase, State};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use ocf::tracing::{debug, info, warn};
@@ -107,6 +107,8 @@ fn record(ctx: &Context, p: &ProcInfo, session: i32, wrote_pidfile: bool) -> Res
         identity: p.identity(),
         session,
         wrote_pidfile,
+        phase: Phase::Running,
+        resource: ctx.instance.clone(),
     };
     state::save(&state_path(ctx), &st).map_err(|e| {
         OcfError::generic(format!(
@@ -287,6 +289,8 @@ fn spawn_service(
         identity: started.0,
         session: started.1,
         wrote_pidfile: false,
+        phase: Phase::Starting,
+        resource: ctx.instance.clone(),
     };
     state::save(&state_path(ctx), &early).map_err(|e| {
         OcfError::generic(format!(
@@ -476,6 +480,16 @@ fn log_tail(logfile: &Path) -> String {
 pub fn stop(cfg: &Config, ctx: &Context) -> Result<(), OcfError> {
     let path = state_path(ctx);
     let recorded = state::load(&path);
+    if let Some(st) = &recorded {
+        // From here the service's death is Pacemaker's wish, not a failure to report.
+        let stopping = State {
+            phase: Phase::Stopping,
+            ..st.clone()
+        };
+        if let Err(e) = state::save(&path, &stopping) {
+            warn!("cannot record the stop in {}: {e}", path.display());
+        }
+    }
     if let Some(argv) = cfg.command.as_ref().and_then(|c| c.stop_argv()) {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let half = ctx.deadline.capped(ctx.deadline.remaining() / 2);

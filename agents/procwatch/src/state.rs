@@ -1,5 +1,7 @@
 //! What start recorded under HA_RSCTMP: the service's identity (pid + start time, the guard
-//! against PID reuse), its session, and whether procwatch wrote the pidfile.
+//! against PID reuse), its session, whether procwatch wrote the pidfile, and the phase, which
+//! tells `vmwatch` (it reports a running service's death at once) a death Pacemaker asked for
+//! (stop) or one that is part of starting (a daemon forking away) from a failure.
 
 use crate::procinfo::Identity;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,26 @@ pub struct State {
     /// The session procwatch created for it (0 when the service was adopted, not started by us).
     pub session: i32,
     pub wrote_pidfile: bool,
+    pub phase: Phase,
+    /// The resource (OCF_RESOURCE_INSTANCE), for `crm_resource --fail`.
+    pub resource: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Starting,
+    Running,
+    Stopping,
+}
+
+impl Phase {
+    fn as_str(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::Running => "running",
+            Phase::Stopping => "stopping",
+        }
+    }
 }
 
 pub fn path(state_dir: &Path, instance: &str) -> PathBuf {
@@ -34,6 +56,12 @@ pub fn load(path: &Path) -> Option<State> {
         },
         session: get("session").and_then(|s| s.parse().ok()).unwrap_or(0),
         wrote_pidfile: get("wrote_pidfile") == Some("1"),
+        phase: match get("phase") {
+            Some("starting") => Phase::Starting,
+            Some("stopping") => Phase::Stopping,
+            _ => Phase::Running,
+        },
+        resource: get("resource").unwrap_or_default().to_string(),
     })
 }
 
@@ -46,11 +74,13 @@ pub fn save(path: &Path, state: &State) -> std::io::Result<()> {
     std::fs::write(
         &tmp,
         format!(
-            "pid={}\nstarttime={}\nsession={}\nwrote_pidfile={}\n",
+            "pid={}\nstarttime={}\nsession={}\nwrote_pidfile={}\nphase={}\nresource={}\n",
             state.identity.pid,
             state.identity.starttime,
             state.session,
-            u8::from(state.wrote_pidfile)
+            u8::from(state.wrote_pidfile),
+            state.phase.as_str(),
+            state.resource
         ),
     )?;
     std::fs::rename(&tmp, path)
@@ -81,6 +111,8 @@ mod tests {
             },
             session: 41,
             wrote_pidfile: true,
+            phase: Phase::Stopping,
+            resource: "pw:0".into(),
         };
         save(&p, &s).unwrap();
         assert_eq!(load(&p), Some(s));

@@ -145,6 +145,13 @@ fn run(options: &Options) -> ! {
         Box::new(|resource, node| crate::cluster::report_failure(resource, node)),
     ));
     let mut records = Records::new(&records_dir);
+    let (state_dir, services_shared) = (options.state_dir.clone(), shared.clone());
+    let spawned = std::thread::Builder::new()
+        .name("services".into())
+        .spawn(move || crate::services::run(state_dir, services_shared));
+    if let Err(e) = spawned {
+        tracing::error!("cannot start watching procwatch's services: {e}");
+    }
     let mut watched = BTreeSet::new();
     let mut published: Option<String> = None;
     loop {

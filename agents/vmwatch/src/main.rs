@@ -7,6 +7,7 @@ mod daemon;
 #[cfg(test)]
 mod fake_libvirtd;
 mod records;
+mod services;
 mod state;
 mod verdict;
 mod watch;
