@@ -90,6 +90,29 @@ step "running again after $took s"
 [ "$(failcount)" -gt "$fc1" ] || fail "failcount is '$(failcount)', not above $fc1"
 [ "$(on grep -c "reporting the failure" "$LOG")" = 2 ] || fail "not exactly two reports in the watcher's log"
 
+step "a guest paused on a disk I/O error (its disk on a filesystem that fills up): reported, restarted"
+FULL=$VT/full; mkdir -p "$FULL"
+"$HOSTS" nsenter pvm-watch sh -c "mount -t tmpfs -o size=256k tmpfs $FULL && truncate -s 8M $FULL/disk.raw" ||
+    fail "cannot mount the small filesystem in libvirtd's namespace"
+TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml pvm-io "$VT/shared/serial-io.log" "$FULL/disk.raw" >"$VT/pvm-io.xml"
+pcs_on resource create vmio ocf:paddock:vm config="$VT/pvm-io.xml" hypervisor="$URI" \
+    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create vmio failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete vmio --force >/dev/null 2>&1"
+io_running() { virsh -q -c "$URI" domstate pvm-io 2>/dev/null | grep -q '^running'; }
+wait_until 60 io_running
+io_old=$(pgrep -f "qemu-system.*guest=pvm-io," | head -n1)
+"$HOSTS" nsenter pvm-watch sh -c "dd if=/dev/zero of=$FULL/fill bs=4k 2>/dev/null; true"
+io_reported() { on grep -q "vmio (pvm-io): paused on .*I/O error" "$LOG"; }
+wait_until 30 io_reported || fail "no I/O error pause reported within 30 s of the disk filling up"
+t0=$(date +%s.%N)
+"$HOSTS" nsenter pvm-watch rm -f "$FULL/fill"      # room again, for the restarted guest
+io_back() { local p; p=$(pgrep -f "qemu-system.*guest=pvm-io," | head -n1); [ -n "$p" ] && [ "$p" != "$io_old" ] && io_running; }
+wait_until 30 io_back || fail "pvm-io not running again after its I/O error"
+step "running again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
+on grep "vmio (pvm-io)" "$LOG" | head -n 3
+pcs_on resource delete vmio --force >/dev/null 2>&1
+"$HOSTS" nsenter pvm-watch umount "$FULL" 2>/dev/null
+
 step "clean up the failcount; Pacemaker's own actions are not failures"
 pcs_on resource cleanup "$RSC" >/dev/null || fail "pcs resource cleanup failed"
 wait_until 30 started
@@ -105,7 +128,8 @@ wait_until 60 started
 virsh -q -c "$URI" reset "$DOM" >/dev/null || fail "virsh reset failed"
 sleep 3
 [ "$(failcount)" = 0 ] || fail "failcount after restart, disable/enable and reset: '$(failcount)'"
-on grep -q "Pacemaker's own action, not a failure" "$LOG" || fail "the watcher's log does not show a stop it ignored"
+on grep -q "$RSC ($DOM): .*, while Pacemaker is stopping it: not a failure" "$LOG" ||
+    fail "the watcher's log does not show the stop it ignored"
 
 step "a user's pause: degraded, not recovered"
 virsh -q -c "$URI" suspend "$DOM" >/dev/null || fail "virsh suspend failed"

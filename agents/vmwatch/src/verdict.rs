@@ -37,7 +37,7 @@ pub fn failure(kind: &EventKind) -> Option<String> {
 fn lifecycle_failure(event: i32, detail: i32) -> Option<String> {
     let why = match (event, detail) {
         (event::STOPPED, 0) => "shut down from inside the guest",
-        (event::STOPPED, 1) => "destroyed behind Pacemaker's back",
+        (event::STOPPED, 1) => "destroyed",
         (event::STOPPED, 2) => "crashed",
         (event::STOPPED, 5) => "stopped: its qemu process died",
         (event::SUSPENDED, 2) => "paused on a disk I/O error",

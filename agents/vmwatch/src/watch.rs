@@ -114,11 +114,20 @@ impl Watcher {
                 event.name
             ),
             Some(record) if record.phase == Phase::Running => self.report(record, &why),
+            Some(record) if record.phase == Phase::Failed => tracing::info!(
+                "{} ({}): {why}; its failure is already reported",
+                record.resource,
+                event.name
+            ),
             Some(record) => tracing::info!(
-                "{} ({}): {why} while {:?}: Pacemaker's own action, not a failure",
+                "{} ({}): {why}, while Pacemaker is {} it: not a failure",
                 record.resource,
                 event.name,
-                record.phase
+                match record.phase {
+                    Phase::Starting => "starting",
+                    Phase::Migrating => "migrating",
+                    _ => "stopping",
+                }
             ),
         }
     }
