@@ -75,7 +75,8 @@ install: build
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(FENCE_AGENTS) paddock)
-	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) paddock paddock-capacity))
+	rm -f $(addsuffix .8,$(addprefix $(DESTDIR)$(MAN8DIR)/,$(FENCE_AGENTS) paddock \
+	    paddock-capacity paddock-history paddock-report paddock-maintenance))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/paddock $(DESTDIR)$(LIBEXECDIR)/paddock-alert
 	rm -f $(addprefix $(DESTDIR)$(OCFDIR)/,$(OCF_AGENTS))
 	rm -f $(addsuffix .7,$(addprefix $(DESTDIR)$(MAN7DIR)/ocf_$(OCF_PROVIDER)_,$(OCF_AGENTS)))

@@ -32,7 +32,14 @@ $PCS resource create nova-compute ocf:paddock:procwatch profile=nova-compute \
     meta migration-threshold=3 failure-timeout=10min \
     clone interleave=true
 
-for svc in libvirtd-clone nova-compute-clone; do
+# The watcher: a dead libvirtd or nova-compute (and a failed VM of ../ha-vms) is
+# reported to Pacemaker within a second instead of at its next monitor; with it
+# the 10 s monitors above are the safety net, not the detector.
+$PCS resource create vmwatch ocf:paddock:vmwatch \
+    op monitor interval=10s timeout=20s \
+    clone interleave=true
+
+for svc in libvirtd-clone nova-compute-clone vmwatch-clone; do
     $PCS constraint location "$svc" rule score=-INFINITY not_defined compute or compute ne true
 done
 # nova-compute needs the local libvirtd (interleave: the one on its own node).

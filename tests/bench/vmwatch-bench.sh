@@ -13,28 +13,13 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 N=${1:-5}; N60=${2:-3}
 PORT=${BENCH_PORT:-19881}
-CLUSTER=$REPO/tests/lib/cluster.sh
-HOSTS=$REPO/tests/lib/libvirt-host.sh
 for a in /usr/lib/ocf/resource.d/paddock/vm /usr/lib/ocf/resource.d/paddock/vmwatch \
          /usr/lib/ocf/resource.d/paddock/procwatch /usr/lib/ocf/resource.d/heartbeat/VirtualDomain; do
     [ -x "$a" ] || { echo "$a not installed (make install; resource-agents)"; exit 1; }
 done
-W=$(mktemp -d /tmp/paddock-vmwatch-bench.XXXXXX)
-export PADDOCK_VIRT_DIR=$W/virt
-on() { "$CLUSTER" exec "$@"; }
-cleanup() { "$CLUSTER" down >/dev/null 2>&1; "$HOSTS" stop vwbench >/dev/null 2>&1; rm -rf --one-file-system "$W"; }
-trap cleanup EXIT
-"$CLUSTER" down >/dev/null 2>&1
-"$CLUSTER" up >/dev/null || { echo "cluster did not come up"; exit 1; }
-on crm_attribute --type crm_config --name stonith-enabled --update false
-KDIR=$("$REPO/tests/lib/build-tinyvm.sh") || exit 1
-ACCEL=$(cat "$KDIR/accel" 2>/dev/null || echo qemu)
-"$HOSTS" start vwbench "$PORT" >/dev/null || exit 1
-URI=qemu+tcp://127.0.0.1:$PORT/system
-. "$REPO/tests/lib/tinyvm.sh"
-truncate -s 1M "$W/disk.raw"
 DOM=vwb1
-TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml "$DOM" "$W/serial.log" "$W/disk.raw" >"$W/$DOM.xml"
+. "$REPO/tests/lib/cluster-guest.sh"
+cluster_guest vwbench "$PORT" "$DOM"
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }

@@ -3,11 +3,16 @@
 #   $PADDOCK_CACHE/tinyvm/vmlinuz    Debian cloud kernel (direct kernel boot)
 #   $PADDOCK_CACHE/tinyvm/initrd.gz  busybox initramfs whose acpid powers off on the
 #                                    ACPI power button, so a graceful shutdown works
-# Prints the directory. PADDOCK_CACHE defaults to /var/cache/paddock.
+# Prints the directory. PADDOCK_CACHE defaults to /var/cache/paddock. A cache built by an older
+# version of this script (see VERSION) is rebuilt.
 set -euo pipefail
 OUT=${PADDOCK_CACHE:-/var/cache/paddock}/tinyvm
 mkdir -p "$OUT"
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then echo "$OUT"; exit 0; fi
+# 2: pvpanic modules and the tinyvm.panic=N test hook
+VERSION=2
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ "$(cat "$OUT/version" 2>/dev/null)" = "$VERSION" ]; then
+  echo "$OUT"; exit 0
+fi
 command -v busybox >/dev/null || [ -x /bin/busybox ] || { echo "build-tinyvm: busybox-static not installed" >&2; exit 1; }
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -24,7 +29,7 @@ cp "$(readlink -f /bin/busybox)" "$R/bin/busybox"
 # load order matters (dependencies first): ACPI button, then virtio for the test disk
 MODULES="drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
   drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko
-  drivers/block/virtio_blk.ko"
+  drivers/block/virtio_blk.ko drivers/misc/pvpanic/pvpanic.ko drivers/misc/pvpanic/pvpanic-mmio.ko"
 for m in $MODULES; do
   f=k/lib/modules/$kv/kernel/$m
   [ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -n1)   # compressed modules on newer kernels
@@ -45,6 +50,14 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /etc/modules); do insmod /lib/$m || echo "tinyvm: insmod $m failed" > /dev/console; done
 acpid -c /etc/acpi -l /run/acpid.log
 echo "tinyvm: up, kernel $(uname -r)" > /dev/console
+# Test hook: tinyvm.panic=N on the kernel command line panics the kernel after N seconds
+# (the pvpanic device, when the domain has one, tells the host).
+for w in $(cat /proc/cmdline); do
+  case $w in
+    tinyvm.panic=*) (sleep "${w#*=}"; echo "tinyvm: panicking" > /dev/console
+                     echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger) & ;;
+  esac
+done
 # Write to the first disk now and then, so that a failing disk shows (I/O error tests).
 n=0
 while :; do
@@ -57,4 +70,5 @@ chmod +x "$R/init"
 (cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -9) > "$OUT/initrd.gz.tmp"
 cp k/boot/vmlinuz-* "$OUT/vmlinuz.tmp"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"; mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
+echo "$VERSION" > "$OUT/version"
 echo "$OUT"

@@ -9,6 +9,8 @@
 #   TINYVM_TYPE        the domain type (default: TINYVM_DIR/accel, which the cargo tests
 #                      write once they know whether kvm boots the guest; else qemu)
 #   TINYVM_DISK_CACHE  the disk's cache mode (e.g. none, which live migration wants)
+#   TINYVM_PANIC_AFTER N: the guest's kernel panics N seconds after boot, and the domain has a
+#                      pvpanic device, so libvirt reports the crash
 tinyvm_xml() {
     local name=$1 serial=$2 disk=${3:-} uuid=${4:-}
     local dir=${TINYVM_DIR:-}
@@ -16,8 +18,12 @@ tinyvm_xml() {
         dir=$("$(dirname "${BASH_SOURCE[0]}")/build-tinyvm.sh") || return 1
     fi
     local type=${TINYVM_TYPE:-$(cat "$dir/accel" 2>/dev/null || echo qemu)}
-    local cache=""
+    local cache="" panic_cmdline="" panic_device=""
     [ -z "${TINYVM_DISK_CACHE:-}" ] || cache=" cache='$TINYVM_DISK_CACHE'"
+    if [ -n "${TINYVM_PANIC_AFTER:-}" ]; then
+        panic_cmdline=" tinyvm.panic=$TINYVM_PANIC_AFTER"
+        panic_device="    <panic model='isa'/>"
+    fi
     echo "<domain type='$type'>"
     echo "  <name>$name</name>"
     [ -z "$uuid" ] || echo "  <uuid>$uuid</uuid>"
@@ -28,7 +34,7 @@ tinyvm_xml() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$dir/vmlinuz</kernel>
     <initrd>$dir/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1$panic_cmdline</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
@@ -49,6 +55,7 @@ EOX
     <serial type='file'><source path='$serial' append='on'/></serial>
     <console type='file'><source path='$serial' append='on'/><target type='serial'/></console>
     <memballoon model='none'/>
+$panic_device
   </devices>
 </domain>
 EOX

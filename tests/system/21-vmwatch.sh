@@ -113,6 +113,20 @@ on grep "vmio (pvm-io)" "$LOG" | head -n 3
 pcs_on resource delete vmio --force >/dev/null 2>&1
 "$HOSTS" nsenter pvm-watch umount "$FULL" 2>/dev/null
 
+step "a guest kernel panic (pvpanic): reported, restarted"
+TINYVM_PANIC_AFTER=4 TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml pvm-panic "$VT/shared/serial-panic.log" >"$VT/pvm-panic.xml"
+pcs_on resource create vmpanic ocf:paddock:vm config="$VT/pvm-panic.xml" hypervisor="$URI" \
+    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create vmpanic failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete vmpanic --force >/dev/null 2>&1"
+panic_reported() { on grep -q "vmpanic (pvm-panic): guest kernel panicked: reporting" "$LOG"; }
+wait_until 60 panic_reported || { tail -5 "$VT/shared/serial-panic.log"; fail "no panic reported within 60 s"; }
+t0=$(date +%s.%N)
+boots() { grep -c "tinyvm: up" "$VT/shared/serial-panic.log"; }
+restarted() { [ "$(boots)" -ge 2 ]; }
+wait_until 30 restarted || fail "the panicked guest was not started again"
+step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
+pcs_on resource delete vmpanic --force >/dev/null 2>&1
+
 step "clean up the failcount; Pacemaker's own actions are not failures"
 pcs_on resource cleanup "$RSC" >/dev/null || fail "pcs resource cleanup failed"
 wait_until 30 started

@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn a_dead_running_service_is_reported_once() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spawn = || {
+        let spawn = || {
             std::process::Command::new("sleep")
                 .arg("60")
                 .spawn()
