@@ -8,8 +8,8 @@
 set -euo pipefail
 OUT=${PADDOCK_CACHE:-/var/cache/paddock}/tinyvm
 mkdir -p "$OUT"
-# 2: pvpanic modules and the tinyvm.panic=N test hook
-VERSION=2
+# 2: pvpanic modules and the tinyvm.panic=N test hook; 3: tinyvm.watchdog=N
+VERSION=3
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ "$(cat "$OUT/version" 2>/dev/null)" = "$VERSION" ]; then
   echo "$OUT"; exit 0
 fi
@@ -50,12 +50,27 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /etc/modules); do insmod /lib/$m || echo "tinyvm: insmod $m failed" > /dev/console; done
 acpid -c /etc/acpi -l /run/acpid.log
 echo "tinyvm: up, kernel $(uname -r)" > /dev/console
-# Test hook: tinyvm.panic=N on the kernel command line panics the kernel after N seconds
-# (the pvpanic device, when the domain has one, tells the host).
+# Test hooks on the kernel command line:
+#   tinyvm.panic=N     panics the kernel after N seconds (a pvpanic device tells the host)
+#   tinyvm.watchdog=N  arms the emulated i6300esb watchdog after N seconds, about 2 s per stage,
+#                      and never feeds it (no driver: its registers are written directly)
+arm_i6300esb() {
+  local d bar
+  d=$(grep -l 0x25ab /sys/bus/pci/devices/*/device 2>/dev/null | head -n1)
+  [ -n "$d" ] || { echo "tinyvm: no i6300esb watchdog" > /dev/console; return; }
+  d=${d%/device}
+  bar=$(head -n1 "$d/resource" | cut -d' ' -f1)
+  # each preload write is preceded by the unlock sequence 0x80, 0x86 on the reload register
+  devmem $((bar + 0xc)) 16 0x80; devmem $((bar + 0xc)) 16 0x86; devmem $((bar + 0x0)) 32 2000
+  devmem $((bar + 0xc)) 16 0x80; devmem $((bar + 0xc)) 16 0x86; devmem $((bar + 0x4)) 32 2000
+  printf '\002' | dd of="$d/config" bs=1 seek=104 count=1 conv=notrunc 2>/dev/null   # enable
+  echo "tinyvm: watchdog armed, not fed" > /dev/console
+}
 for w in $(cat /proc/cmdline); do
   case $w in
     tinyvm.panic=*) (sleep "${w#*=}"; echo "tinyvm: panicking" > /dev/console
                      echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger) & ;;
+    tinyvm.watchdog=*) (sleep "${w#*=}"; arm_i6300esb) & ;;
   esac
 done
 # Write to the first disk now and then, so that a failing disk shows (I/O error tests).

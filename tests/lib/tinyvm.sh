@@ -11,6 +11,8 @@
 #   TINYVM_DISK_CACHE  the disk's cache mode (e.g. none, which live migration wants)
 #   TINYVM_PANIC_AFTER N: the guest's kernel panics N seconds after boot, and the domain has a
 #                      pvpanic device, so libvirt reports the crash
+#   TINYVM_WATCHDOG_AFTER N: the domain has an i6300esb watchdog (action TINYVM_WATCHDOG_ACTION,
+#                      default poweroff) that the guest arms N seconds after boot and never feeds
 tinyvm_xml() {
     local name=$1 serial=$2 disk=${3:-} uuid=${4:-}
     local dir=${TINYVM_DIR:-}
@@ -23,6 +25,11 @@ tinyvm_xml() {
     if [ -n "${TINYVM_PANIC_AFTER:-}" ]; then
         panic_cmdline=" tinyvm.panic=$TINYVM_PANIC_AFTER"
         panic_device="    <panic model='isa'/>"
+    fi
+    if [ -n "${TINYVM_WATCHDOG_AFTER:-}" ]; then
+        panic_cmdline="$panic_cmdline tinyvm.watchdog=$TINYVM_WATCHDOG_AFTER"
+        panic_device="$panic_device
+    <watchdog model='i6300esb' action='${TINYVM_WATCHDOG_ACTION:-poweroff}'/>"
     fi
     echo "<domain type='$type'>"
     echo "  <name>$name</name>"

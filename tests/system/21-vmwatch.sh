@@ -1,8 +1,10 @@
 #!/bin/bash
 # timeout: 420
 # ocf:paddock:vmwatch under Pacemaker, with a real libvirtd and qemu: a guest whose monitor runs
-# only every 120 s is recovered in place within seconds when its qemu is SIGKILLed or it is
-# destroyed behind Pacemaker's back (the watcher reports it with crm_resource --fail); a user's
+# only every 120 s is recovered in place within seconds when its qemu is SIGKILLed, it is
+# destroyed behind Pacemaker's back, it pauses on a disk I/O error, its kernel panics or its
+# watchdog fires (the watcher reports it with crm_resource --fail); a procwatch service killed is
+# restarted at once; a user's
 # pause is shown as degraded and not recovered; Pacemaker's own restart, move-less disable and
 # enable, and a guest reset leave the failcount at 0; a watcher killed is restarted by Pacemaker;
 # a wedged libvirtd is published as the node attribute paddock-libvirt and makes the watcher's
@@ -126,6 +128,20 @@ restarted() { [ "$(boots)" -ge 2 ]; }
 wait_until 30 restarted || fail "the panicked guest was not started again"
 step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
 pcs_on resource delete vmpanic --force >/dev/null 2>&1
+
+step "the guest's watchdog fires (an i6300esb it arms and never feeds): reported, restarted"
+TINYVM_WATCHDOG_AFTER=2 TINYVM_WATCHDOG_ACTION=pause TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL \
+    tinyvm_xml pvm-wd "$VT/shared/serial-wd.log" >"$VT/pvm-wd.xml"
+pcs_on resource create vmwd ocf:paddock:vm config="$VT/pvm-wd.xml" hypervisor="$URI" \
+    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create vmwd failed"
+at_exit "\"$CLUSTER\" exec pcs resource delete vmwd --force >/dev/null 2>&1"
+wd_reported() { on grep -q "vmwd (pvm-wd): its watchdog fired (action pause): reporting" "$LOG"; }
+wait_until 60 wd_reported || { tail -5 "$VT/shared/serial-wd.log"; fail "no watchdog report within 60 s"; }
+t0=$(date +%s.%N)
+wd_boots() { [ "$(grep -c "tinyvm: up" "$VT/shared/serial-wd.log")" -ge 2 ]; }
+wait_until 30 wd_boots || fail "the guest whose watchdog fired was not started again"
+step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
+pcs_on resource delete vmwd --force >/dev/null 2>&1
 
 step "clean up the failcount; Pacemaker's own actions are not failures"
 pcs_on resource cleanup "$RSC" >/dev/null || fail "pcs resource cleanup failed"
