@@ -93,9 +93,9 @@ pub fn merge(events: impl IntoIterator<Item = Event>) -> Vec<Entry> {
         // Only another node's report is a copy: two reports of one node are two events (a
         // resource started, failed and started again within a second).
         let copy = entries.iter_mut().rev().take(64).find(|e| {
-            !e.seen_by.contains(&event.reporter)
-                && (event.time - e.event.time).abs() <= SAME_EVENT_WINDOW
-                && identity(&e.event) == identity(&event)
+            (event.time - e.event.time).abs() <= SAME_EVENT_WINDOW
+                && !e.seen_by.contains(&event.reporter)
+                && same_event(&e.event, &event)
         });
         match copy {
             Some(entry) => entry.seen_by.push(event.reporter),
@@ -108,17 +108,13 @@ pub fn merge(events: impl IntoIterator<Item = Event>) -> Vec<Entry> {
     entries
 }
 
-/// What makes two reports the same event (the reporter and timestamps aside).
-fn identity(event: &Event) -> (String, String, String, String, String, String) {
-    let f = |name: &str| event.field(name).to_string();
-    (
-        event.kind.clone(),
-        event.node.clone(),
-        f("rsc"),
-        f("task"),
-        f("desc"),
-        f("attribute_name") + "=" + event.field("attribute_value"),
-    )
+/// Whether two reports are the same event (the reporter and timestamps aside).
+fn same_event(a: &Event, b: &Event) -> bool {
+    a.kind == b.kind
+        && a.node == b.node
+        && ["rsc", "task", "desc", "attribute_name", "attribute_value"]
+            .iter()
+            .all(|name| a.field(name) == b.field(name))
 }
 
 /// One line for people.

@@ -142,7 +142,7 @@ fn run(options: &Options) -> ! {
     let shared = Arc::new(Shared::new(
         records_dir.clone(),
         options.node.clone(),
-        Box::new(|resource, node| crate::cluster::report_failure(resource, node)),
+        Box::new(crate::cluster::report_failure),
     ));
     let mut records = Records::new(&records_dir);
     let (state_dir, services_shared) = (options.state_dir.clone(), shared.clone());
