@@ -80,6 +80,8 @@ proptest! {
             let i = 4 + pos % (bad.len() - 4);
             bad[i] ^= x;
         }
+        // Flips landing on one byte can cancel out (0xa4 ^ 0xc3 ^ 0x67 = 0): not a tampering.
+        prop_assume!(bad != packet);
         if let Ok(p) = rmcpplus::decode(&bad, Some(&k)) {
             prop_assert!(false, "tampered packet accepted: {:?}", p);
         }
