@@ -114,6 +114,19 @@ impl UtcTime {
     pub fn now() -> Self {
         Self::from(SystemTime::now())
     }
+
+    /// `secs` seconds since the epoch.
+    pub fn from_unix_secs(secs: u64) -> Self {
+        Self::from(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    }
+
+    /// "2026-12-01 02:40:11 UTC", for messages people read (exit reasons).
+    pub fn readable(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
 }
 
 impl From<SystemTime> for UtcTime {
@@ -204,6 +217,10 @@ mod tests {
         assert_eq!(
             (t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis),
             (1970, 1, 2, 1, 2, 3, 4)
+        );
+        assert_eq!(
+            UtcTime::from_unix_secs(86_400 + 3_723).readable(),
+            "1970-01-02 01:02:03 UTC"
         );
     }
 }

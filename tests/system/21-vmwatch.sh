@@ -115,33 +115,30 @@ on grep "vmio (pvm-io)" "$LOG" | head -n 3
 pcs_on resource delete vmio --force >/dev/null 2>&1
 "$HOSTS" nsenter pvm-watch umount "$FULL" 2>/dev/null
 
+# A guest that fails from inside, from the XML on stdin: RSC DOM REPORT (what the watcher's log
+# says). Reported within 60 s, booted again (its serial log's second "up") within 30 s after.
+guest_failure_case() {
+    local rsc=$1 dom=$2 report=$3 serial=$VT/shared/serial-$2.log t0
+    cat >"$VT/$dom.xml"
+    pcs_on resource create "$rsc" ocf:paddock:vm config="$VT/$dom.xml" hypervisor="$URI" \
+        op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create $rsc failed"
+    at_exit "\"$CLUSTER\" exec pcs resource delete $rsc --force >/dev/null 2>&1"
+    reported() { on grep -q "$rsc ($dom): $report: reporting" "$LOG"; }
+    wait_until 60 reported || { tail -5 "$serial"; fail "$rsc: no '$report' reported within 60 s"; }
+    t0=$(date +%s.%N)
+    booted_again() { [ "$(grep -c "tinyvm: up" "$serial")" -ge 2 ]; }
+    wait_until 30 booted_again || fail "$rsc was not started again after '$report'"
+    step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
+    pcs_on resource delete "$rsc" --force >/dev/null 2>&1
+}
+
 step "a guest kernel panic (pvpanic): reported, restarted"
-TINYVM_PANIC_AFTER=4 TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml pvm-panic "$VT/shared/serial-panic.log" >"$VT/pvm-panic.xml"
-pcs_on resource create vmpanic ocf:paddock:vm config="$VT/pvm-panic.xml" hypervisor="$URI" \
-    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create vmpanic failed"
-at_exit "\"$CLUSTER\" exec pcs resource delete vmpanic --force >/dev/null 2>&1"
-panic_reported() { on grep -q "vmpanic (pvm-panic): guest kernel panicked: reporting" "$LOG"; }
-wait_until 60 panic_reported || { tail -5 "$VT/shared/serial-panic.log"; fail "no panic reported within 60 s"; }
-t0=$(date +%s.%N)
-boots() { grep -c "tinyvm: up" "$VT/shared/serial-panic.log"; }
-restarted() { [ "$(boots)" -ge 2 ]; }
-wait_until 30 restarted || fail "the panicked guest was not started again"
-step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
-pcs_on resource delete vmpanic --force >/dev/null 2>&1
+guest_failure_case vmpanic pvm-panic "guest kernel panicked" < <(TINYVM_PANIC_AFTER=4 \
+    TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml pvm-panic "$VT/shared/serial-pvm-panic.log")
 
 step "the guest's watchdog fires (an i6300esb it arms and never feeds): reported, restarted"
-TINYVM_WATCHDOG_AFTER=2 TINYVM_WATCHDOG_ACTION=pause TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL \
-    tinyvm_xml pvm-wd "$VT/shared/serial-wd.log" >"$VT/pvm-wd.xml"
-pcs_on resource create vmwd ocf:paddock:vm config="$VT/pvm-wd.xml" hypervisor="$URI" \
-    op monitor interval=120s timeout=20s op stop timeout=30s || fail "pcs resource create vmwd failed"
-at_exit "\"$CLUSTER\" exec pcs resource delete vmwd --force >/dev/null 2>&1"
-wd_reported() { on grep -q "vmwd (pvm-wd): its watchdog fired (action pause): reporting" "$LOG"; }
-wait_until 60 wd_reported || { tail -5 "$VT/shared/serial-wd.log"; fail "no watchdog report within 60 s"; }
-t0=$(date +%s.%N)
-wd_boots() { [ "$(grep -c "tinyvm: up" "$VT/shared/serial-wd.log")" -ge 2 ]; }
-wait_until 30 wd_boots || fail "the guest whose watchdog fired was not started again"
-step "booting again $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the report"
-pcs_on resource delete vmwd --force >/dev/null 2>&1
+guest_failure_case vmwd pvm-wd "its watchdog fired (action pause)" < <(TINYVM_WATCHDOG_AFTER=2 \
+    TINYVM_WATCHDOG_ACTION=pause TINYVM_DIR=$KDIR TINYVM_TYPE=$ACCEL tinyvm_xml pvm-wd "$VT/shared/serial-pvm-wd.log")
 
 step "clean up the failcount; Pacemaker's own actions are not failures"
 pcs_on resource cleanup "$RSC" >/dev/null || fail "pcs resource cleanup failed"

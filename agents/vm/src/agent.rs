@@ -24,26 +24,24 @@ impl ResourceAgent for VmAgent {
         lifecycle::validate(ctx)
     }
     fn start(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), || {
+        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), None, || {
             lifecycle::start(ctx)
         })
     }
     fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::tracked(ctx, Phase::Stopping, None, || lifecycle::stop(ctx))
+        lifecycle::tracked(ctx, Phase::Stopping, None, None, || lifecycle::stop(ctx))
     }
     fn monitor(&self, ctx: &Context) -> Result<OcfStatus, OcfError> {
         lifecycle::monitor(ctx)
     }
     fn migrate_to(&self, ctx: &Context) -> Result<(), OcfError> {
-        let result = lifecycle::tracked(ctx, Phase::Migrating, None, || lifecycle::migrate_to(ctx));
-        if result.is_err() {
-            // Still here: failures are failures again until Pacemaker's recovery stops it.
-            lifecycle::tracked(ctx, Phase::Running, Some(Phase::Running), || Ok(()))?;
-        }
-        result
+        // A failed migration leaves the guest here: its failures are failures again.
+        lifecycle::tracked(ctx, Phase::Migrating, None, Some(Phase::Running), || {
+            lifecycle::migrate_to(ctx)
+        })
     }
     fn migrate_from(&self, ctx: &Context) -> Result<(), OcfError> {
-        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), || {
+        lifecycle::tracked(ctx, Phase::Starting, Some(Phase::Running), None, || {
             lifecycle::migrate_from(ctx)
         })
     }

@@ -158,28 +158,21 @@ fn note_running(
         Some(t) => Err(OcfError::degraded(format!(
             "{}: paused by user since {} (resume it with virsh resume)",
             id.name,
-            utc(t)
+            UtcTime::from_unix_secs(t).readable()
         ))),
         None => Ok(OcfStatus::Success),
     }
 }
 
-/// Seconds since the epoch as "2026-12-01 02:40:11 UTC".
-fn utc(secs: u64) -> String {
-    let t = UtcTime::from(std::time::UNIX_EPOCH + Duration::from_secs(secs));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
-}
-
 /// Runs an action with the resource recorded as `during` for the watcher, then as `after`
-/// (None: no longer active here) when it succeeds. A failed action leaves `during`: the domain's
-/// state is then Pacemaker's to sort out, never the watcher's.
+/// (None: no longer active here) when it succeeds. When it fails the record says `if_failed`,
+/// or stays `during` (None): the domain's state is then Pacemaker's to sort out, never the
+/// watcher's.
 pub fn tracked<T>(
     ctx: &Context,
     during: Phase,
     after: Option<Phase>,
+    if_failed: Option<Phase>,
     action: impl FnOnce() -> Result<T, OcfError>,
 ) -> Result<T, OcfError> {
     let id = Settings::from_context(ctx)
@@ -191,12 +184,13 @@ pub fn tracked<T>(
     let dir = activity::dir(&ctx.state_dir);
     let record = |phase| Record::new(&ctx.instance, &id, s.hypervisor.as_deref(), phase);
     activity::note(&dir, &record(during));
-    let result = action()?;
-    match after {
-        Some(phase) => activity::note(&dir, &record(phase)),
-        None => activity::remove(&dir, &ctx.instance),
+    let result = action();
+    match (&result, after, if_failed) {
+        (Ok(_), Some(phase), _) | (Err(_), _, Some(phase)) => activity::note(&dir, &record(phase)),
+        (Ok(_), None, _) => activity::remove(&dir, &ctx.instance),
+        (Err(_), _, None) => {}
     }
-    Ok(result)
+    result
 }
 
 /// libvirt did not answer: judge by the qemu process, and never loop waiting for libvirtd.

@@ -175,7 +175,7 @@ impl ResourceAgent for VmWatch {
         if let Some((uri, link)) = links.iter().find(|(_, l)| !l.up) {
             return Err(OcfError::degraded(format!(
                 "libvirt at {uri} not answering since {}: {}",
-                ocf_time(link.since),
+                paddock_base::logging::UtcTime::from_unix_secs(link.since).readable(),
                 link.why
             )));
         }
@@ -199,18 +199,5 @@ fn running_daemon(state_dir: &Path) -> Option<i32> {
 
 /// Alive and not a zombie.
 fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-fn ocf_time(secs: u64) -> String {
-    let t = paddock_base::logging::UtcTime::from(std::time::UNIX_EPOCH + Duration::from_secs(secs));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    crate::services::process(pid).is_some_and(|(state, _)| state != 'Z')
 }

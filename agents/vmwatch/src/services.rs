@@ -59,18 +59,19 @@ fn read(path: &Path) -> Option<Service> {
 
 /// Whether `pid` is still the process that started at `starttime` and not a zombie.
 pub fn alive(pid: i32, starttime: u64) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
+    process(pid)
+        .is_some_and(|(state, started)| !matches!(state, 'Z' | 'X') && started == Some(starttime))
+}
+
+/// A process's state letter and start time (fields 3 and 22 of /proc/PID/stat); None when
+/// there is no such process.
+pub fn process(pid: i32) -> Option<(char, Option<u64>)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which may hold anything but ends at the last ')'.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return false;
-    };
+    let (_, rest) = stat.rsplit_once(')')?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    // state is field 3 of stat, starttime field 22: here indexes 0 and 19.
-    let state = fields.first().copied().unwrap_or("Z");
-    let started = fields.get(19).and_then(|s| s.parse::<u64>().ok());
-    state != "Z" && state != "X" && started == Some(starttime)
+    let state = fields.first()?.chars().next()?;
+    Some((state, fields.get(19).and_then(|s| s.parse().ok())))
 }
 
 /// Watches the services until the process ends.
