@@ -3,6 +3,7 @@
 
 pub mod command;
 mod deadline;
+pub mod journal;
 pub mod logging;
 mod resolve;
 pub mod roff;

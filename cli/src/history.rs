@@ -1,14 +1,14 @@
 //! `paddock history`: one timeline from every node's journal. An event several nodes saw (a
 //! node lost, a fencing) is shown once, with who saw it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Result};
 use paddock_base::logging::UtcTime;
 use serde::Serialize;
 
-use crate::journal::{self, Event};
+use crate::journal::{self, Event, Journal, Text};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,10 +31,10 @@ pub struct Args {
 
 /// An event as the timeline shows it: once, with every node that reported it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub struct Entry<'a> {
     #[serde(flatten)]
-    pub event: Event,
-    pub seen_by: Vec<String>,
+    pub event: Event<'a>,
+    pub seen_by: Vec<Text<'a>>,
 }
 
 /// Events of one kind about one thing reported by several nodes within this time are one.
@@ -59,8 +59,9 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }
 
-pub fn load(args: &Args) -> Result<(Vec<Entry>, usize)> {
-    let dir = args.journal.clone().unwrap_or_else(|| {
+/// The journal the options name: --journal, else PADDOCK_JOURNAL, else the default.
+pub fn open(journal: Option<&Path>) -> Result<Journal> {
+    let dir = journal.map(Path::to_path_buf).unwrap_or_else(|| {
         journal::directory(None, std::env::var(journal::DIR_ENV).ok().as_deref())
     });
     if !dir.is_dir() {
@@ -69,26 +70,30 @@ pub fn load(args: &Args) -> Result<(Vec<Entry>, usize)> {
             dir.display()
         );
     }
-    let (events, skipped) = journal::read(&dir)?;
+    Ok(Journal::open(&dir)?)
+}
+
+/// The timeline the options ask for, and how many lines could not be read.
+pub fn load<'j>(journal: &'j Journal, args: &Args) -> (Vec<Entry<'j>>, usize) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64();
-    let kept = events.into_iter().filter(|e| {
-        args.since
-            .is_none_or(|age| e.time >= now - age.as_secs_f64())
-            && args.node.as_ref().is_none_or(|n| &e.node == n)
-            && args
-                .resource
-                .as_ref()
-                .is_none_or(|r| e.field("rsc") == r || e.field("rsc").split(':').next() == Some(r))
+    let oldest = args.since.map(|age| now - age.as_secs_f64());
+    let (events, skipped) = journal.events(|e| {
+        oldest.is_none_or(|t| e.time >= t)
+            && args.node.as_ref().is_none_or(|n| e.node.as_str() == n)
+            && args.resource.as_ref().is_none_or(|r| {
+                let rsc = e.field("rsc");
+                rsc == r || rsc.split(':').next() == Some(r)
+            })
     });
-    Ok((merge(kept), skipped))
+    (merge(events), skipped)
 }
 
 /// Collapse the copies of one event that several nodes reported.
-pub fn merge(events: impl IntoIterator<Item = Event>) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = Vec::new();
+pub fn merge<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Entry<'a>> {
+    let mut entries: Vec<Entry<'a>> = Vec::new();
     for event in events {
         // Only another node's report is a copy: two reports of one node are two events (a
         // resource started, failed and started again within a second).
@@ -161,6 +166,20 @@ pub fn line(entry: &Entry) -> String {
             e.field("attribute_value"),
             e.node
         ),
+        // an agent's own decision: "vm vm-db stop on node1: escalated to destroy after 30 s"
+        journal::AGENT_KIND => {
+            let rsc = match e.field("rsc") {
+                "" => String::new(),
+                rsc => format!(" {rsc}"),
+            };
+            format!(
+                "{}{rsc} {} on {}: {}",
+                e.field("agent"),
+                e.field("task"),
+                e.node,
+                e.field("desc")
+            )
+        }
         other => format!("{other} {}: {}", e.node, e.field("desc")),
     };
     format!(
@@ -181,18 +200,20 @@ fn timestamp(time: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
-    fn event(time: f64, kind: &str, node: &str, reporter: &str, fields: &[(&str, &str)]) -> Event {
+    fn event<'a>(
+        time: f64,
+        kind: &'a str,
+        node: &'a str,
+        reporter: &'a str,
+        fields: &[(&'a str, &'a str)],
+    ) -> Event<'a> {
         Event {
             time,
             kind: kind.into(),
             node: node.into(),
             reporter: reporter.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
+            fields: fields.iter().copied().collect(),
         }
     }
 
@@ -255,6 +276,26 @@ mod tests {
         );
         let entries = merge([e]);
         assert!(line(&entries[0]).contains("resource vm-db start on node2: ok (rc 0, 812 ms)"));
+    }
+
+    #[test]
+    fn an_agents_decision_reads_as_a_sentence() {
+        let fencing = event(
+            5.0,
+            "paddock",
+            "node3",
+            "node1",
+            &[
+                ("agent", "fence_paddock_ipmi"),
+                ("rsc", ""),
+                ("task", "reboot"),
+                ("desc", "power off confirmed after 2.4 s, seen on again"),
+            ],
+        );
+        let entries = merge([fencing]);
+        assert!(line(&entries[0]).ends_with(
+            "fence_paddock_ipmi reboot on node3: power off confirmed after 2.4 s, seen on again  [seen by node1]"
+        ));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 pub mod capacity;
 pub mod cib;
 pub mod history;
-pub mod journal;
 pub mod maintenance;
 pub mod report;
 pub mod scheduler;
+
+/// The event journal lives in the base crate: the agents write their decisions into it too.
+pub use paddock_base::journal;

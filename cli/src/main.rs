@@ -2,6 +2,7 @@
 
 use paddock::{capacity, cib, history, maintenance, report};
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,8 +38,12 @@ enum Command {
     /// One timeline merged from the journal that paddock-alert, Pacemaker's alert agent, writes
     /// on every node (default directory /var/lib/paddock/events, or PADDOCK_JOURNAL): nodes
     /// lost and joined, fencing, resource operations (start, stop, monitor failures,
-    /// migrations), attribute changes. An event several nodes reported is shown once, with who
-    /// saw it. Lines that cannot be read are skipped and counted on stderr.
+    /// migrations), attribute changes; and the agents' own decisions (a VM that did not shut
+    /// down and was destroyed, a fencing's power off confirmed and after how long, a failure
+    /// the watcher saw and reported). To keep the journal on shared storage, set
+    /// PADDOCK_JOURNAL=DIR in /etc/default/pacemaker on every node: the alert agent and the
+    /// resource and fence agents all read it. An event several nodes reported is shown once,
+    /// with who saw it. Lines that cannot be read are skipped and counted on stderr.
     History(history::Args),
     /// Availability from the event journal
     ///
@@ -99,14 +104,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
         }
         Command::History(args) => {
-            let (entries, skipped) = history::load(&args)?;
+            let journal = history::open(args.journal.as_deref())?;
+            let (entries, skipped) = history::load(&journal, &args);
+            // one buffered writer: a million lines must not be a million writes
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                serde_json::to_writer_pretty(&mut out, &entries)?;
+                writeln!(out)?;
             } else {
                 for entry in &entries {
-                    println!("{}", history::line(entry));
+                    writeln!(out, "{}", history::line(entry))?;
                 }
             }
+            out.flush()?;
             if skipped > 0 {
                 eprintln!("paddock: warning: {skipped} journal line(s) could not be read and were skipped");
             }

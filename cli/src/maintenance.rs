@@ -167,9 +167,6 @@ fn mark(args: &Args, desc: &str) {
     let dir = args.journal.clone().unwrap_or_else(|| {
         journal::directory(None, std::env::var(journal::DIR_ENV).ok().as_deref())
     });
-    let reporter = nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -187,7 +184,7 @@ fn mark(args: &Args, desc: &str) {
                 time.subsec_micros().to_string(),
             ),
         ],
-        reporter.split('.').next().unwrap_or_default(),
+        &journal::this_node(),
     );
     if let Err(e) = journal::append(&dir, &event) {
         eprintln!("paddock: warning: maintenance not marked in the journal: {e:#}");

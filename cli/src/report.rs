@@ -95,7 +95,7 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 };
                 let task = e.field("task");
                 if STARTS.contains(&task) && rc == "0" {
-                    track.node = Some(e.node.clone());
+                    track.node = Some(e.node.to_string());
                     if let Some(since) = track.down_since.take() {
                         track.report.downtime += e.time - since.max(from);
                         track.report.recoveries += 1;
@@ -119,14 +119,14 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
             }
             "maintenance" => {
                 if e.field("desc") == "on" {
-                    in_maintenance.insert(e.node.clone());
+                    in_maintenance.insert(e.node.to_string());
                 } else {
-                    in_maintenance.remove(&e.node);
+                    in_maintenance.remove(e.node.as_str());
                 }
             }
             // a host lost during its maintenance is not a failure
-            "node" if e.field("desc") == "lost" && !in_maintenance.contains(&e.node) => {
-                hosts.entry(e.node.clone()).or_default().failures += 1;
+            "node" if e.field("desc") == "lost" && !in_maintenance.contains(e.node.as_str()) => {
+                hosts.entry(e.node.to_string()).or_default().failures += 1;
                 let mut waiting = Vec::new();
                 for (rsc, track) in tracks.iter_mut() {
                     if track.node.as_deref() == Some(e.node.as_str()) && track.down_since.is_none()
@@ -138,13 +138,13 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 }
                 if !waiting.is_empty() {
                     losses.push(Loss {
-                        host: e.node.clone(),
+                        host: e.node.to_string(),
                         at: e.time,
                         waiting,
                     });
                 }
             }
-            "fencing" => hosts.entry(e.node.clone()).or_default().fencings += 1,
+            "fencing" => hosts.entry(e.node.to_string()).or_default().fencings += 1,
             _ => {}
         }
     }
@@ -182,7 +182,8 @@ pub fn run(args: &Args) -> Result<(Report, usize)> {
         journal: args.journal.clone(),
         json: false,
     };
-    let (entries, skipped) = history::load(&filter)?;
+    let journal = history::open(args.journal.as_deref())?;
+    let (entries, skipped) = history::load(&journal, &filter);
     Ok((build(&entries, from, to), skipped))
 }
 
@@ -218,7 +219,12 @@ mod tests {
     use super::*;
     use crate::journal::Event;
 
-    fn entry(time: f64, kind: &str, node: &str, fields: &[(&str, &str)]) -> Entry {
+    fn entry<'a>(
+        time: f64,
+        kind: &'a str,
+        node: &'a str,
+        fields: &[(&'a str, &'a str)],
+    ) -> Entry<'a> {
         Entry {
             event: Event {
                 time,
@@ -234,7 +240,7 @@ mod tests {
         }
     }
 
-    fn op(time: f64, node: &str, rsc: &str, task: &str, rc: &str) -> Entry {
+    fn op<'a>(time: f64, node: &'a str, rsc: &'a str, task: &'a str, rc: &'a str) -> Entry<'a> {
         entry(
             time,
             "resource",

@@ -152,6 +152,8 @@ pub struct PowerLoop<'d, 'l, 'w> {
     /// When the work must be over (close has its own reserve after it).
     pub deadline: Deadline,
     pub log: &'l mut Logger<'w>,
+    /// When the power was first seen off (for the event journal).
+    pub off_seen: Option<std::time::Instant>,
 }
 
 impl PowerLoop<'_, '_, '_> {
@@ -315,7 +317,12 @@ impl PowerLoop<'_, '_, '_> {
                 self.deadline.capped(self.timing.power_timeout)
             };
             match self.wait_for(target, until) {
-                Ok(true) => return Ok(()),
+                Ok(true) => {
+                    if target == PowerState::Off {
+                        self.off_seen = Some(std::time::Instant::now());
+                    }
+                    return Ok(());
+                }
                 Ok(false) => last_error = None,
                 Err(e) if is_fatal(&e) => return Err(e),
                 Err(e) => last_error = Some(e),

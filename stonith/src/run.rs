@@ -417,12 +417,14 @@ fn perform(
 ) -> Result<i32, FenceError> {
     let plug = options.plug();
     let multiple = info.multiple_plugs;
+    let began = Instant::now();
     let mut power = PowerLoop {
         device,
         plug,
         timing,
         deadline: work,
         log,
+        off_seen: None,
     };
     let outcome = match action {
         "status" => {
@@ -472,8 +474,34 @@ fn perform(
             .log
             .warning("the machine was powered off but was not seen powered on again");
     }
+    if matches!(action, "off" | "reboot") {
+        let off_after = power.off_seen.map(|seen| seen - began);
+        let target = options.nodename().or(plug);
+        paddock_base::journal::record_decision(
+            info.name,
+            target,
+            plug.unwrap_or_default(),
+            action,
+            &fencing_summary(&outcome, off_after),
+        );
+    }
     print(stdout, &format!("{}\n", outcome.message()));
     Ok(EXIT_OK)
+}
+
+/// What a fencing did, for the event journal: when the power was seen off, and whether on.
+fn fencing_summary(outcome: &Outcome, off_after: Option<Duration>) -> String {
+    let off = match off_after {
+        Some(after) => format!("power off confirmed after {:.1} s", after.as_secs_f64()),
+        None => "power already off".to_string(),
+    };
+    match outcome {
+        Outcome::Rebooted { on_confirmed: true } => format!("{off}, seen on again"),
+        Outcome::Rebooted {
+            on_confirmed: false,
+        } => format!("{off}, not seen on again"),
+        _ => off,
+    }
 }
 
 /// fence-agents' list lines: `id,alias`, and with the state for list-status.

@@ -32,6 +32,8 @@ wait_until() {
 }
 
 _AT_EXIT=()
+# An agent's own decision in the event journal (the package's directory): paddock history shows it.
+decision_recorded() { on paddock history --since 10m 2>/dev/null | grep -Eq -- "$1"; }
 at_exit() { _AT_EXIT=("$*" "${_AT_EXIT[@]}"); }
 _run_at_exit() {
     local rc=$? c

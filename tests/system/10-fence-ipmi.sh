@@ -14,7 +14,7 @@ HOST=host-ipmi1
 DEV=f-ipmi1
 WRONG_PASSWORD="Wr0ng-$RANDOM$RANDOM"
 
-require_cmd stonith_admin crm_mon crm_resource pcs xmllint ipmi_sim
+require_cmd stonith_admin crm_mon crm_resource pcs xmllint ipmi_sim paddock
 [ -x "$BMC" ] || fail "$BMC missing"
 [ -x "/usr/sbin/$AGENT" ] || fail "/usr/sbin/$AGENT not installed (make install)"
 
@@ -79,6 +79,8 @@ awk '{print $2}' "$TEST_TMP/power-trace" | uniq | tr '\n' ' ' | grep -q 'on off 
     fail "power trace does not show on -> off -> on: $(awk '{print $2}' "$TEST_TMP/power-trace" | uniq | tr '\n' ' ')"
 step "reboot took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')s"
 last_event reboot "$HOST" | grep -q 'status="success"' || fail "history has no successful reboot"
+decision_recorded "$AGENT .*reboot on $HOST: power off confirmed after [0-9.]+ s, seen on again" ||
+    fail "the fencing is not in the event journal (paddock history)"
 
 step "stonith_admin --fence (off) and --unfence (on)"
 on stonith_admin --fence "$HOST" --timeout 60 || fail "stonith_admin --fence failed"

@@ -22,7 +22,7 @@ DOM=pvm-watch1
 AGENT=/usr/lib/ocf/resource.d/paddock/vmwatch
 LOG=/var/log/paddock/vmwatch.log
 
-require_cmd pcs crm_mon crm_resource crm_attribute virsh libvirtd qemu-system-x86_64 tini
+require_cmd pcs crm_mon crm_resource crm_attribute virsh libvirtd qemu-system-x86_64 tini paddock
 [ -x "$AGENT" ] || fail "$AGENT not installed (make install)"
 
 step "tiny guest and a libvirtd on 127.0.0.1:$PORT"
@@ -79,6 +79,7 @@ took=$(recovered_after "$old" "$t0") || fail "$DOM not running again within 30 s
 step "running again after $took s"
 awk -v t="$took" 'BEGIN { exit !(t < 20) }' || fail "recovery took $took s"
 on grep -q "$RSC ($DOM): .*reporting the failure to Pacemaker" "$LOG" || fail "the watcher's log does not tell the report"
+decision_recorded "vmwatch $RSC report on [^:]+: $DOM .*failure reported" || fail "the report is not in the event journal (paddock history)"
 # Pacemaker 2.1.5 counts one crm_resource --fail as 1 or 2 (a race in its controller)
 fc1=$(failcount)
 [ "$fc1" -ge 1 ] || fail "failcount is '$fc1' after a reported failure"

@@ -370,11 +370,27 @@ pub fn stop(ctx: &Context) -> Result<(), OcfError> {
             facts.status
         );
     }
-    if !gone && !s.force_stop && !paused {
+    let graceful_since = std::time::Instant::now();
+    let tried_graceful = !gone && !s.force_stop && !paused;
+    if tried_graceful {
         gone = graceful_shutdown(&hv, &id, s.shutdown_flags, graceful_deadline)?;
     }
     if !gone {
         tracing::info!("{}: destroying", id.name);
+        if tried_graceful {
+            // a decision worth a line in the operator's history
+            paddock_base::journal::record_decision(
+                "vm",
+                None,
+                &ctx.instance,
+                "stop",
+                &format!(
+                    "{} did not shut down in {:.1} s: destroyed",
+                    id.name,
+                    graceful_since.elapsed().as_secs_f64()
+                ),
+            );
+        }
         match hv.destroy(&id.name, ctx.deadline) {
             Ok(()) => {}
             Err(e) if e.is_no_domain() => {}

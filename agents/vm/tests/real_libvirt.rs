@@ -67,6 +67,11 @@ impl Lab {
         self.dir.path().join("shared")
     }
 
+    /// The event journal the agent writes its decisions into (PADDOCK_JOURNAL).
+    fn journal(&self) -> PathBuf {
+        self.dir.path().join("journal")
+    }
+
     fn serial(&self, name: &str) -> PathBuf {
         self.shared().join(format!("{name}-serial.log"))
     }
@@ -187,6 +192,7 @@ fn run_binary(
         .env("OCF_ROOT", "/usr/lib/ocf")
         .env("OCF_RESOURCE_INSTANCE", instance)
         .env("HA_RSCTMP", lab.dir.path().join("rsctmp"))
+        .env(paddock_base::journal::DIR_ENV, lab.journal())
         .env("OCF_RESKEY_CRM_meta_timeout", "30000")
         .env("OCF_RESKEY_CRM_meta_interval", "10000");
     for (k, v) in params {
@@ -270,6 +276,7 @@ fn real_libvirtd_and_qemu_scenarios() {
         .tempdir_in("/tmp")
         .expect("tempdir");
     fs::create_dir_all(dir.path().join("shared")).expect("shared dir");
+    fs::create_dir_all(dir.path().join("journal")).expect("journal dir");
     std::env::set_var("PADDOCK_VIRT_DIR", dir.path().join("hosts"));
     let mut lab = Lab {
         dir,
@@ -481,6 +488,42 @@ fn real_libvirtd_and_qemu_scenarios() {
         stop.elapsed < Duration::from_secs(5),
         "stop of a paused domain took {:?}",
         stop.elapsed
+    );
+
+    eprintln!("== a guest that ignores the shutdown request is destroyed; the journal says so");
+    // no ACPI: the power button request reaches nothing in the guest
+    let deaf = lab.config("pvmdeaf", 9, None, &accel);
+    let xml = fs::read_to_string(&deaf).expect("config");
+    fs::write(&deaf, xml.replace("<features><acpi/></features>", "")).expect("config");
+    let pd = [
+        ("config", deaf.to_str().unwrap_or_default()),
+        ("hypervisor", a.as_str()),
+    ];
+    expect(agent(&lab, "start", "vmdeaf", &pd, &[]), 0, "start");
+    let stop = expect(
+        agent(&lab, "stop", "vmdeaf", &pd, &[("timeout", "20000")]),
+        0,
+        "stop escalated",
+    );
+    assert!(
+        stop.elapsed < Duration::from_secs(20),
+        "stop took {:?}",
+        stop.elapsed
+    );
+    assert!(
+        !status(&hv_a, "pvmdeaf").is_some_and(|s| s.is_active()),
+        "pvmdeaf still runs"
+    );
+    let journal = fs::read_to_string(
+        lab.journal()
+            .join(format!("{}.jsonl", paddock_base::journal::this_node())),
+    )
+    .unwrap_or_default();
+    assert!(
+        journal.lines().any(|l| l.contains("\"agent\":\"vm\"")
+            && l.contains("\"rsc\":\"vmdeaf\"")
+            && l.contains("pvmdeaf did not shut down in")),
+        "no escalation in the journal: {journal}"
     );
 
     eprintln!("== paused on an I/O error (disk on a full filesystem) is a failure");

@@ -18,6 +18,12 @@ pub fn report_failure(resource: &str, node: &str) -> Result<(), String> {
     run(Command::new("crm_resource").args(["--fail", "--resource", resource, "--node", node]))
 }
 
+/// A reported failure, into the operator's event journal (when there is one): the watcher's
+/// decision, next to Pacemaker's own events about the recovery.
+pub fn record(resource: &str, what: &str) {
+    paddock_base::journal::record_decision("vmwatch", None, resource, "report", what);
+}
+
 /// Publishes `value` as this node's libvirt attribute (transient: gone when the node leaves).
 pub fn publish_libvirt_state(value: &str) -> Result<(), String> {
     run(Command::new("attrd_updater").args(["--name", LIBVIRT_ATTRIBUTE, "--update", value]))

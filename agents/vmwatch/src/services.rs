@@ -96,7 +96,13 @@ pub fn run(state_dir: PathBuf, shared: Arc<Shared>) -> ! {
                 service.pid
             );
             match (shared.report)(&service.resource, &shared.node) {
-                Ok(()) => tracing::info!("{}: failure reported", service.resource),
+                Ok(()) => {
+                    tracing::info!("{}: failure reported", service.resource);
+                    crate::cluster::record(
+                        &service.resource,
+                        &format!("process {} gone: failure reported", service.pid),
+                    );
+                }
                 Err(e) => tracing::error!(
                     "{}: cannot report the failure ({e}); its next monitor will find it",
                     service.resource

@@ -169,9 +169,13 @@ impl Watcher {
             record.domain
         );
         let resource = record.resource.clone();
+        let domain = record.domain.clone();
         activity::note(self.records.dir(), &record.with_phase(Phase::Failed));
         match (self.shared.report)(&resource, &self.shared.node) {
-            Ok(()) => tracing::info!("{resource}: failure reported on {}", self.shared.node),
+            Ok(()) => {
+                tracing::info!("{resource}: failure reported on {}", self.shared.node);
+                crate::cluster::record(&resource, &format!("{domain} {why}: failure reported"));
+            }
             Err(e) => tracing::error!(
                 "{resource}: cannot report the failure ({e}); its next monitor will find it"
             ),

@@ -13,13 +13,9 @@ use std::process::ExitCode;
 use paddock::journal::{self, Event};
 
 fn main() -> ExitCode {
-    let reporter = nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let reporter = reporter.split('.').next().unwrap_or_default().to_string();
-    let event = Event::from_alert(std::env::vars(), &reporter);
+    let event = Event::from_alert(std::env::vars(), &journal::this_node());
     let dir = journal::directory(
-        event.fields.get("recipient").map(String::as_str),
+        event.fields.get("recipient"),
         std::env::var(journal::DIR_ENV).ok().as_deref(),
     );
     match journal::append(&dir, &event) {
