@@ -68,14 +68,60 @@ struct Loss {
 
 const STARTS: &[&str] = &["start", "migrate_from", "promote"];
 
+/// A node cut off from the others reports them all lost, as they report it. Losses seen within
+/// this many seconds of each other are weighed against each other.
+const PARTITION_WINDOW: f64 = 60.0;
+
+/// The losses that really happened: a loss is dropped when everyone who reported it was itself
+/// reported lost, about then, by more nodes (the isolated side of a split reports the others
+/// lost; the side with more witnesses is the one that went on).
+fn credible_losses(entries: &[Entry]) -> Vec<bool> {
+    let losses: Vec<(usize, &Entry)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| is_loss(e))
+        .collect();
+    let mut credible = vec![true; entries.len()];
+    for (index, loss) in &losses {
+        let witnesses = loss.seen_by.len();
+        let outvoted = |reporter: &str| {
+            losses.iter().any(|(_, other)| {
+                other.event.node.as_str() == reporter
+                    && (other.event.time - loss.event.time).abs() <= PARTITION_WINDOW
+                    && other.seen_by.len() > witnesses
+            })
+        };
+        if loss.seen_by.iter().all(|r| outvoted(r.as_str())) {
+            credible[*index] = false;
+        }
+    }
+    credible
+}
+
+fn is_loss(entry: &Entry) -> bool {
+    entry.event.kind.as_str() == "node" && entry.event.field("desc") == "lost"
+}
+
+/// Seconds of [a, b] inside [from, to].
+fn clipped(a: f64, b: f64, from: f64, to: f64) -> f64 {
+    (b.min(to) - a.max(from)).max(0.0)
+}
+
+/// The report over [from, to]. `entries` may (and should) start before `from`: what ran where
+/// when the period began is known only from earlier events.
 pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
     let mut tracks: BTreeMap<String, Track> = BTreeMap::new();
     let mut hosts: BTreeMap<String, HostReport> = BTreeMap::new();
     let mut losses: Vec<Loss> = Vec::new();
     let mut recoveries_by_host: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut in_maintenance: std::collections::BTreeSet<String> = Default::default();
-    for entry in entries {
+    let credible = credible_losses(entries);
+    for (index, entry) in entries.iter().enumerate() {
         let e = &entry.event;
+        if e.time > to {
+            break;
+        }
+        let in_period = e.time >= from;
         match e.kind.as_str() {
             "resource" => {
                 let rsc = e
@@ -97,12 +143,14 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 if STARTS.contains(&task) && rc == "0" {
                     track.node = Some(e.node.to_string());
                     if let Some(since) = track.down_since.take() {
-                        track.report.downtime += e.time - since.max(from);
-                        track.report.recoveries += 1;
+                        track.report.downtime += clipped(since, e.time, from, to);
+                        if in_period {
+                            track.report.recoveries += 1;
+                        }
                     }
                     for loss in losses.iter_mut() {
                         loss.waiting.retain(|r| r != &rsc);
-                        if loss.waiting.is_empty() {
+                        if loss.waiting.is_empty() && loss.at >= from {
                             recoveries_by_host
                                 .entry(loss.host.clone())
                                 .or_default()
@@ -113,7 +161,9 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 } else if task == "stop" && rc == "0" && track.down_since.is_none() {
                     track.node = None;
                 } else if rc != expected && e.field("desc") != "Cancelled" && task != "stop" {
-                    track.report.failures += 1;
+                    if track.down_since.is_none() && in_period {
+                        track.report.failures += 1;
+                    }
                     track.down_since.get_or_insert(e.time);
                 }
             }
@@ -124,14 +174,22 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                     in_maintenance.remove(e.node.as_str());
                 }
             }
-            // a host lost during its maintenance is not a failure
-            "node" if e.field("desc") == "lost" && !in_maintenance.contains(e.node.as_str()) => {
-                hosts.entry(e.node.to_string()).or_default().failures += 1;
+            // a host lost during its maintenance is not a failure, nor one side's view of a split
+            "node"
+                if is_loss(entry)
+                    && credible[index]
+                    && !in_maintenance.contains(e.node.as_str()) =>
+            {
+                if in_period {
+                    hosts.entry(e.node.to_string()).or_default().failures += 1;
+                }
                 let mut waiting = Vec::new();
                 for (rsc, track) in tracks.iter_mut() {
                     if track.node.as_deref() == Some(e.node.as_str()) && track.down_since.is_none()
                     {
-                        track.report.failures += 1;
+                        if in_period {
+                            track.report.failures += 1;
+                        }
                         track.down_since = Some(e.time);
                         waiting.push(rsc.clone());
                     }
@@ -144,7 +202,10 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                     });
                 }
             }
-            "fencing" => hosts.entry(e.node.to_string()).or_default().fencings += 1,
+            // a fencing that failed is retried; the host is fenced once
+            "fencing" if in_period && matches!(e.field("rc"), "" | "0") => {
+                hosts.entry(e.node.to_string()).or_default().fencings += 1
+            }
             _ => {}
         }
     }
@@ -152,7 +213,7 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
     let mut resources = BTreeMap::new();
     for (rsc, mut track) in tracks {
         if let Some(since) = track.down_since {
-            track.report.downtime += to - since.max(from);
+            track.report.downtime += clipped(since, to, from, to);
         }
         track.report.availability = 100.0 * (1.0 - track.report.downtime / period).clamp(0.0, 1.0);
         resources.insert(rsc, track.report);
@@ -175,8 +236,9 @@ pub fn run(args: &Args) -> Result<(Report, usize)> {
         .unwrap_or_default()
         .as_secs_f64();
     let from = to - args.since.as_secs_f64();
+    // every event, not only the period's: what ran where when it began comes from before
     let filter = history::Args {
-        since: Some(args.since),
+        since: None,
         node: None,
         resource: None,
         journal: args.journal.clone(),
@@ -305,6 +367,50 @@ mod tests {
         let r = build(&entries, 0.0, 100.0);
         assert_eq!(r.resources["vm-a"].downtime, 0.0);
         assert_eq!(r.hosts.get("n3").map(|h| h.failures).unwrap_or(0), 0);
+    }
+
+    fn seen_by<'a>(mut entry: Entry<'a>, reporters: &[&'a str]) -> Entry<'a> {
+        entry.seen_by = reporters.iter().map(|r| (*r).into()).collect();
+        entry
+    }
+
+    #[test]
+    fn the_isolated_side_of_a_split_does_not_count() {
+        let lost = [("desc", "lost")];
+        let entries = [
+            op(10.0, "n1", "vm-a", "start", "0"),
+            op(11.0, "n3", "vm-b", "start", "0"),
+            // n3's cable is pulled: n1 and n2 lose n3, n3 loses n1 and n2
+            seen_by(entry(100.0, "node", "n3", &lost), &["n1", "n2"]),
+            seen_by(entry(100.1, "node", "n1", &lost), &["n3"]),
+            seen_by(entry(100.1, "node", "n2", &lost), &["n3"]),
+            op(104.0, "n2", "vm-b", "start", "0"),
+        ];
+        let r = build(&entries, 0.0, 200.0);
+        assert_eq!(r.resources["vm-a"].failures, 0, "n1 was never lost");
+        assert_eq!(r.resources["vm-b"].downtime, 4.0);
+        assert_eq!(r.hosts["n3"].failures, 1);
+        assert!(!r.hosts.contains_key("n1"), "{:?}", r.hosts);
+    }
+
+    #[test]
+    fn the_period_counts_only_its_own_downtime_but_knows_what_ran_before() {
+        let entries = [
+            op(10.0, "n3", "vm-a", "start", "0"),
+            op(20.0, "n3", "vm-a", "monitor", "7"),
+            op(25.0, "n3", "vm-a", "start", "0"),
+            entry(100.0, "node", "n3", &[("desc", "lost")]),
+            op(103.0, "n1", "vm-a", "start", "0"),
+        ];
+        // from 50: the first failure is before it; vm-a's start at 25 says it ran on n3
+        let r = build(&entries, 50.0, 200.0);
+        let a = &r.resources["vm-a"];
+        assert_eq!((a.failures, a.recoveries), (1, 1));
+        assert_eq!(a.downtime, 3.0);
+        // a period that begins during the outage counts from its beginning
+        let r = build(&entries, 101.0, 200.0);
+        assert_eq!(r.resources["vm-a"].downtime, 2.0);
+        assert_eq!(r.resources["vm-a"].failures, 0);
     }
 
     #[test]

@@ -15,6 +15,10 @@ vm_extra="migrate_options=--unsafe autoset_utilization_cpu=false autoset_utiliza
 bmcs=""
 for n in $NODES; do bmcs="$bmcs $n=$BMC_IP:$(bmc_port "$n")"; done
 
+# the event journal (paddock history/report): Pacemaker's alerts into $L/journal, which
+# node-init names in PADDOCK_JOURNAL, as /etc/default/pacemaker would
+on_node node1 pcs alert create id=paddock-journal path=/usr/libexec/paddock/paddock-alert
+
 # the lab's BMCs only offer cipher suite 3 (fence_ipmilan's default is "any");
 # the agents log each run to the fencing node's /var/log/<agent>.log (test 5)
 on_node node1 env BMCS="$bmcs" BMC_USER="$BMC_USER" BMC_PASSWORD="$BMC_PASSWORD" \

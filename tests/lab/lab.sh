@@ -65,6 +65,8 @@ write_libvirt_conf() {   # NODE DIR
 up() {
     set -e
     mkdir -p "$L"/{conf,run,log,nodes,bmc,shared}
+    # the event journal, on the nodes' "shared storage" (PADDOCK_JOURNAL in node-init)
+    rm -rf "$L/journal"; install -d -o hacluster -g haclient -m 2770 "$L/journal"
     rm -f "$L"/run/* "$L"/log/*
     echo "${BOOT_DELAY:-10}" > "$L/conf/boot_delay"
     write_corosync_conf > "$L/conf/corosync.conf"

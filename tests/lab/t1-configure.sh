@@ -27,6 +27,13 @@ for vm in $(vm_names); do
     check "$vm Started" awk -v r="$vm" '$1 == r && $2 == "Started" {f=1} END {exit !f}' <<<"$status"
     check "$vm: guest booted once" poll_until 30 eval '[ "$(boots "$vm")" = 1 ]'
 done
+check "the event journal's alert agent is configured (pcs alert: paddock-alert)" \
+    eval 'on_node node1 pcs alert config 2>/dev/null | grep -q "paddock-journal.*/usr/libexec/paddock/paddock-alert\|Path: /usr/libexec/paddock/paddock-alert"'
+journal=$(paddock history --journal "$L/journal" 2>/dev/null)
+for vm in $(vm_names); do
+    check "paddock history: $vm started on $(vm_location "$vm") (journal of every node)" \
+        eval 'grep -Eq "resource $vm (start|migrate_from) on $(vm_location "$vm"): ok" <<<"$journal"'
+done
 mon=$(on_node node1 crm_mon -1 -r)
 echo "$mon" | sed -n '/Node List/,$p'
 check "crm_mon -1: 3 nodes online, all 8 resources started, none stopped/failed" \

@@ -55,6 +55,42 @@ on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 all=$(for n in $NODES; do on_node "$n" virsh -q -c qemu:///system list --name; done | grep . | sort)
 check "afterwards every node's libvirtd together runs each VM exactly once" test "$all" = "$(vm_names | sort)"
 
+# The event journal tells the same story: paddock history and paddock report, checked against
+# the lab's own reading of the nodes' logs (from the survivors' "Node X state is now lost").
+lost_at=$(log_epoch_after "$FO_T0" "pacemaker-controld.*Node $victim state is now lost")
+since=$(awk -v a="$FO_T0" -v b="$(now)" 'BEGIN { printf "%ds", b - a + 5 }')
+hist=$(paddock history --journal "$L/journal" --since "$since" 2>&1)
+echo "$hist" | grep -v 'resource .* monitor' | sed 's/^/  | /'
+check "paddock history: node $victim lost, seen by both survivors" \
+    eval 'grep -Eq "node $victim lost  \[seen by node[0-9],node[0-9]\]" <<<"$hist"'
+check "paddock history: fencing of $victim (reboot) OK" \
+    eval 'grep -Eq "fencing of $victim \(reboot\): .*OK" <<<"$hist"'
+if [ "$(lab_fence_agent)" = fence_paddock_ipmi ]; then
+    check "paddock history: the fence agent's own line (power off confirmed after N s)" \
+        eval 'grep -Eq "fence_paddock_ipmi .*reboot on $victim: power (off confirmed after [0-9.]+ s|already off), seen on again" <<<"$hist"'
+fi
+report=$(paddock report --journal "$L/journal" --since "$since" --json 2>&1)
+for vm in $FO_VMS; do
+    survivor=$(awk -v r="$vm" '$1 == r {print $3}' <<<"$survivors")
+    check "paddock history: $vm started on $survivor" \
+        eval 'grep -q "resource $vm start on $survivor: ok" <<<"$hist"'
+    started_at=$(log_epoch_after "$FO_T0" "Result of start operation for $vm on node[0-9]: ok")
+    lab=$(awk -v a="$lost_at" -v b="$started_at" 'BEGIN { printf "%.3f", b - a }')
+    reported=$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["resources"][sys.argv[2]]["downtime"])' "$report" "$vm" 2>/dev/null)
+    check "paddock report: $vm down ${reported:-?} s, the logs say $lab s (within 0.5 s)" \
+        awk -v a="${reported:-999}" -v b="$lab" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.5) }'
+done
+vmfail=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(sorted(k for k, v in r["resources"].items() if v["failures"]))' "$report" 2>/dev/null)
+check "paddock report: only $victim's VMs failed ($vmfail), $victim lost once and fenced" \
+    python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); vms = sorted(sys.argv[3].split()); victim = sys.argv[2]
+failed = sorted(k for k, v in r["resources"].items() if v["failures"] and k.startswith("vm-"))
+assert failed == vms, (failed, vms)
+h = r["hosts"][victim]
+assert h["failures"] == 1 and h["fencings"] >= 1 and h["mean_time_to_recovery"], h
+assert all(not v["failures"] for k, v in r["hosts"].items() if k != victim), r["hosts"]' "$report" "$victim" "$FO_VMS"
+
 echo "MEASURE node-loss($mode) -> fenced: ${FO_FENCED:-never} s"
 for vm in $FO_VMS; do
     echo "MEASURE node-loss($mode) -> $vm (priority $(vm_priority "$vm")) started: $(fo_start "$vm") s, guest up: $(fo_up "$vm") s"

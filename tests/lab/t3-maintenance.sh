@@ -1,7 +1,8 @@
 #!/bin/bash
-# Test 3: maintenance.  `pcs node standby` on the busiest node live-migrates
-# every VM away (no VM stopped, no guest rebooted); `pcs node unstandby`
-# brings the node back into service.
+# Test 3: maintenance.  `paddock maintenance on` the busiest node (capacity
+# check, then standby) live-migrates every VM away (no VM stopped, no guest
+# rebooted) and shows what moved where; `paddock maintenance off` brings the
+# node back into service.  The journal has both ends; the report no failure.
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 . "$LAB_BIN/vms.sh"
 status=$(crm_status node1)
@@ -14,8 +15,13 @@ rm -f "$L/run/twice"
 ( while :; do qemu_twice >> "$L/run/twice"; sleep 0.1; done ) &
 sampler=$!
 t0=$(now)
-on_node node1 pcs node standby "$node" >/dev/null 2>&1
-check "pcs node standby $node" test $? -eq 0
+drain=$(on_node node1 paddock maintenance on "$node" --timeout 120 --journal "$L/journal" 2>&1)
+check "paddock maintenance on $node (exit 0)" test $? -eq 0
+echo "$drain" | sed 's/^/  | /'
+for vm in $vms; do
+    check "paddock maintenance shows $vm moved: $node -> another node" \
+        eval 'grep -Eq "$vm: $node -> node[0-9]" <<<"$drain" && ! grep -q "$vm: $node -> $node" <<<"$drain"'
+done
 on_node node1 crm_resource --wait --timeout=120 >/dev/null 2>&1
 t_drained=$(now); drained=$(elapsed "$t0" "$t_drained")
 kill "$sampler"; wait "$sampler" 2>/dev/null
@@ -38,8 +44,8 @@ for vm in $vms; do
 done
 check "no VM ran twice during the migrations" test ! -s "$L/run/twice"
 echo "MEASURE standby $node: $(wc -w <<<"$vms") VMs live-migrated away in $drained s"
-on_node node1 pcs node unstandby "$node" >/dev/null 2>&1
-check "pcs node unstandby $node: back in service" \
+on_node node1 paddock maintenance off "$node" --journal "$L/journal" >/dev/null 2>&1
+check "paddock maintenance off $node: back in service" \
     poll_until 30 eval '[ "$(online_nodes)" = "node1 node2 node3" ] && ! on_node node1 crm_mon -1 | grep -q standby'
 on_node node1 crm_resource --wait --timeout=60 >/dev/null 2>&1
 # a guest restarted by mistake prints its boot line some seconds after its
@@ -48,4 +54,17 @@ while [ "$(awk -v a="$t_drained" -v b="$(now)" 'BEGIN { print (b - a < 12) }')" 
 for vm in $(vm_names); do
     check "$vm: guest never rebooted (serial log: ${boots0[$vm]} boots before and after)" test "$(boots "$vm")" = "${boots0[$vm]}"
 done
+since=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%ds", b - a + 2 }')
+hist=$(paddock history --journal "$L/journal" --since "$since" 2>&1)
+check "paddock history: maintenance $node on, then off" \
+    eval 'grep -q "maintenance $node: on" <<<"$hist" && grep -q "maintenance $node: off" <<<"$hist"'
+for vm in $vms; do
+    check "paddock history: $vm migrate_to on $node, migrate_from elsewhere" \
+        eval 'grep -q "resource $vm migrate_to on $node: ok" <<<"$hist" && grep -Eq "resource $vm migrate_from on node[0-9]: ok" <<<"$hist"'
+done
+check "paddock report: a maintenance is no failure (no VM down, no host failed)" python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert not any(v["failures"] or v["downtime"] for k, v in r["resources"].items() if k.startswith("vm-")), r["resources"]
+assert not any(h["failures"] for h in r["hosts"].values()), r["hosts"]' "$(paddock report --journal "$L/journal" --since "$since" --json)"
 finish

@@ -35,6 +35,14 @@ echo "$out"
 check "paddock capacity, 2 guests per node: some VM would not come back (exit 1)" test "$rc" = 1
 predicted=$(sed -n 's/.*NOT RESTARTED: \([^;]*\).*/\1/p' <<<"$out" | sed 's/([^)]*)//g' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 check "paddock capacity names the VMs that would stay stopped: $predicted" test -n "$predicted"
+out=$(on_node node1 paddock maintenance on "$victim" --journal "$L/journal" 2>&1); rc=$?
+echo "$out"
+check "paddock maintenance on $victim refused when the rest is full (exit 1, names $predicted)" \
+    eval '[ "$rc" = 1 ] && grep -q "refusing maintenance of $victim: .*would have nowhere to run" <<<"$out" &&
+          ! for vm in $predicted; do grep -q "$vm" <<<"$out" || echo missing; done | grep -q missing'
+check "the refused maintenance changed nothing ($victim not in standby, 5 VMs running)" \
+    eval '! on_node node1 crm_mon -1 | grep -q standby &&
+          [ "$(crm_status node1 | awk "\$1 ~ /^vm-/ && \$2 == \"Started\"" | wc -l)" = 5 ]'
 expect_up=$(for vm in $(vm_names); do grep -qw -- "$vm" <<<"$predicted" || echo "$vm"; done | tr '\n' ' ')
 
 FO_WAIT_FOR=$(for vm in $expect_up; do [ "$(vm_location "$vm")" = "$victim" ] && echo "$vm"; done)
