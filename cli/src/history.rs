@@ -1,6 +1,7 @@
 //! `paddock history`: one timeline from every node's journal. An event several nodes saw (a
 //! node lost, a fencing) is shown once, with who saw it.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -73,44 +74,88 @@ pub fn open(journal: Option<&Path>) -> Result<Journal> {
     Ok(Journal::open(&dir)?)
 }
 
-/// The timeline the options ask for, and how many lines could not be read.
-pub fn load<'j>(journal: &'j Journal, args: &Args) -> (Vec<Entry<'j>>, usize) {
+/// The timeline the options ask for, entry by entry into `each`; how many lines could not be
+/// read.
+pub fn load<'j>(journal: &'j Journal, args: &Args, mut each: impl FnMut(Entry<'j>)) -> usize {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64();
     let oldest = args.since.map(|age| now - age.as_secs_f64());
-    let (events, skipped) = journal.events(|e| {
+    let keep = |e: &Event| {
         oldest.is_none_or(|t| e.time >= t)
             && args.node.as_ref().is_none_or(|n| e.node.as_str() == n)
             && args.resource.as_ref().is_none_or(|r| {
                 let rsc = e.field("rsc");
                 rsc == r || rsc.split(':').next() == Some(r)
             })
-    });
-    (merge(events), skipped)
+    };
+    let mut merger = Merger::default();
+    let skipped = journal.stream(keep, |event| merger.push(event, &mut each));
+    merger.finish(&mut each);
+    skipped
 }
 
 /// Collapse the copies of one event that several nodes reported.
 pub fn merge<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Entry<'a>> {
-    let mut entries: Vec<Entry<'a>> = Vec::new();
+    let mut entries = Vec::new();
+    let mut merger = Merger::default();
     for event in events {
+        merger.push(event, &mut |e| entries.push(e));
+    }
+    merger.finish(&mut |e| entries.push(e));
+    entries
+}
+
+/// The timeline merged as the events come, in time order: only the last few seconds are held,
+/// so a million events are never a million entries in memory at once.
+pub struct Merger<'a> {
+    /// Entries that a later report may still be a copy of, oldest first.
+    window: VecDeque<Entry<'a>>,
+}
+
+impl Default for Merger<'_> {
+    fn default() -> Self {
+        Merger {
+            window: VecDeque::new(),
+        }
+    }
+}
+
+/// Copies are looked for among this many latest entries.
+const LOOK_BACK: usize = 64;
+
+impl<'a> Merger<'a> {
+    /// Take the next event; hand `out` the entries that can no longer get a copy.
+    pub fn push(&mut self, event: Event<'a>, out: &mut impl FnMut(Entry<'a>)) {
         // Only another node's report is a copy: two reports of one node are two events (a
         // resource started, failed and started again within a second).
-        let copy = entries.iter_mut().rev().take(64).find(|e| {
+        let copy = self.window.iter_mut().rev().take(LOOK_BACK).find(|e| {
             (event.time - e.event.time).abs() <= SAME_EVENT_WINDOW
                 && !e.seen_by.contains(&event.reporter)
                 && same_event(&e.event, &event)
         });
+        let newest = event.time;
         match copy {
             Some(entry) => entry.seen_by.push(event.reporter),
-            None => entries.push(Entry {
+            None => self.window.push_back(Entry {
                 seen_by: vec![event.reporter.clone()],
                 event,
             }),
         }
+        while self.window.front().is_some_and(|front| {
+            self.window.len() > LOOK_BACK || newest - front.event.time > SAME_EVENT_WINDOW
+        }) {
+            if let Some(entry) = self.window.pop_front() {
+                out(entry);
+            }
+        }
     }
-    entries
+
+    /// The entries still held.
+    pub fn finish(self, out: &mut impl FnMut(Entry<'a>)) {
+        self.window.into_iter().for_each(out);
+    }
 }
 
 /// Whether two reports are the same event (the reporter and timestamps aside).

@@ -105,18 +105,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::History(args) => {
             let journal = history::open(args.journal.as_deref())?;
-            let (entries, skipped) = history::load(&journal, &args);
             // one buffered writer: a million lines must not be a million writes
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            if args.json {
-                serde_json::to_writer_pretty(&mut out, &entries)?;
-                writeln!(out)?;
-            } else {
-                for entry in &entries {
-                    writeln!(out, "{}", history::line(entry))?;
+            let mut written: std::io::Result<()> = Ok(());
+            let mut first = true;
+            let skipped = history::load(&journal, &args, |entry| {
+                if written.is_err() {
+                    return;
                 }
+                written = if !args.json {
+                    writeln!(out, "{}", history::line(&entry))
+                } else {
+                    // a JSON array written as it is merged
+                    let separator = if first { "[\n" } else { ",\n" };
+                    first = false;
+                    out.write_all(separator.as_bytes()).and_then(|()| {
+                        serde_json::to_writer_pretty(&mut out, &entry).map_err(std::io::Error::from)
+                    })
+                };
+            });
+            if args.json && written.is_ok() {
+                written = out.write_all(if first { b"[]\n" } else { b"\n]\n" });
             }
-            out.flush()?;
+            match written.and_then(|()| out.flush()) {
+                // `paddock history | head` is no error
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
             if skipped > 0 {
                 eprintln!("paddock: warning: {skipped} journal line(s) could not be read and were skipped");
             }

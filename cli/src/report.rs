@@ -245,7 +245,8 @@ pub fn run(args: &Args) -> Result<(Report, usize)> {
         json: false,
     };
     let journal = history::open(args.journal.as_deref())?;
-    let (entries, skipped) = history::load(&journal, &filter);
+    let mut entries: Vec<Entry> = Vec::new();
+    let skipped = history::load(&journal, &filter, |entry| entries.push(entry));
     Ok((build(&entries, from, to), skipped))
 }
 
