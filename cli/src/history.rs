@@ -109,17 +109,10 @@ pub fn merge<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Entry<'a>> 
 
 /// The timeline merged as the events come, in time order: only the last few seconds are held,
 /// so a million events are never a million entries in memory at once.
+#[derive(Default)]
 pub struct Merger<'a> {
     /// Entries that a later report may still be a copy of, oldest first.
     window: VecDeque<Entry<'a>>,
-}
-
-impl Default for Merger<'_> {
-    fn default() -> Self {
-        Merger {
-            window: VecDeque::new(),
-        }
-    }
 }
 
 /// Copies are looked for among this many latest entries.
@@ -180,12 +173,8 @@ pub fn line(entry: &Entry) -> String {
                 other => other,
             }
         ),
-        "fencing" => format!(
-            "fencing of {} ({}): {}",
-            e.node,
-            e.field("task"),
-            e.field("desc")
-        ),
+        // Pacemaker's desc says it all: "Operation reboot of node1 by node2 for ...: OK"
+        "fencing" => format!("fencing of {}: {}", e.node, e.field("desc")),
         "resource" => {
             let interval = match e.field("interval") {
                 "" | "0" => String::new(),

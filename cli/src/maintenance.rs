@@ -123,43 +123,87 @@ fn set_standby(node: &str, on: bool) -> Result<()> {
 }
 
 /// Wait until nothing of `resources` runs on `node` any more, printing each move once.
+///
+/// A resource seen nowhere may be between two nodes (a live migration under way), not stopped:
+/// it is called stopped only once the cluster has settled (`crm_resource --wait`).
 fn drain(node: &str, resources: &[String], timeout: Duration) -> Result<Moves> {
     let started = Instant::now();
     let mut moves = Moves::new();
+    let show = |id: &str, to: Option<&str>| {
+        println!(
+            "{:6.1}s  {id}: {node} -> {}",
+            started.elapsed().as_secs_f64(),
+            to.unwrap_or("stopped")
+        );
+    };
     loop {
         let now = scheduler::current(&Source::Live)?;
+        let mut nowhere = Vec::new();
+        let mut still_here = false;
         for id in resources {
-            let nodes = now.running.get(id).cloned().unwrap_or_default();
-            if nodes.iter().any(|n| n == node) || moves.contains_key(id) {
+            if moves.contains_key(id) {
                 continue;
             }
-            let to = nodes.first().cloned();
-            println!(
-                "{:6.1}s  {id}: {node} -> {}",
-                started.elapsed().as_secs_f64(),
-                to.as_deref().unwrap_or("stopped")
-            );
-            moves.insert(id.clone(), to);
+            let nodes = now.running.get(id).cloned().unwrap_or_default();
+            if nodes.iter().any(|n| n == node) {
+                still_here = true;
+            } else if let Some(to) = nodes.first() {
+                show(id, Some(to));
+                moves.insert(id.clone(), Some(to.clone()));
+            } else {
+                nowhere.push(id.clone());
+            }
         }
-        if moves.len() == resources.len() {
+        if !still_here {
+            if !nowhere.is_empty() {
+                settle(timeout.saturating_sub(started.elapsed()))?;
+                let settled = scheduler::current(&Source::Live)?;
+                for id in nowhere {
+                    let to = settled
+                        .running
+                        .get(&id)
+                        .and_then(|nodes| nodes.iter().find(|n| *n != node))
+                        .cloned();
+                    show(&id, to.as_deref());
+                    moves.insert(id, to);
+                }
+            }
             return Ok(moves);
         }
         if started.elapsed() >= timeout {
-            let left: Vec<&String> = resources
+            let left: Vec<&str> = resources
                 .iter()
                 .filter(|r| !moves.contains_key(*r))
+                .map(String::as_str)
                 .collect();
             bail!(
                 "{node} is in standby, but after {} s these still run on it: {}",
                 timeout.as_secs(),
-                left.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                left.join(", ")
             );
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// Wait (at most `limit`) until the cluster has no action under way.
+fn settle(limit: Duration) -> Result<()> {
+    let seconds = limit.as_secs().max(1);
+    let mut command = Command::new("crm_resource");
+    command.args(["--wait", &format!("--timeout={seconds}")]);
+    let output = run_bounded(
+        &mut command,
+        Deadline::after(Duration::from_secs(seconds + 5)),
+        Limits::default(),
+    )
+    .context("crm_resource --wait")?;
+    if !output.success() {
+        bail!(
+            "the cluster did not settle within {seconds} s (crm_resource --wait: {})",
+            output.stderr_text().trim()
+        );
+    }
+    Ok(())
 }
 
 /// A `maintenance` event in the journal (best effort: the maintenance is what matters).

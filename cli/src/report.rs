@@ -2,7 +2,7 @@
 //! downtime and availability over the period; per host: losses, fencings and the mean time to
 //! recovery of what ran on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -54,7 +54,8 @@ pub struct Report {
 /// Where a resource is and since when it is down, while the journal is replayed.
 #[derive(Default)]
 struct Track {
-    node: Option<String>,
+    /// Where it runs: one node, or several for a clone's instances (and during a migration).
+    nodes: BTreeSet<String>,
     down_since: Option<f64>,
     report: ResourceReport,
 }
@@ -114,7 +115,7 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
     let mut hosts: BTreeMap<String, HostReport> = BTreeMap::new();
     let mut losses: Vec<Loss> = Vec::new();
     let mut recoveries_by_host: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut in_maintenance: std::collections::BTreeSet<String> = Default::default();
+    let mut in_maintenance: BTreeSet<String> = BTreeSet::new();
     let credible = credible_losses(entries);
     for (index, entry) in entries.iter().enumerate() {
         let e = &entry.event;
@@ -141,7 +142,7 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 };
                 let task = e.field("task");
                 if STARTS.contains(&task) && rc == "0" {
-                    track.node = Some(e.node.to_string());
+                    track.nodes.insert(e.node.to_string());
                     if let Some(since) = track.down_since.take() {
                         track.report.downtime += clipped(since, e.time, from, to);
                         if in_period {
@@ -158,8 +159,10 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                         }
                     }
                     losses.retain(|l| !l.waiting.is_empty());
-                } else if task == "stop" && rc == "0" && track.down_since.is_none() {
-                    track.node = None;
+                } else if task == "stop" && rc == "0" {
+                    // not there any more (after a migration: the source; after a failure: the
+                    // stop of the recovery, which does not end the downtime)
+                    track.nodes.remove(e.node.as_str());
                 } else if rc != expected && e.field("desc") != "Cancelled" && task != "stop" {
                     if track.down_since.is_none() && in_period {
                         track.report.failures += 1;
@@ -185,8 +188,11 @@ pub fn build(entries: &[Entry], from: f64, to: f64) -> Report {
                 }
                 let mut waiting = Vec::new();
                 for (rsc, track) in tracks.iter_mut() {
-                    if track.node.as_deref() == Some(e.node.as_str()) && track.down_since.is_none()
-                    {
+                    // a clone's instance on the host is lost, the clone runs on: no failure
+                    if !track.nodes.remove(e.node.as_str()) || !track.nodes.is_empty() {
+                        continue;
+                    }
+                    if track.down_since.is_none() {
                         if in_period {
                             track.report.failures += 1;
                         }
@@ -412,6 +418,25 @@ mod tests {
         let r = build(&entries, 101.0, 200.0);
         assert_eq!(r.resources["vm-a"].downtime, 2.0);
         assert_eq!(r.resources["vm-a"].failures, 0);
+    }
+
+    #[test]
+    fn a_migration_and_a_clone_are_no_failures_when_a_host_is_lost() {
+        let entries = [
+            op(10.0, "n3", "vm-a", "start", "0"),
+            op(20.0, "n1", "vm-a", "migrate_from", "0"),
+            op(20.1, "n3", "vm-a", "stop", "0"),
+            op(21.0, "n1", "watcher", "start", "0"),
+            op(21.0, "n3", "watcher", "start", "0"),
+            entry(100.0, "node", "n3", &[("desc", "lost")]),
+            entry(200.0, "node", "n1", &[("desc", "lost")]),
+            op(203.0, "n2", "vm-a", "start", "0"),
+        ];
+        let r = build(&entries, 0.0, 300.0);
+        assert_eq!(r.resources["vm-a"].failures, 1, "lost with n1, not with n3");
+        assert_eq!(r.resources["vm-a"].downtime, 3.0);
+        assert_eq!(r.resources["watcher"].failures, 1, "its last instance went with n1");
+        assert_eq!(r.hosts["n3"].mean_time_to_recovery, None, "nothing of n3's to recover");
     }
 
     #[test]

@@ -63,8 +63,8 @@ hist=$(paddock history --journal "$L/journal" --since "$since" 2>&1)
 echo "$hist" | grep -v 'resource .* monitor' | sed 's/^/  | /'
 check "paddock history: node $victim lost, seen by both survivors" \
     eval 'grep -Eq "node $victim lost  \[seen by node[0-9],node[0-9]\]" <<<"$hist"'
-check "paddock history: fencing of $victim (reboot) OK" \
-    eval 'grep -Eq "fencing of $victim \(reboot\): .*OK" <<<"$hist"'
+check "paddock history: fencing of $victim: reboot by a survivor, OK" \
+    eval 'grep -Eq "fencing of $victim: Operation reboot of $victim by node[0-9] .*: OK" <<<"$hist"'
 if [ "$(lab_fence_agent)" = fence_paddock_ipmi ]; then
     check "paddock history: the fence agent's own line (power off confirmed after N s)" \
         eval 'grep -Eq "fence_paddock_ipmi .*reboot on $victim: power (off confirmed after [0-9.]+ s|already off), seen on again" <<<"$hist"'
