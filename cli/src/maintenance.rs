@@ -68,7 +68,14 @@ pub fn run(args: &Args) -> Result<Outcome> {
     }
     mark(args, "on");
     set_standby(&args.node, true)?;
-    let moves = drain(&args.node, &on_node, Duration::from_secs(args.timeout))?;
+    // a clone's instance on the node just stops: the clone goes on running elsewhere
+    let (clones, movable): (Vec<String>, Vec<String>) = on_node
+        .into_iter()
+        .partition(|id| now.running.get(id).is_some_and(|nodes| nodes.len() > 1));
+    for id in &clones {
+        println!("   0.0s  {id}: one instance of several, stops with {}", args.node);
+    }
+    let moves = drain(&args.node, &movable, Duration::from_secs(args.timeout))?;
     Ok(Outcome::Drained(moves))
 }
 
