@@ -105,24 +105,24 @@ fn stranded(node: &str, resources: &[String]) -> Result<Vec<String>> {
 }
 
 fn set_standby(node: &str, on: bool) -> Result<()> {
-    let mut command = Command::new("crm_attribute");
-    command.args([
-        "--node",
-        node,
-        "--name",
-        "standby",
-        "--update",
-        if on { "on" } else { "off" },
-    ]);
-    let output = run_bounded(
-        &mut command,
-        Deadline::after(Duration::from_secs(30)),
-        Limits::default(),
+    let value = if on { "on" } else { "off" };
+    run_tool(
+        "crm_attribute",
+        &["--node", node, "--name", "standby", "--update", value],
+        Duration::from_secs(30),
     )
-    .context("crm_attribute")?;
+}
+
+/// Run a Pacemaker tool within `limit`; its complaint as the error when it fails.
+fn run_tool(program: &str, args: &[&str], limit: Duration) -> Result<()> {
+    let mut command = Command::new(program);
+    command.args(args);
+    let output = run_bounded(&mut command, Deadline::after(limit), Limits::default())
+        .with_context(|| program.to_string())?;
     if !output.success() {
         bail!(
-            "crm_attribute --node {node} --name standby failed: {}",
+            "{program} {} failed: {}",
+            args.join(" "),
             output.stderr_text().trim()
         );
     }
@@ -196,21 +196,12 @@ fn drain(node: &str, resources: &[String], timeout: Duration) -> Result<Moves> {
 /// Wait (at most `limit`) until the cluster has no action under way.
 fn settle(limit: Duration) -> Result<()> {
     let seconds = limit.as_secs().max(1);
-    let mut command = Command::new("crm_resource");
-    command.args(["--wait", &format!("--timeout={seconds}")]);
-    let output = run_bounded(
-        &mut command,
-        Deadline::after(Duration::from_secs(seconds + 5)),
-        Limits::default(),
+    run_tool(
+        "crm_resource",
+        &["--wait", &format!("--timeout={seconds}")],
+        Duration::from_secs(seconds + 5),
     )
-    .context("crm_resource --wait")?;
-    if !output.success() {
-        bail!(
-            "the cluster did not settle within {seconds} s (crm_resource --wait: {})",
-            output.stderr_text().trim()
-        );
-    }
-    Ok(())
+    .with_context(|| format!("the cluster did not settle within {seconds} s"))
 }
 
 /// A `maintenance` event in the journal (best effort: the maintenance is what matters).
