@@ -68,6 +68,43 @@ PY
 }
 check "the crm variant clones ocf:paddock:vmwatch" \
     grep -q 'type="vmwatch"' "$tmp/cib.xml"
+# networks/: no lab run yet, so the two variants are compared with each other: each added to a
+# copy of the configuration above (fencing is needed for on-fail=fence), both accepted by
+# crm_verify
+cp "$tmp/cib.xml" "$tmp/net-pcs.xml"; cp "$tmp/cib.xml" "$tmp/net-crm.xml"
+check "networks.pcs.sh builds a CIB file (pcs -f)" \
+    eval 'PCS="pcs -f $tmp/net-pcs.xml" sh "$EX/networks/networks.pcs.sh" > "$tmp/out" 2>&1 || { cat "$tmp/out"; false; }'
+check "crm configure load update networks/networks.crm" \
+    eval 'CIB_file=$tmp/net-crm.xml crm configure load update "$EX/networks/networks.crm" > "$tmp/out" 2>&1 || { cat "$tmp/out"; false; }'
+for v in pcs crm; do
+    check "crm_verify accepts the networks example ($v variant)" crm_verify -x "$tmp/net-$v.xml"
+done
+netfacts() {
+    python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+cfg = ET.parse(sys.argv[1]).getroot().find("configuration")
+nv = lambda e: {p.get("name"): p.get("value") for p in e.iter("nvpair")} if e is not None else {}
+out = [f"property node-health-strategy={nv(cfg.find('crm_config')).get('node-health-strategy')}"]
+for c in cfg.iter("clone"):
+    p = c.find("primitive")
+    if p is None or p.get("type") != "netwatch":
+        continue
+    out.append(f"clone of {p.get('id')} interleave={nv(c.find('meta_attributes')).get('interleave')}")
+    out.append(f"{p.get('id')} {p.get('class')}:{p.get('provider')}:{p.get('type')} "
+               + " ".join(f"{k}={v}" for k, v in sorted(nv(p.find('instance_attributes')).items()))
+               + f" allow-unhealthy-nodes={nv(p.find('meta_attributes')).get('allow-unhealthy-nodes')}")
+    for op in p.iter("op"):
+        out.append(f"{p.get('id')} op {op.get('name')} interval={op.get('interval').rstrip('s') or 0} "
+                   f"timeout={op.get('timeout')} on-fail={op.get('on-fail')}")
+print("\n".join(sorted(out)))
+PY
+}
+netfacts "$tmp/net-pcs.xml" > "$tmp/net-pcs.facts"; netfacts "$tmp/net-crm.xml" > "$tmp/net-crm.facts"
+check "networks: the crm variant configures what the pcs variant does ($(wc -l < "$tmp/net-pcs.facts") facts: 3 clones, policies fence/migrate/alert, on-fail=fence on storage)" \
+    eval 'diff "$tmp/net-pcs.facts" "$tmp/net-crm.facts" &&
+          grep -q "on_loss=fence" "$tmp/net-pcs.facts" && grep -q "on_loss=migrate" "$tmp/net-pcs.facts" &&
+          grep -q "on_loss=alert" "$tmp/net-pcs.facts" && grep -q "netwatch-storage op monitor .*on-fail=fence" "$tmp/net-pcs.facts" &&
+          [ "$(grep -c "^clone of" "$tmp/net-pcs.facts")" = 3 ]'
 # the lab runs vm-* on its own paths/addresses/agents: compare what does not depend on them
 norm() { sed -e 's/stonith:fence_[a-z_]*/stonith:FENCE/' -e 's/ocf:[a-z]*:[A-Za-z]*/ocf:VM/' -e 's/INFINITY/inf/i'; }
 facts "$F/cib-roomy.xml" | norm > "$tmp/pcs.facts"

@@ -1,0 +1,90 @@
+//! What the watcher tells Pacemaker and reads back from it, through attrd_updater (transient
+//! node attributes: gone when the node leaves the cluster or reboots).
+//!
+//! - `paddock-net-NETWORK` = `ok` | `lost`: this node's view of the network;
+//! - `#health-paddock-NETWORK` = `green` | `red` (on_loss=migrate only): Pacemaker's node
+//!   health, acted on by the cluster property node-health-strategy.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ocf::command::{run_bounded, Limits};
+use ocf::Deadline;
+
+pub fn state_attribute(network: &str) -> String {
+    format!("paddock-net-{network}")
+}
+
+pub fn health_attribute(network: &str) -> String {
+    format!("#health-paddock-{network}")
+}
+
+pub fn publish(name: &str, value: &str, deadline: Deadline) -> Result<(), String> {
+    run(
+        Command::new("attrd_updater").args(["--name", name, "--update", value]),
+        deadline,
+    )
+    .map(|_| ())
+}
+
+pub fn delete(name: &str, deadline: Deadline) -> Result<(), String> {
+    run(
+        Command::new("attrd_updater").args(["--name", name, "--delete"]),
+        deadline,
+    )
+    .map(|_| ())
+}
+
+/// Every node's value of `name`, as attrd_updater prints them.
+pub fn query_all(name: &str, deadline: Deadline) -> Result<String, String> {
+    run(
+        Command::new("attrd_updater").args(["--query", "--all", "--name", name]),
+        deadline,
+    )
+}
+
+/// This node's name in the cluster (when Pacemaker did not pass it): crm_node's answer, else
+/// the short host name, which is what Pacemaker calls the node unless told otherwise.
+pub fn local_node() -> String {
+    let asked = run(
+        Command::new("crm_node").arg("--name"),
+        Deadline::after(Duration::from_secs(5)),
+    );
+    match asked.map(|out| out.trim().to_string()) {
+        Ok(name) if !name.is_empty() => name,
+        _ => paddock_base::journal::this_node(),
+    }
+}
+
+/// Runs the command bounded by `deadline`; its stdout, or why it failed.
+fn run(command: &mut Command, deadline: Deadline) -> Result<String, String> {
+    let shown = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out =
+        run_bounded(command, deadline, Limits::default()).map_err(|e| format!("{shown}: {e}"))?;
+    if out.success() {
+        Ok(out.stdout_text())
+    } else {
+        Err(format!(
+            "{shown}: {}{}",
+            out.describe_status(),
+            out.last_line_suffix()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn attribute_names_carry_the_network() {
+        assert_eq!(super::state_attribute("storage"), "paddock-net-storage");
+        assert_eq!(super::health_attribute("tenant"), "#health-paddock-tenant");
+    }
+}
