@@ -73,7 +73,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
         .into_iter()
         .partition(|id| now.running.get(id).is_some_and(|nodes| nodes.len() > 1));
     for id in &clones {
-        println!("   0.0s  {id}: one instance of several, stops with {}", args.node);
+        println!(
+            "   0.0s  {id}: one instance of several, stops with {}",
+            args.node
+        );
     }
     let moves = drain(&args.node, &movable, Duration::from_secs(args.timeout))?;
     Ok(Outcome::Drained(moves))

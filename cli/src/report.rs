@@ -435,8 +435,14 @@ mod tests {
         let r = build(&entries, 0.0, 300.0);
         assert_eq!(r.resources["vm-a"].failures, 1, "lost with n1, not with n3");
         assert_eq!(r.resources["vm-a"].downtime, 3.0);
-        assert_eq!(r.resources["watcher"].failures, 1, "its last instance went with n1");
-        assert_eq!(r.hosts["n3"].mean_time_to_recovery, None, "nothing of n3's to recover");
+        assert_eq!(
+            r.resources["watcher"].failures, 1,
+            "its last instance went with n1"
+        );
+        assert_eq!(
+            r.hosts["n3"].mean_time_to_recovery, None,
+            "nothing of n3's to recover"
+        );
     }
 
     #[test]
