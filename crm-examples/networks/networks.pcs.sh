@@ -25,26 +25,25 @@ $PCS property set node-health-strategy=migrate-on-red
 # on_loss=fence needs fencing configured (../fencing).
 
 # The watchers themselves stay on a red node (allow-unhealthy-nodes): they are what
-# turns it green again.  Monitor every 2 s: it only reads the watcher's status file.
+# turns it green again.  It must be a meta attribute of the clone: Pacemaker applies
+# node health to top-level resources, and a clone does not look at its primitive's meta.
+# Monitor every 2 s: it only reads the watcher's status file.
 # storage: the monitor fails once the loss is confirmed, and on-fail=fence fences.
 $PCS resource create netwatch-storage ocf:paddock:netwatch network=storage \
     interfaces="$STORAGE_IF" targets="$STORAGE_TARGETS" threshold=1 interval=1 misses=3 \
     on_loss=fence \
     op start timeout=30s op stop timeout=20s \
     op monitor interval=2s timeout=20s on-fail=fence \
-    meta allow-unhealthy-nodes=true \
-    clone interleave=true
+    clone interleave=true allow-unhealthy-nodes=true
 # tenant: node health red while lost here (and not on most nodes).
 $PCS resource create netwatch-tenant ocf:paddock:netwatch network=tenant \
     interfaces="$TENANT_IF" targets="$TENANT_TARGETS" threshold=1 interval=1 misses=3 \
     on_loss=migrate \
     op start timeout=30s op stop timeout=20s op monitor interval=2s timeout=20s \
-    meta allow-unhealthy-nodes=true \
-    clone interleave=true
+    clone interleave=true allow-unhealthy-nodes=true
 # administrative: the attribute, a journal line and a degraded monitor; nothing moves.
 $PCS resource create netwatch-admin ocf:paddock:netwatch network=admin \
     interfaces="$ADMIN_IF" targets="$ADMIN_TARGETS" threshold=1 interval=1 misses=3 \
     on_loss=alert \
     op start timeout=30s op stop timeout=20s op monitor interval=2s timeout=20s \
-    meta allow-unhealthy-nodes=true \
-    clone interleave=true
+    clone interleave=true allow-unhealthy-nodes=true

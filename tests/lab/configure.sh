@@ -1,11 +1,22 @@
 #!/bin/bash
-# tests/lab/configure.sh -- configure the running lab from crm-examples/:
-# fencing through the node BMCs, then the VMs.
+# tests/lab/configure.sh [networks] -- configure the running lab from crm-examples/:
+# fencing through the node BMCs, then the VMs.  `configure.sh networks` (t7, on a lab
+# configured so) adds crm-examples/networks: one ocf:paddock:netwatch clone per lab
+# network (storage -> fence, tenant -> migrate, admin -> alert) and migrate-on-red.
 #   env LAB_STACK, LAB_FENCE_AGENT, LAB_VM_AGENT: see lib.sh
 #   env NODE_MEMORY (MiB per node for VMs, default 384 = 4 guests)
 set -eu
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 . "$LAB_BIN/vms.sh"
+if [ "${1:-}" = networks ]; then
+    # each network's interface on the nodes, and the hub's address on it as the one target
+    # (a node that cannot reach the storage array / the tenant gateway / the admin side)
+    on_node node1 env STORAGE_IF="$(net_if storage)" STORAGE_TARGETS="$(net_hub_ip storage)" \
+        TENANT_IF="$(net_if tenant)" TENANT_TARGETS="$(net_hub_ip tenant)" \
+        ADMIN_IF="$(net_if admin)" ADMIN_TARGETS="$(net_hub_ip admin)" \
+        sh "$REPO/crm-examples/networks/networks.pcs.sh"
+    exit
+fi
 make_vm_definitions
 
 fence_agent=$(lab_fence_agent) && vm_agent=$(lab_vm_agent) || exit 2

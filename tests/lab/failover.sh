@@ -1,9 +1,12 @@
 # tests/lab/failover.sh -- cut a node off and time what the cluster does
 # (sourced after lib.sh and vms.sh).
 #
-# fail_node VICTIM [MODE]  MODE: link-down (default; pull the node's cable:
-# it still runs its VMs until its BMC powers it off) | power-loss (kill the
-# node's processes; its BMC then reports it off).  Waits until every VM that
+# fail_node VICTIM [MODE]  MODE: link-down (default; pull the node's cables,
+# all three networks': it still runs its VMs until its BMC powers it off;
+# with one left, Corosync's second link would keep it in the cluster) |
+# power-loss (kill the node's processes; its BMC then reports it off) |
+# storage-cut (only its storage network's cable: the node stays a member,
+# its netwatch-storage fails with on-fail=fence, t7).  Waits until every VM that
 # ran on VICTIM runs elsewhere (or LIMIT s, default 90), then sets:
 #   FO_VMS        the VMs that ran on VICTIM
 #   FO_T0         injection time (epoch)
@@ -33,7 +36,10 @@ fail_node() {
 
     FO_T0=$(now)
     case $mode in
-        link-down)  ip -n "$(node_ns "$victim")" link set eth0 down ;;
+        link-down)  # one batch: all cables at the same moment
+                    for net in $LAB_NETWORKS; do echo "link set $(net_if "$net") down"; done \
+                        | ip -n "$(node_ns "$victim")" -batch - ;;
+        storage-cut) ip -n "$(node_ns "$victim")" link set "$(net_if storage)" down ;;
         power-loss) kill -KILL "$(cat "$L/run/$victim.unshare.pid")" ;;
         *) echo "fail_node: bad mode $mode" >&2; kill "$sampler"; return 2 ;;
     esac

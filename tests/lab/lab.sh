@@ -1,5 +1,6 @@
 #!/bin/bash
 # tests/lab/lab.sh up|down|status -- the three-node lab (see README.md).
+#   Three networks (admin, storage, tenant: lib.sh), Corosync on admin + storage.
 #   up   : build from scratch (fresh state dirs), power on the 3 BMCs, wait
 #          until the cluster formed.  env: TOKEN (ms; corosync totem.token,
 #          unset = corosync default), TOKEN_COEF, BOOT_DELAY (s, default 10).
@@ -10,20 +11,31 @@ set -u
 . "$REPO/tests/lib/libvirt-conf.sh"
 
 net_up() {
+    local net k ns n i
     ip netns add "$HUB_NS"
     ip -n "$HUB_NS" link set lo up
-    ip -n "$HUB_NS" link add pdkbr0 type bridge stp_state 0 forward_delay 0
-    ip -n "$HUB_NS" addr add "$BMC_IP/24" dev pdkbr0
-    ip -n "$HUB_NS" link set pdkbr0 up
+    # one bridge per network, the hub's address on it: the BMCs (admin), "the storage
+    # array" and "the tenant gateway" that the nodes' netwatch probes
+    for net in $LAB_NETWORKS; do
+        k=$(net_index "$net")
+        ip -n "$HUB_NS" link add "pdkbr$k" type bridge stp_state 0 forward_delay 0
+        ip -n "$HUB_NS" addr add "$(net_hub_ip "$net")/24" dev "pdkbr$k"
+        ip -n "$HUB_NS" link set "pdkbr$k" up
+    done
     for n in $NODES; do
-        local ns i=${n#node}
+        i=${n#node}
         ns=$(node_ns "$n")
         ip netns add "$ns"
         ip -n "$ns" link set lo up
-        ip -n "$HUB_NS" link add "pv$i" type veth peer name eth0 netns "$ns"
-        ip -n "$HUB_NS" link set "pv$i" master pdkbr0 up
-        ip -n "$ns" addr add "$(node_ip "$n")/24" dev eth0
-        ip -n "$ns" link set eth0 up
+        # node N's ethK is the veth pv<N> (admin, as before) / pv<N>k<K> in the hub
+        for net in $LAB_NETWORKS; do
+            k=$(net_index "$net")
+            local hub_end="pv$i"; [ "$k" = 0 ] || hub_end="pv${i}k$k"
+            ip -n "$HUB_NS" link add "$hub_end" type veth peer name "eth$k" netns "$ns"
+            ip -n "$HUB_NS" link set "$hub_end" master "pdkbr$k" up
+            ip -n "$ns" addr add "$(net_ip "$n" "$net")/24" dev "eth$k"
+            ip -n "$ns" link set "eth$k" up
+        done
     done
 }
 
@@ -34,6 +46,18 @@ write_corosync_conf() {
     echo "    transport: knet"
     echo "    crypto_cipher: none"
     echo "    crypto_hash: none"
+    # two knet links (crm-examples/networks/README.md): admin (link 0) carries the
+    # traffic while it works, storage (link 1) takes over when it does not, so losing one
+    # network alone does not split the cluster
+    echo "    link_mode: passive"
+    echo "    interface {"
+    echo "        linknumber: 0"
+    echo "        knet_link_priority: 2"
+    echo "    }"
+    echo "    interface {"
+    echo "        linknumber: 1"
+    echo "        knet_link_priority: 1"
+    echo "    }"
     [ -n "${TOKEN:-}" ] && echo "    token: $TOKEN"
     [ -n "${TOKEN_COEF:-}" ] && echo "    token_coefficient: $TOKEN_COEF"
     echo "}"
@@ -49,8 +73,8 @@ write_corosync_conf() {
     echo "}"
     echo "nodelist {"
     for n in $NODES; do
-        printf '    node {\n        name: %s\n        nodeid: %s\n        ring0_addr: %s\n    }\n' \
-            "$n" "${n#node}" "$(node_ip "$n")"
+        printf '    node {\n        name: %s\n        nodeid: %s\n        ring0_addr: %s\n        ring1_addr: %s\n    }\n' \
+            "$n" "${n#node}" "$(net_ip "$n" admin)" "$(net_ip "$n" storage)"
     done
     echo "}"
 }

@@ -1,9 +1,13 @@
 # tests/lab/lib.sh -- shared definitions of the three-node lab (sourced).
 #
-# The lab: netns pdk-hub holds bridge pdkbr0 (10.77.0.254/24) and the three
-# BMCs (ipmi_sim, UDP 10.77.0.254:1960N); netns pdk-nN holds node N's eth0
-# (10.77.0.N/24, veth to the bridge). Nothing is added to the root netns, and
-# nothing routes anywhere else. See README.md.
+# The lab: netns pdk-hub holds three bridges, one per network, and the three
+# BMCs (ipmi_sim, UDP 10.77.0.254:1960N); netns pdk-nN holds node N's eth0/1/2
+# (veths into the bridges):
+#   admin   pdkbr0 10.77.0.0/24  eth0 10.77.0.N  hub 10.77.0.254 (also the BMCs)
+#   storage pdkbr1 10.77.1.0/24  eth1 10.77.1.N  hub 10.77.1.254 ("the storage array")
+#   tenant  pdkbr2 10.77.2.0/24  eth2 10.77.2.N  hub 10.77.2.254 ("the tenant gateway")
+# Corosync runs on two knet links: admin (link 0) and storage (link 1).
+# Nothing is added to the root netns, and nothing routes anywhere else. See README.md.
 LAB_BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LAB_BIN/../.." && pwd)
 export PADDOCK_LAB=${PADDOCK_LAB:-/tmp/paddock-lab}
@@ -33,6 +37,12 @@ lab_vm_agent() {
 
 node_ns()   { echo "pdk-n${1#node}"; }
 node_ip()   { echo "10.77.0.${1#node}"; }
+# the lab's networks: name, bridge index (pdkbrK, 10.77.K.0/24, the node's ethK)
+LAB_NETWORKS="admin storage tenant"
+net_index() { case $1 in admin) echo 0 ;; storage) echo 1 ;; tenant) echo 2 ;; *) return 2 ;; esac; }
+net_ip()    { echo "10.77.$(net_index "$2").${1#node}"; }      # net_ip NODE NETWORK
+net_hub_ip(){ echo "10.77.$(net_index "$1").254"; }            # the hub's address: a probe target
+net_if()    { echo "eth$(net_index "$1")"; }                   # the node's interface on NETWORK
 bmc_port()  { echo "$((19600 + ${1#node}))"; }
 now()       { date +%s.%N; }
 # seconds between two `now` values, 2 decimals

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/lab/run.sh -- the lab runner: the offline capacity check, then a fresh
-# three-node lab, tests 1-6 on it, teardown (also on failure or Ctrl-C).
+# three-node lab, tests 1-7 on it, teardown (also on failure or Ctrl-C).
 # Prints every PASS/FAIL line, then `N passed, N failed`; exit 0 = all passed.
 #   env LAB_STACK=paddock|anchor (default paddock), TOKEN, BOOT_DELAY: see lab.sh
 set -u
@@ -38,6 +38,7 @@ if "$LAB_BIN/lab.sh" up > "$out/lab-up.out" 2>&1; then
     run_test t4-capacity.sh
     run_test t5-history.sh
     run_test t6-vm-failures.sh
+    run_test t7-networks.sh
 else
     cat "$out/lab-up.out"
     echo "FAIL lab up: 3 nodes online" | tee -a "$results"

@@ -89,10 +89,11 @@ for c in cfg.iter("clone"):
     p = c.find("primitive")
     if p is None or p.get("type") != "netwatch":
         continue
-    out.append(f"clone of {p.get('id')} interleave={nv(c.find('meta_attributes')).get('interleave')}")
+    out.append(f"clone of {p.get('id')} interleave={nv(c.find('meta_attributes')).get('interleave')}"
+               # node health applies to the top-level resource: the clone must allow unhealthy nodes
+               f" allow-unhealthy-nodes={nv(c.find('meta_attributes')).get('allow-unhealthy-nodes')}")
     out.append(f"{p.get('id')} {p.get('class')}:{p.get('provider')}:{p.get('type')} "
-               + " ".join(f"{k}={v}" for k, v in sorted(nv(p.find('instance_attributes')).items()))
-               + f" allow-unhealthy-nodes={nv(p.find('meta_attributes')).get('allow-unhealthy-nodes')}")
+               + " ".join(f"{k}={v}" for k, v in sorted(nv(p.find('instance_attributes')).items())))
     for op in p.iter("op"):
         out.append(f"{p.get('id')} op {op.get('name')} interval={op.get('interval').rstrip('s') or 0} "
                    f"timeout={op.get('timeout')} on-fail={op.get('on-fail')}")
@@ -104,7 +105,7 @@ check "networks: the crm variant configures what the pcs variant does ($(wc -l <
     eval 'diff "$tmp/net-pcs.facts" "$tmp/net-crm.facts" &&
           grep -q "on_loss=fence" "$tmp/net-pcs.facts" && grep -q "on_loss=migrate" "$tmp/net-pcs.facts" &&
           grep -q "on_loss=alert" "$tmp/net-pcs.facts" && grep -q "netwatch-storage op monitor .*on-fail=fence" "$tmp/net-pcs.facts" &&
-          [ "$(grep -c "^clone of" "$tmp/net-pcs.facts")" = 3 ]'
+          [ "$(grep -c "^clone of .* allow-unhealthy-nodes=true" "$tmp/net-pcs.facts")" = 3 ]'
 # the lab runs vm-* on its own paths/addresses/agents: compare what does not depend on them
 norm() { sed -e 's/stonith:fence_[a-z_]*/stonith:FENCE/' -e 's/ocf:[a-z]*:[A-Za-z]*/ocf:VM/' -e 's/INFINITY/inf/i'; }
 facts "$F/cib-roomy.xml" | norm > "$tmp/pcs.facts"

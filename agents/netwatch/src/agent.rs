@@ -174,11 +174,25 @@ impl ResourceAgent for NetWatch {
         let path = status::status_file(&ctx.state_dir, &config.network);
         // A daemon that has not written for three rounds (and some slack) is hung.
         let limit = config.interval * 3 + Duration::from_secs(10);
-        let age = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok());
-        if age.is_none_or(|a| a > limit) {
+        let age = || {
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+        };
+        // The age is wall-clock time, the daemon's rounds are paced by the monotonic clock: when
+        // the whole machine was paused (a VM host suspended, then its clock stepped forward),
+        // every status file looks old at once until the next round. A hung daemon stays old;
+        // a live one writes again within a round: look again for two rounds before judging.
+        let mut stale = age().is_none_or(|a| a > limit);
+        if stale {
+            let recheck = ctx.deadline.capped(config.interval * 2);
+            while stale && !recheck.expired() {
+                std::thread::sleep(POLL);
+                stale = age().is_none_or(|a| a > limit);
+            }
+        }
+        if stale {
             return Err(OcfError::generic(format!(
                 "the watcher of network {} (pid {pid}) has not updated {} for over {} s: hung",
                 config.network,

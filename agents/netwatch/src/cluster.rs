@@ -37,11 +37,28 @@ pub fn delete(name: &str, deadline: Deadline) -> Result<(), String> {
 
 /// Every node's value of `name`, as attrd_updater prints them.
 pub fn query_all(name: &str, deadline: Deadline) -> Result<String, String> {
-    run(
-        Command::new("attrd_updater").args(["--query", "--all", "--name", name]),
-        deadline,
-    )
+    run(&mut query_all_command(name), deadline)
 }
+
+/// The daemon inherits the start action's environment, and with `OCF_RESKEY_CRM_meta_on_node`
+/// set attrd_updater 2.1 answers `--query --all` with that node's value only: the guard would
+/// see this node alone and act on a network-wide failure (found in the three-node lab). So
+/// the query runs without the variables that name a target node.
+fn query_all_command(name: &str) -> Command {
+    let mut command = Command::new("attrd_updater");
+    command.args(["--query", "--all", "--name", name]);
+    for var in TARGET_NODE_ENV {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// What makes Pacemaker's tools default to one node (pcmk__node_attr_target).
+const TARGET_NODE_ENV: [&str; 3] = [
+    "OCF_RESKEY_CRM_meta_on_node",
+    "OCF_RESKEY_CRM_meta_container_attribute_target",
+    "OCF_RESKEY_CRM_meta_physical_host",
+];
 
 /// This node's name in the cluster (when Pacemaker did not pass it): crm_node's answer, else
 /// the short host name, which is what Pacemaker calls the node unless told otherwise.
@@ -82,6 +99,18 @@ fn run(command: &mut Command, deadline: Deadline) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_query_of_every_node_does_not_inherit_a_target_node() {
+        let command = super::query_all_command("paddock-net-tenant");
+        let removed: Vec<_> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(key, _)| key.to_string_lossy().into_owned())
+            .collect();
+        assert!(removed.contains(&"OCF_RESKEY_CRM_meta_on_node".to_string()));
+        assert_eq!(removed.len(), super::TARGET_NODE_ENV.len());
+    }
+
     #[test]
     fn attribute_names_carry_the_network() {
         assert_eq!(super::state_attribute("storage"), "paddock-net-storage");
