@@ -13,6 +13,7 @@
 
 mod agent;
 pub mod conformance;
+pub mod daemon;
 mod env;
 pub mod logging;
 pub mod manpage;

@@ -3,15 +3,11 @@
 //! keeps the network's state, publishes it, applies the decision table and rewrites the status
 //! file that monitor reads.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ocf::Deadline;
-use paddock_base::logging::{level_name, LineSink, LineSubscriber};
-use tracing::Level;
 
 use crate::cluster;
 use crate::config::{Config, OnLoss};
@@ -83,35 +79,13 @@ impl Options {
     }
 }
 
-/// Starts the daemon, detached (own process group, then its own session), its output appended
-/// to `logfile`; returns its pid.
+/// Starts the daemon, detached, its output appended to `logfile`; returns its pid.
 pub fn spawn(options: &Options, logfile: &Path) -> Result<u32, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
-    if let Some(parent) = logfile.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(logfile)
-        .map_err(|e| format!("cannot open {}: {e}", logfile.display()))?;
-    use std::os::unix::process::CommandExt;
-    let child = Command::new(exe)
-        .args(options.to_args())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start the watcher: {e}"))?;
-    Ok(child.id())
+    ocf::daemon::spawn_detached(&options.to_args(), logfile)
 }
 
 /// The daemon's life: returns only when it cannot start.
 pub fn main(args: &[String]) -> ExitCode {
-    // A session of its own: no signal for the agent's group or terminal reaches it.
-    let _ = nix::unistd::setsid();
     let options = match Options::parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -119,13 +93,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let level = if options.debug {
-        Level::DEBUG
-    } else {
-        Level::INFO
-    };
-    let subscriber = LineSubscriber::new(Arc::new(StderrLines::default()), level);
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    ocf::daemon::become_daemon("netwatch", options.debug);
     let config = match Config::from_params(&options.params) {
         Ok(c) => c,
         Err(e) => {
@@ -345,24 +313,6 @@ pub fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
-}
-
-/// Log lines on stderr (the log file): time, program, pid, level, message.
-#[derive(Default)]
-struct StderrLines(Mutex<()>);
-
-impl LineSink for StderrLines {
-    fn line(&self, level: &Level, message: &str) {
-        let _held = self.0.lock();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{} netwatch[{}]: {}: {message}",
-            ocf::logging::timestamp(),
-            std::process::id(),
-            level_name(level)
-        );
-    }
 }
 
 #[cfg(test)]

@@ -5,15 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use paddock_base::logging::{level_name, LineSink, LineSubscriber};
 use paddock_vm::activity;
-use tracing::Level;
 
 use crate::records::{uri_of, Records};
 use crate::state::{self, Link, Shared};
@@ -75,35 +72,13 @@ impl Options {
     }
 }
 
-/// Starts the daemon, detached (own process group, then its own session), its output appended
-/// to `logfile`; returns its pid.
+/// Starts the daemon, detached, its output appended to `logfile`; returns its pid.
 pub fn spawn(options: &Options, logfile: &Path) -> Result<u32, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
-    if let Some(parent) = logfile.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(logfile)
-        .map_err(|e| format!("cannot open {}: {e}", logfile.display()))?;
-    use std::os::unix::process::CommandExt;
-    let child = Command::new(exe)
-        .args(options.to_args())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start the watcher: {e}"))?;
-    Ok(child.id())
+    ocf::daemon::spawn_detached(&options.to_args(), logfile)
 }
 
 /// The daemon's life: never returns unless it cannot start.
 pub fn main(args: &[String]) -> ExitCode {
-    // A session of its own: no signal for the agent's group or terminal reaches it.
-    let _ = nix::unistd::setsid();
     let options = match Options::parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -111,13 +86,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let level = if options.debug {
-        Level::DEBUG
-    } else {
-        Level::INFO
-    };
-    let subscriber = LineSubscriber::new(Arc::new(StderrLines::default()), level);
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    ocf::daemon::become_daemon("vmwatch", options.debug);
     let pid_file = state::pid_file(&options.state_dir);
     let written = fs::create_dir_all(state::dir(&options.state_dir))
         .and_then(|_| fs::write(&pid_file, format!("{}\n", std::process::id())));
@@ -217,24 +186,6 @@ fn publish(links: &BTreeMap<String, Link>, published: &mut Option<String>) {
             *published = Some(value);
         }
         Err(e) => tracing::warn!("cannot publish libvirt's state: {e}"),
-    }
-}
-
-/// Log lines on stderr (the log file): time, program, pid, level, message.
-#[derive(Default)]
-struct StderrLines(Mutex<()>);
-
-impl LineSink for StderrLines {
-    fn line(&self, level: &Level, message: &str) {
-        let _held = self.0.lock();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{} vmwatch[{}]: {}: {message}",
-            ocf::logging::timestamp(),
-            std::process::id(),
-            level_name(level)
-        );
     }
 }
 
