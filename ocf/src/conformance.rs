@@ -292,6 +292,33 @@ pub fn ocf_1_1_problems(xml: &str) -> Vec<String> {
     problems
 }
 
+/// `xmllint --noout --relaxng SCHEMA -` fed `xml` on stdin: (valid, what it said). For the
+/// agents' tests, beside `ocf_1_1_problems` (xmllint: Debian's libxml2-utils).
+pub fn xmllint(schema: &std::path::Path, xml: &str) -> (bool, String) {
+    let mut command = std::process::Command::new("xmllint");
+    command.args(["--noout", "--relaxng"]).arg(schema).arg("-");
+    xmllint_stdin(command, xml)
+}
+
+/// Feeds `xml` to an xmllint `command` on stdin: (valid, what it said).
+pub fn xmllint_stdin(mut command: std::process::Command, xml: &str) -> (bool, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xmllint must be installed (libxml2-utils)");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(xml.as_bytes()).expect("write to xmllint");
+    }
+    let out = child.wait_with_output().expect("xmllint's answer");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,12 +2,13 @@
 //! logging, and its meta-data checked against OCF 1.1 (pcs's schema plus `ocf::conformance`),
 //! resource-agents' metadata.rng and ra-api-1.dtd.
 
+use ocf::conformance::xmllint;
 use ocf::{
     run_captured, ActionSpec, AgentInfo, Context, Env, OcfError, OcfStatus, ParamType,
     ParameterSpec, ResourceAgent,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 // Each parameter declared once; the agent reads it back by the same constant.
 const NAME: ParameterSpec = ParameterSpec::new("name", ParamType::String, "Name", "The name")
@@ -434,40 +435,13 @@ fn assert_ocf_1_1(xml: &str) {
 const PCS_OCF_1_1_RNG: &str = "/usr/share/pcs/data/ocf-1.1.rng";
 const RESOURCE_AGENTS_RNG: &str = "/usr/share/resource-agents/metadata.rng";
 
-fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
-    let mut command = Command::new("xmllint");
-    command.args(["--noout", "--relaxng"]).arg(schema).arg("-");
-    run_xmllint(command, xml)
-}
-
 /// ocf-tester's own check: `xmllint --noout --valid -` in /usr/share/resource-agents.
 fn dtd_valid(xml: &str) -> (bool, String) {
     let mut command = Command::new("xmllint");
     command
         .args(["--noout", "--valid", "-"])
         .current_dir("/usr/share/resource-agents");
-    run_xmllint(command, xml)
-}
-
-/// Feed `xml` to an xmllint command on stdin: (valid, what it said).
-fn run_xmllint(mut command: Command, xml: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xmllint must be installed (libxml2-utils)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    ocf::conformance::xmllint_stdin(command, xml)
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! within its timeout), and a network lost while watched. Outside a cluster attrd_updater
 //! fails: the watcher logs it and, unable to read the other nodes, never acts beyond alert.
 
+use ocf::conformance::xmllint;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,29 +88,6 @@ impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.action("stop");
     }
-}
-
-fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--relaxng"])
-        .arg(schema)
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("xmllint (libxml2-utils)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> Option<Run>) -> Run {

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use ocf::conformance::xmllint;
 use std::path::Path;
 use std::time::Duration;
 

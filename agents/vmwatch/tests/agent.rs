@@ -2,6 +2,7 @@
 //! ocf-tester's start/monitor/stop cycle, bad parameters, a libvirt that does not answer
 //! (degraded) and a killed daemon (not running).
 
+use ocf::conformance::xmllint;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -54,29 +55,6 @@ impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.run("stop", &[]);
     }
-}
-
-fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--relaxng"])
-        .arg(schema)
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("xmllint (libxml2-utils)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

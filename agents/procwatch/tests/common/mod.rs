@@ -3,7 +3,7 @@
 //! killed when the test ends, pass or fail.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -224,27 +224,4 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-pub fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--relaxng"])
-        .arg(schema)
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("xmllint must be installed (libxml2-utils)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
