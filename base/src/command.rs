@@ -116,6 +116,31 @@ fn read_on_the_side(
     rx
 }
 
+/// Runs `command` bounded by `deadline` with the default limits: its stdout when it succeeds,
+/// else one line saying which command and why (`crm_resource --fail ...: exit status 6: ...`).
+pub fn run_checked(command: &mut Command, deadline: Deadline) -> Result<String, String> {
+    let shown = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out =
+        run_bounded(command, deadline, Limits::default()).map_err(|e| format!("{shown}: {e}"))?;
+    if out.success() {
+        Ok(out.stdout_text())
+    } else {
+        Err(format!(
+            "{shown}: {}{}",
+            out.describe_status(),
+            out.last_line_suffix()
+        ))
+    }
+}
+
 /// Runs `command` (stdin from /dev/null, stdout and stderr captured) until it exits or the
 /// deadline passes; then its process group is killed.
 pub fn run_bounded(

@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ocf::command::{run_bounded, Limits};
+use ocf::command::run_checked as run;
 use ocf::Deadline;
 
 pub fn state_attribute(network: &str) -> String {
@@ -70,30 +70,6 @@ pub fn local_node() -> String {
     match asked.map(|out| out.trim().to_string()) {
         Ok(name) if !name.is_empty() => name,
         _ => paddock_base::journal::this_node(),
-    }
-}
-
-/// Runs the command bounded by `deadline`; its stdout, or why it failed.
-fn run(command: &mut Command, deadline: Deadline) -> Result<String, String> {
-    let shown = format!(
-        "{} {}",
-        command.get_program().to_string_lossy(),
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let out =
-        run_bounded(command, deadline, Limits::default()).map_err(|e| format!("{shown}: {e}"))?;
-    if out.success() {
-        Ok(out.stdout_text())
-    } else {
-        Err(format!(
-            "{shown}: {}{}",
-            out.describe_status(),
-            out.last_line_suffix()
-        ))
     }
 }
 

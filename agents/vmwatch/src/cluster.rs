@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ocf::command::{run_bounded, Limits};
+use ocf::command::run_checked;
 use ocf::Deadline;
 
 /// The node attribute that says whether this node's libvirt answers: `ok`, or `down` and why.
@@ -32,43 +32,26 @@ pub fn publish_libvirt_state(value: &str) -> Result<(), String> {
 /// This node's name in the cluster (when Pacemaker did not pass it): crm_node's answer, else
 /// the host name, which is what Pacemaker calls the node unless told otherwise.
 pub fn local_node() -> Result<String, String> {
-    let asked = run_bounded(
+    let asked = run_checked(
         Command::new("crm_node").arg("--name"),
         Deadline::after(COMMAND_TIME),
-        Limits::default(),
     );
-    if let Ok(out) = asked {
-        let name = out.stdout_text().trim().to_string();
-        if out.success() && !name.is_empty() {
+    if let Some(name) = asked.ok().map(|out| out.trim().to_string()) {
+        if !name.is_empty() {
             return Ok(name);
         }
     }
-    let host = nix::unistd::gethostname().map_err(|e| format!("no node name: {e}"))?;
-    let host = host.to_string_lossy();
-    let short = host.split('.').next().unwrap_or_default();
+    let short = paddock_base::journal::this_node();
+    if short.is_empty() {
+        return Err(
+            "no node name: crm_node --name did not answer and there is no host name".into(),
+        );
+    }
     tracing::warn!("crm_node --name did not answer; taking the host name {short} as the node name");
-    Ok(short.to_string())
+    Ok(short)
 }
 
+/// Runs a Pacemaker tool bounded by COMMAND_TIME; why it failed, if it did.
 fn run(command: &mut Command) -> Result<(), String> {
-    let shown = format!(
-        "{} {}",
-        command.get_program().to_string_lossy(),
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let out = run_bounded(command, Deadline::after(COMMAND_TIME), Limits::default())
-        .map_err(|e| format!("{shown}: {e}"))?;
-    if out.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{shown}: {}{}",
-            out.describe_status(),
-            out.last_line_suffix()
-        ))
-    }
+    run_checked(command, Deadline::after(COMMAND_TIME)).map(|_| ())
 }
