@@ -382,16 +382,6 @@ impl Journal {
         Ok(journal)
     }
 
-    /// The events `keep` accepts, in time order, and how many lines could not be read.
-    pub fn events<K>(&self, keep: K) -> (Vec<Event<'_>>, usize)
-    where
-        K: Fn(&Event) -> bool + Sync,
-    {
-        let mut events = Vec::new();
-        let skipped = self.stream(keep, |event| events.push(event));
-        (events, skipped)
-    }
-
     /// Hand the events `keep` accepts to `each`, in time order, without holding them all: each
     /// file is parsed by a thread of its own, and the files are merged as they come, always
     /// from the one that is furthest behind. Returns how many lines could not be read.
@@ -600,13 +590,15 @@ mod tests {
         fs::write(dir.path().join("n3.jsonl"), "{\"truncated\n\nnot json\n").expect("write");
         fs::write(dir.path().join("README"), "not a journal").expect("write");
         let journal = Journal::open(dir.path()).expect("open");
-        let (events, skipped) = journal.events(|e| e.kind.as_str() == "node");
+        let mut events = Vec::new();
+        let skipped = journal.stream(|e| e.kind.as_str() == "node", |e| events.push(e));
         assert_eq!(
             events.iter().map(|e| e.time).collect::<Vec<_>>(),
             vec![1.0, 3.0]
         );
         assert_eq!(skipped, 2);
-        let (all, _) = journal.events(|_| true);
+        let mut all = Vec::new();
+        journal.stream(|_| true, |e| all.push(e));
         let decision = all
             .iter()
             .find(|e| e.kind.as_str() == AGENT_KIND)

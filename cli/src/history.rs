@@ -96,17 +96,6 @@ pub fn load<'j>(journal: &'j Journal, args: &Args, mut each: impl FnMut(Entry<'j
     skipped
 }
 
-/// Collapse the copies of one event that several nodes reported.
-pub fn merge<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Entry<'a>> {
-    let mut entries = Vec::new();
-    let mut merger = Merger::default();
-    for event in events {
-        merger.push(event, &mut |e| entries.push(e));
-    }
-    merger.finish(&mut |e| entries.push(e));
-    entries
-}
-
 /// The timeline merged as the events come, in time order: only the last few seconds are held,
 /// so a million events are never a million entries in memory at once.
 #[derive(Default)]
@@ -234,6 +223,17 @@ fn timestamp(time: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Collapse the copies of one event that several nodes reported.
+    fn merge<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Entry<'a>> {
+        let mut entries = Vec::new();
+        let mut merger = Merger::default();
+        for event in events {
+            merger.push(event, &mut |e| entries.push(e));
+        }
+        merger.finish(&mut |e| entries.push(e));
+        entries
+    }
 
     fn event<'a>(
         time: f64,
