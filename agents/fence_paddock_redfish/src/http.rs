@@ -17,6 +17,9 @@ use ureq::Body;
 /// Biggest body we read; Redfish resources are a few KiB.
 const MAX_BODY: u64 = 4 * 1024 * 1024;
 
+/// How many times a GET is asked when the BMC answers with a transient server error.
+const GET_ATTEMPTS: u32 = 3;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -148,7 +151,32 @@ impl Http {
     }
 
     /// One request; any HTTP status is a reply, only transport failures are errors.
+    ///
+    /// A BMC answering a GET with 500, 502, 503 or 504 is often busy for a moment (sushy's
+    /// emulator: "database is locked"; real controllers while they refresh a cache): a GET
+    /// changes nothing, so it is asked again, at most GET_ATTEMPTS times, while the deadline
+    /// leaves room. Other methods are sent once: a reset must never be sent twice.
     pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        deadline: Deadline,
+    ) -> Result<Reply, Error> {
+        let mut attempt = 1;
+        loop {
+            let reply = self.request_once(method, path, body, deadline)?;
+            let pause = Duration::from_millis(200 * u64::from(attempt));
+            let busy = method == Method::Get && matches!(reply.status, 500 | 502 | 503 | 504);
+            if !busy || attempt >= GET_ATTEMPTS || deadline.remaining() <= pause * 2 {
+                return Ok(reply);
+            }
+            std::thread::sleep(pause);
+            attempt += 1;
+        }
+    }
+
+    fn request_once(
         &self,
         method: Method,
         path: &str,

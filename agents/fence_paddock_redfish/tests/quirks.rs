@@ -18,6 +18,8 @@ struct Bmc {
     accepts: Option<Vec<&'static str>>,
     /// Reads of a system left before a transition (PoweringOff/PoweringOn) settles.
     settles_after_reads: Mutex<u32>,
+    /// GETs answered 500 "database is locked" before the BMC answers again (a busy BMC).
+    busy_for_gets: Mutex<u32>,
 }
 
 const ROOT: &str = "/redfish/v1/";
@@ -62,6 +64,7 @@ impl Bmc {
             resources: Mutex::new(resources),
             accepts: None,
             settles_after_reads: Mutex::new(0),
+            busy_for_gets: Mutex::new(0),
         })
     }
 
@@ -90,6 +93,13 @@ impl Bmc {
         }
         if request.method == "POST" {
             return self.reset(&path, &request.body);
+        }
+        {
+            let mut busy = self.busy_for_gets.lock().expect("lock");
+            if *busy > 0 {
+                *busy -= 1;
+                return Reply::json(500, json!({"error": {"message": "database is locked"}}));
+            }
         }
         let mut resources = self.resources.lock().expect("lock");
         let Some(resource) = resources.get_mut(&path) else {
@@ -343,6 +353,36 @@ fn odd_reset_type_lists_are_used_or_refused_clearly() {
         "the BMC offers no ForceOff for this system (allowed ResetType: On, Off)",
     );
     assert!(reset_posts(&server).is_empty());
+}
+
+#[test]
+fn a_busy_bmc_answering_500_to_reads_is_asked_again() {
+    let bmc = Bmc::new(
+        vec![system("1", "node1", "On", json!({}))],
+        members(&["/redfish/v1/Systems/1"], 1),
+    );
+    let server = serve(bmc.clone());
+    let base = http_options(server.port);
+    // two busy answers in a row: the third asking of the same read gets through
+    *bmc.busy_for_gets.lock().expect("lock") = 2;
+    let off = run_agent(&with(&base, &[("action", "off"), ("plug", "1")]));
+    assert_eq!(
+        (off.code, off.stdout.as_str()),
+        (0, "Success: Powered OFF\n"),
+        "{}",
+        off.describe()
+    );
+    assert_eq!(bmc.power("/redfish/v1/Systems/1"), "Off");
+    assert_eq!(reset_posts(&server).len(), 1, "the reset was sent once");
+    // busy for good: after three askings of a read, the BMC's error, not a guess
+    *bmc.busy_for_gets.lock().expect("lock") = 1000;
+    let status = run_agent(&with(&base, &[("action", "status"), ("plug", "1")]));
+    status.assert_failed_with("HTTP 500");
+    assert!(
+        status.stderr.contains("database is locked"),
+        "{}",
+        status.describe()
+    );
 }
 
 #[test]
