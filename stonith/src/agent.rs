@@ -99,6 +99,13 @@ pub trait FenceAgent {
         false
     }
 
+    /// Whether a reboot leaves the target off: for a device whose "on" is an unfencing that must
+    /// wait for other work (a compute host stays forced down in Nova until its instances are
+    /// evacuated). Then `reboot` is performed as `off`, and says so.
+    fn reboot_is_off(&self) -> bool {
+        false
+    }
+
     /// Checks that the option table cannot express. Run before every action and by validate-all,
     /// after the password was resolved (`options.password()` is set when a source has one).
     fn validate(&self, _options: &Options) -> Result<(), FenceError> {

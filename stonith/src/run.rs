@@ -293,6 +293,7 @@ fn act_on_device(
             work,
             log,
             stdout,
+            agent.reboot_is_off(),
         )
     }));
     // Close within what is left (at least a moment, so a BMC slot is not leaked just because
@@ -414,6 +415,7 @@ fn perform(
     work: Deadline,
     log: &mut Logger,
     stdout: &mut dyn Write,
+    reboot_is_off: bool,
 ) -> Result<i32, FenceError> {
     let plug = options.plug();
     let multiple = info.multiple_plugs;
@@ -459,6 +461,7 @@ fn perform(
         }
         "on" => power.on()?,
         "off" => power.off()?,
+        "reboot" if reboot_is_off => power.off()?,
         "reboot" => power.reboot()?,
         other => {
             return Err(FenceError::Unsupported(format!(
