@@ -1,8 +1,10 @@
 //! procwatch as an OCF resource agent: the framework calls these; the work is in `service`.
 
 use crate::config::{self, Config};
+use crate::nova::NovaLink;
 use crate::service;
 use ocf::{ActionSpec, AgentInfo, Context, OcfError, OcfStatus, ParameterSpec, ResourceAgent};
+use std::time::Duration;
 
 pub struct ProcWatch;
 
@@ -17,7 +19,10 @@ impl ResourceAgent for ProcWatch {
                        finds it again by pid file or process match, guards against PID reuse with the process start time, \
                        reports a zombie or stopped process as a failure, and checks it with an exec, TCP or HTTP probe \
                        (optionally reporting degraded, OCF 1.1 code 190). Clone it on every compute node so Pacemaker \
-                       restarts a dead nova-compute, vdsm or libvirtd, like Masakari's process monitor.",
+                       restarts a dead nova-compute, vdsm or libvirtd, like Masakari's process monitor. \
+                       With Keystone credentials (auth_url...), a start that fails disables this host's nova-compute \
+                       service in Nova with a disabled_reason starting 'paddock-procwatch:', and a start that succeeds \
+                       enables it again if that reason is still its own.",
         }
     }
 
@@ -47,11 +52,37 @@ impl ResourceAgent for ProcWatch {
     }
 
     fn validate(&self, ctx: &Context) -> Result<(), OcfError> {
+        if let Some(link) = NovaLink::from_context(ctx)? {
+            link.check_files()?;
+        }
         service::validate(&Config::from_context(ctx)?)
     }
 
+    /// With Nova credentials, a start that fails disables this host's nova-compute service in
+    /// Nova and one that succeeds enables it again (see `nova`): part of the start's time is
+    /// kept for that.
     fn start(&self, ctx: &Context) -> Result<(), OcfError> {
-        service::start(&Config::from_context(ctx)?, ctx)
+        let config = Config::from_context(ctx)?;
+        let Some(link) = NovaLink::from_context(ctx)? else {
+            return service::start(&config, ctx);
+        };
+        let reserve = (ctx.timeout / 5)
+            .clamp(Duration::from_secs(2), Duration::from_secs(10))
+            .min(ctx.deadline.remaining() / 2);
+        let mut service_ctx = ctx.clone();
+        service_ctx.deadline = ctx
+            .deadline
+            .capped(ctx.deadline.remaining().saturating_sub(reserve));
+        match service::start(&config, &service_ctx) {
+            Ok(()) => {
+                link.after_running(true, ctx.deadline);
+                Ok(())
+            }
+            Err(e) => {
+                link.after_failed_start(&e.one_line_reason(), ctx.deadline);
+                Err(e)
+            }
+        }
     }
 
     fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
@@ -59,7 +90,14 @@ impl ResourceAgent for ProcWatch {
     }
 
     fn monitor(&self, ctx: &Context) -> Result<OcfStatus, OcfError> {
-        service::monitor(&Config::from_context(ctx)?, ctx)
+        let status = service::monitor(&Config::from_context(ctx)?, ctx)?;
+        // A start that failed disabled nova-compute in Nova and could not enable it again then.
+        if status == OcfStatus::Success {
+            if let Ok(Some(link)) = NovaLink::from_context(ctx) {
+                link.after_running(false, ctx.deadline);
+            }
+        }
+        Ok(status)
     }
 
     /// Every parameter is read afresh by each action, so reloadable ones need no work.

@@ -174,6 +174,9 @@ pub fn parameters() -> Vec<ParameterSpec> {
         POST_START,
         DEGRADED,
     ]
+    .into_iter()
+    .chain(crate::nova::parameters())
+    .collect()
 }
 
 /// A known service: values filled in when the parameter is not set.

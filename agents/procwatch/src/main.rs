@@ -5,6 +5,7 @@ mod command;
 mod config;
 mod identity;
 mod matcher;
+mod nova;
 mod probe;
 mod procinfo;
 mod run;

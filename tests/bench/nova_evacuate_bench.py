@@ -1,0 +1,222 @@
+"""Fence -> instances evacuated, on the real Nova lab: Paddock (fence_paddock_compute, then the
+ocf:paddock:nova-evacuate daemon) side by side with the anchors (Debian's fence_compute, then
+fence_evacuate), for 1, 10 and 50 instances on the fake driver.  Run by
+tests/bench/nova-evacuate-bench.sh with the lab's python and environment.
+
+Each run: N servers (image with `evacuable=true`, so that fence_evacuate's tag filter and
+Paddock's policy both take them all) on compute1; compute1's nova-compute is killed (the host
+died); then the clock starts and the fencing is asked for:
+  paddock: fence_paddock_compute off (nova-evacuate already running, polling Nova);
+  anchor:  fence_compute off, then fence_evacuate off (what a fencing level of both does).
+Measured from the outside, the same way for both, by polling Nova every 0.1 s:
+  accepted = every server has its evacuation migration record (Nova accepted the request);
+  active   = every server ACTIVE, no task, on another host.
+Then compute1 is restored (nova-compute back, migrations completed, unforced, enabled) and the
+servers deleted.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'lib', 'novalab', 'lib'))
+import labctl  # noqa: E402  (the lab's own client helpers)
+from labctl import Nova, http, host_of, settled, wait_for  # noqa: E402
+
+HOST = 'compute1'
+EVACUABLE_IMAGE = '33333333-4444-5555-6666-777777777777'
+ENV = os.environ
+LAB = ENV['NOVALAB_SH']
+FENCE = ENV.get('PADDOCK_FENCE', '/usr/sbin/fence_paddock_compute')
+EVACUATE = ENV.get('PADDOCK_EVACUATE',
+                   '/usr/lib/ocf/resource.d/paddock/nova-evacuate')
+POLL = 0.1
+
+
+def log(msg):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+
+
+def credentials():
+    return {'auth_url': ENV['OS_AUTH_URL'], 'username': ENV['OS_USERNAME'],
+            'password': ENV['OS_PASSWORD'], 'project_name': ENV['OS_PROJECT_NAME'],
+            'user_domain': ENV['OS_USER_DOMAIN_NAME'],
+            'project_domain': ENV['OS_PROJECT_DOMAIN_NAME'], 'endpoint_type': 'public'}
+
+
+class Daemon(object):
+    """ocf:paddock:nova-evacuate started and stopped as Pacemaker would (OCF environment)."""
+
+    def __init__(self, scratch):
+        self.env = dict(ENV, OCF_ROOT='/usr/lib/ocf', OCF_RESOURCE_INSTANCE='bench-evacuate',
+                        HA_RSCTMP=scratch, OCF_RESKEY_interval='1',
+                        OCF_RESKEY_logfile=os.path.join(scratch, 'nova-evacuate.log'))
+        for key, value in credentials().items():
+            self.env['OCF_RESKEY_' + key] = value
+
+    def action(self, name):
+        done = subprocess.run([EVACUATE, name], env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError('nova-evacuate %s: exit %d %s' % (
+                name, done.returncode, done.stderr.strip()[-300:]))
+
+
+def fence_paddock():
+    lines = ['%s=%s' % kv for kv in credentials().items()]
+    lines += ['action=off', 'plug=' + HOST]
+    done = subprocess.run([FENCE], input='\n'.join(lines) + '\n', capture_output=True,
+                          text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError('fence_paddock_compute off: %s' % done.stderr.strip()[-300:])
+
+
+def fence_anchor():
+    for agent in ('fence_compute', 'fence_evacuate'):
+        done = subprocess.run([LAB, 'anchor', agent, 'action=off', 'plug=' + HOST,
+                               'no_shared_storage=1'], capture_output=True, text=True,
+                              timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError('%s off: exit %d %s' % (
+                agent, done.returncode, (done.stdout + done.stderr).strip()[-300:]))
+
+
+def boot_all(nova, n, tag):
+    sids = []
+    for i in range(n):
+        body = {'server': {'name': '%s-%d' % (tag, i), 'imageRef': EVACUABLE_IMAGE,
+                           'flavorRef': '1', 'networks': 'none', 'host': HOST,
+                           'metadata': {'tag': tag}}}
+        sids.append(nova.call('POST', '/servers', body, mv='2.74')['server']['id'])
+    wait_for('%d servers ACTIVE on %s' % (n, HOST), lambda: len(
+        [s for s in mine(nova, sids) if settled(s) and host_of(s) == HOST]) == n, 300)
+    return sids
+
+
+def mine(nova, sids):
+    wanted = set(sids)
+    return [s for s in nova.call('GET', '/servers/detail?all_tenants=1')['servers']
+            if s['id'] in wanted]
+
+
+def evacuations(nova, sids):
+    wanted = set(sids)
+    found = nova.call('GET', '/os-migrations?migration_type=evacuation&source_compute=%s'
+                      % HOST, mv='2.59')['migrations']
+    return len({m['instance_uuid'] for m in found if m['instance_uuid'] in wanted})
+
+
+def watch(nova, sids, t0, result, stop):
+    """Polls Nova until every server is accepted for evacuation and then ACTIVE elsewhere."""
+    n = len(sids)
+    while not stop.is_set():
+        now = time.time()
+        if 'accepted' not in result and evacuations(nova, sids) == n:
+            result['accepted'] = now - t0
+        if 'accepted' in result and len([s for s in mine(nova, sids) if settled(s) and
+                                         host_of(s) not in (None, HOST)]) == n:
+            result['active'] = now - t0
+            return
+        time.sleep(POLL)
+
+
+def restore(nova, sids):
+    subprocess.run([LAB, 'start-compute', HOST[len('compute'):]], capture_output=True,
+                   timeout=120)
+    labctl.wait_migrations_completed(nova, HOST, timeout=300)
+    service = nova.service(HOST)
+    if service['forced_down']:
+        nova.call('PUT', '/os-services/%s' % service['id'], {'forced_down': False}, mv='2.53')
+    wait_for('%s up and enabled' % HOST, lambda: (lambda s: s['state'] == 'up' and
+             not s['forced_down'] and s['status'] == 'enabled')(nova.service(HOST)), 120)
+    for sid in sids:
+        nova.call('DELETE', '/servers/%s' % sid, ok_codes=(404,))
+    wait_for('servers deleted', lambda: not mine(nova, sids), 300)
+
+
+def one_run(nova, config, n, run):
+    tag = 'bench-%s-%d-%d' % (config, n, run)
+    sids = boot_all(nova, n, tag)
+    subprocess.run([LAB, 'kill-compute', HOST[len('compute'):]], capture_output=True,
+                   timeout=60, check=True)
+    result, stop = {}, threading.Event()
+    t0 = time.time()
+    poller = threading.Thread(target=watch, args=(Nova(), sids, t0, result, stop))
+    poller.start()
+    try:
+        (fence_paddock if config == 'paddock' else fence_anchor)()
+        result['fence'] = time.time() - t0
+        poller.join(600)
+    finally:
+        stop.set()
+        poller.join()
+        restore(nova, sids)
+    if 'active' not in result:
+        raise RuntimeError('%s, %d servers: not all evacuated and ACTIVE' % (config, n))
+    log('%s n=%d run %d: fence returned %.2f s, accepted %.2f s, active %.2f s' % (
+        config, n, run, result['fence'], result['accepted'], result['active']))
+    return result
+
+
+def cell(values):
+    values = sorted(values)
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return '%.2f' % values[0]
+    return '%.2f (%.2f-%.2f)' % (statistics.median(values), values[0], values[-1])
+
+
+def main():
+    sizes = [int(s) for s in ENV.get('SIZES', '1 10 50').split()]
+    runs = int(ENV.get('RUNS', '3'))
+    scratch = ENV.get('BENCH_TMP', '/tmp/paddock-nova-bench')
+    os.makedirs(scratch, exist_ok=True)
+    nova = Nova()
+    labctl.lab_flavors(nova)
+    left = [s for s in nova.call('GET', '/servers/detail?all_tenants=1&host=' + HOST)['servers']]
+    if left:
+        raise RuntimeError('%s is not empty (%d servers): the bench needs it to itself'
+                           % (HOST, len(left)))
+    results = {}
+    daemon = Daemon(scratch)
+    for n in sizes:
+        for config in ('paddock', 'anchor'):
+            if config == 'paddock':
+                daemon.action('start')
+            try:
+                for run in range(1, runs + 1):
+                    results.setdefault((config, n), []).append(one_run(nova, config, n, run))
+            finally:
+                if config == 'paddock':
+                    daemon.action('stop')
+    print('| instances | configuration | fence request -> last evacuation accepted '
+          '| fence request -> all ACTIVE elsewhere | runs |')
+    print('|---|---|---|---|---|')
+    names = {'paddock': 'fence_paddock_compute + ocf:paddock:nova-evacuate',
+             'anchor': 'fence_compute + fence_evacuate (Debian 12)'}
+    for n in sizes:
+        for config in ('paddock', 'anchor'):
+            rows = results.get((config, n), [])
+            print('| %d | %s | %s | %s | %d |' % (
+                n, names[config], cell([r['accepted'] for r in rows]),
+                cell([r['active'] for r in rows]), len(rows)))
+    for n in sizes:
+        p = results.get(('paddock', n), [])
+        a = results.get(('anchor', n), [])
+        if p and a:
+            acc = statistics.median([r['accepted'] for r in a]) / statistics.median(
+                [r['accepted'] for r in p])
+            print('- %d instances: accepted %.1fx sooner; all ACTIVE %s' % (
+                n, acc, 'never later (worst %.2f vs best anchor %.2f)' % (
+                    max(r['active'] for r in p), min(r['active'] for r in a))
+                if max(r['active'] for r in p) <= min(r['active'] for r in a) else
+                'median %.2f vs %.2f' % (statistics.median([r['active'] for r in p]),
+                                         statistics.median([r['active'] for r in a]))))
+
+
+if __name__ == '__main__':
+    main()
