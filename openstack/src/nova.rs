@@ -23,6 +23,9 @@ const PAGE_SIZE: usize = 200;
 
 /// More pages than this is a loop, not a cloud.
 const MAX_PAGES: usize = 10_000;
+/// How long a status change's answer is waited for before the service is read back instead.
+const STATUS_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+const STATUS_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceStatus {
@@ -189,7 +192,61 @@ impl Nova {
     }
 
     /// Disable a service with a reason (`Some`), or enable it (`None`).
+    ///
+    /// Nova saves the new status, then, while it still takes the service for up, asks that
+    /// nova-compute over RPC to update its resource provider, and answers only after that: up
+    /// to rpc_response_timeout (60 s by default) when the process has just died, which is when
+    /// procwatch disables it. So the request gets a few seconds; unanswered, the service is read
+    /// back until it shows the change.
     pub fn set_disabled(
+        &self,
+        service_id: &str,
+        reason: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        match self.request_status(service_id, reason, &deadline.capped(STATUS_ANSWER_WAIT)) {
+            Err(Error::Timeout(why)) => self
+                .wait_for_status(service_id, reason, deadline)
+                .map_err(|_| Error::Timeout(why)),
+            other => other,
+        }
+    }
+
+    /// Reads the service until its status (and reason, when disabling) is what was asked.
+    fn wait_for_status(
+        &self,
+        service_id: &str,
+        reason: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        let wanted = if reason.is_some() {
+            ServiceStatus::Disabled
+        } else {
+            ServiceStatus::Enabled
+        };
+        loop {
+            let services = self.compute_services(deadline)?;
+            let service = services.iter().find(|s| s.id == service_id);
+            if service.is_some_and(|s| {
+                s.status == wanted && (reason.is_none() || s.disabled_reason.as_deref() == reason)
+            }) {
+                return Ok(());
+            }
+            if deadline.remaining() < STATUS_POLL {
+                return Err(Error::Timeout(format!(
+                    "service {service_id} not seen {} in time",
+                    if reason.is_some() {
+                        "disabled"
+                    } else {
+                        "enabled"
+                    }
+                )));
+            }
+            std::thread::sleep(STATUS_POLL);
+        }
+    }
+
+    fn request_status(
         &self,
         service_id: &str,
         reason: Option<&str>,

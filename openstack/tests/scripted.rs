@@ -513,3 +513,85 @@ fn a_cached_token_saves_the_login_until_forgotten() {
         .reused());
     assert_eq!(*logins.lock().expect("lock"), 2);
 }
+
+#[test]
+fn a_disable_nova_saves_but_does_not_answer_is_confirmed_by_reading_it_back() {
+    // Nova saves the status, then waits on an RPC to a nova-compute that just died
+    let saved: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let status = saved.clone();
+    let server = cloud(
+        move |seen| match (seen.method.as_str(), seen.path.as_str()) {
+            ("GET", "/compute/v2.1/os-services?binary=nova-compute") => {
+                let reason = status.lock().expect("lock").clone();
+                Some((
+                    200,
+                    vec![],
+                    json!({"services": [
+                {"id": "0c1d-uuid", "binary": "nova-compute", "host": "compute1", "zone": "nova",
+                 "status": if reason.is_some() { "disabled" } else { "enabled" }, "state": "up",
+                 "forced_down": false, "disabled_reason": reason, "updated_at": null}]})
+                    .to_string(),
+                ))
+            }
+            ("PUT", "/compute/v2.1/os-services/0c1d-uuid") => {
+                let body: Value = serde_json::from_str(&seen.body).expect("json");
+                *status.lock().expect("lock") =
+                    body["disabled_reason"].as_str().map(str::to_string);
+                None
+            }
+            _ => None,
+        },
+    );
+    let nova = Session::login(&credentials(&server), &deadline())
+        .expect("login")
+        .nova()
+        .expect("nova");
+    let started = Instant::now();
+    nova.set_disabled(
+        "0c1d-uuid",
+        Some("paddock-test: gone"),
+        &Deadline::after(Duration::from_secs(8)),
+    )
+    .expect("the change, seen applied, is a success");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(5),
+        "took {took:?}"
+    );
+    assert_eq!(
+        saved.lock().expect("lock").as_deref(),
+        Some("paddock-test: gone")
+    );
+
+    // not applied at all: a timeout, within the deadline
+    let silent = cloud(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("GET", "/compute/v2.1/os-services?binary=nova-compute") => Some((
+            200,
+            vec![],
+            json!({"services": [
+            {"id": "0c1d-uuid", "binary": "nova-compute", "host": "compute1", "zone": "nova",
+             "status": "enabled", "state": "up", "forced_down": false, "disabled_reason": null,
+             "updated_at": null}]})
+            .to_string(),
+        )),
+        _ => None,
+    });
+    let nova = Session::login(&credentials(&silent), &deadline())
+        .expect("login")
+        .nova()
+        .expect("nova");
+    let started = Instant::now();
+    let err = nova
+        .set_disabled(
+            "0c1d-uuid",
+            Some("x"),
+            &Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(5600),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -19,6 +19,7 @@
 #   servers [--tag T] [--host H] [--status S]   "id name status host" per server (tag: metadata tag=T)
 #   delete-tagged TAG        delete the servers with metadata tag=TAG (waits until gone)
 #   service HOST FIELD       HOST's nova-compute service: forced_down|status|state|disabled_reason|id
+#   service-reset HOST       HOST's service enabled and not forced down (a test's clean-up)
 #   anchor fence_compute|fence_evacuate [key=value ...]
 #                            run Debian's fence agent against the lab; lab credentials and the
 #                            key=value options go to its stdin (no secret on argv)
@@ -497,7 +498,7 @@ case $cmd in
         kill -KILL -- "-$p"; rm -f "$RUN/nova-compute$1.pid"; log "SIGKILLed nova-compute$1 (pid $p)" ;;
     start-compute) load_env; start_compute "${1:-}"; log "started nova-compute$1" ;;
     boot) load_env; labctl boot "$@" ;;
-    flavor-create|servers|delete-tagged|service) load_env; labctl "$cmd" "$@" ;;
+    flavor-create|servers|delete-tagged|service|service-reset) load_env; labctl "$cmd" "$@" ;;
     anchor) cmd_anchor "$@" ;;
     selftest)
         load_env

@@ -37,6 +37,7 @@ eval "$("$LAB" env)" || fail "novalab.sh env"
 [ -n "${OS_PASSWORD:-}" ] || fail "the lab gave no password"
 # the servers this test boots are deleted at exit, whatever happens
 at_exit "\"$LAB\" delete-tagged paddock-st24 >/dev/null 2>&1"
+at_exit "\"$LAB\" start-compute 1 >/dev/null 2>&1; \"$LAB\" service-reset compute1 >/dev/null 2>&1"
 
 service() { "$LAB" service "$HOST" "$1"; }   # forced_down | status | state | disabled_reason
 on_host() { "$LAB" servers --tag paddock-st24 --host "$1" --status ACTIVE | wc -l; }

@@ -10,6 +10,7 @@ check).  Run by tests/lib/novalab.sh with the lab venv's python:
   labctl.py servers [--tag T] [--host H] [--status S]   "id name status host" lines
   labctl.py delete-tagged TAG       delete the servers whose metadata has tag=TAG
   labctl.py service HOST FIELD      one field of HOST's nova-compute service
+  labctl.py service-reset HOST      HOST's service enabled and not forced down (clean-up)
   labctl.py selftest [--anchors]    evacuation sequence against the lab
 
 Settings come from the environment (novalab.sh exports the lab's env file):
@@ -462,6 +463,13 @@ def main(argv):
         delete_servers(nova, [srv['id'] for srv in servers(nova, args[0])])
     elif cmd == 'service':
         print(service_field(Nova(), args[0], args[1]))
+    elif cmd == 'service-reset':
+        # a test's clean-up: HOST's service enabled, not forced down, whatever left it so
+        nova = Nova()
+        svc = nova.service(args[0])
+        nova.call('PUT', '/os-services/%s' % svc['id'],
+                  {'status': 'enabled', 'forced_down': False}, mv='2.53',
+                  ok_codes=(400,))
     elif cmd == 'selftest':
         return selftest('--anchors' in args)
     else:
