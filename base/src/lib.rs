@@ -7,7 +7,9 @@ pub mod journal;
 pub mod logging;
 mod resolve;
 pub mod roff;
+mod secret;
 pub mod xml;
 
 pub use deadline::{safety_margin, Deadline};
 pub use resolve::resolve;
+pub use secret::Secret;

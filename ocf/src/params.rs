@@ -92,8 +92,36 @@ pub fn unknown(specs: &[ParameterSpec], env: &Env) -> Vec<String> {
         .collect()
 }
 
+/// The value of `spec` in `params` (name, value), else its default; trimmed, None when blank.
+/// For an agent's own configuration parsing, outside a [`crate::Context`] (its daemon).
+pub fn value<'p>(params: &'p [(String, String)], spec: &ParameterSpec) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(name, _)| name == spec.name)
+        .map(|(_, value)| value.trim())
+        .or(spec.default)
+        .filter(|value| !value.is_empty())
+}
+
+/// ERR_CONFIGURED for a bad value of `spec`: `parameter 'NAME': WHY`.
+pub fn invalid(spec: &ParameterSpec, why: impl std::fmt::Display) -> OcfError {
+    OcfError::configured(format!("parameter '{}': {why}", spec.name))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_value_is_given_or_defaulted_and_trimmed_and_blank_is_none() {
+        let spec = ParameterSpec::new("interval", ParamType::Integer, "s", "l").default("10");
+        let params = |v: &str| vec![("interval".to_string(), v.to_string())];
+        assert_eq!(value(&params(" 5 "), &spec), Some("5"));
+        assert_eq!(value(&[], &spec), Some("10"));
+        assert_eq!(value(&params("  "), &spec), None);
+        let e = invalid(&spec, "'x' is not a number");
+        assert_eq!(e.status, crate::OcfStatus::ErrConfigured);
+        assert_eq!(e.reason, "parameter 'interval': 'x' is not a number");
+    }
+
     use super::*;
 
     fn specs() -> Vec<ParameterSpec> {

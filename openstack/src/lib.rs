@@ -24,10 +24,14 @@ mod cache;
 mod catalog;
 mod error;
 mod glance;
+mod hosts;
 mod http;
 mod keystone;
 mod nova;
-mod secret;
+#[cfg(feature = "ocf")]
+pub mod ocf_credentials;
+#[cfg(feature = "testlab")]
+pub mod testlab;
 mod time;
 mod tls;
 
@@ -35,11 +39,11 @@ pub use cache::TokenCache;
 pub use catalog::Interface;
 pub use error::Error;
 pub use glance::Glance;
+pub use hosts::find_compute_service;
 pub use keystone::{Credentials, Session};
 pub use nova::{
     Aggregate, ComputeService, Migration, Nova, Server, ServiceState, ServiceStatus,
     NOVA_MICROVERSION,
 };
-pub use paddock_base::Deadline;
-pub use secret::Secret;
+pub use paddock_base::{Deadline, Secret};
 pub use tls::Trust;

@@ -63,12 +63,10 @@ mod options;
 pub mod password;
 pub mod power;
 mod run;
-mod secret;
 
 pub use agent::{AgentInfo, FenceAgent, FenceDevice, FenceError, Outlet, PowerAction, PowerState};
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
 pub use options::{OptionSpec, OptionType, Options, ValueCheck};
-pub use paddock_base::{command, resolve, safety_margin, xml, Deadline};
+pub use paddock_base::{command, resolve, safety_margin, xml, Deadline, Secret};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
-pub use secret::Secret;
 pub use tracing;

@@ -106,6 +106,43 @@ check "networks: the crm variant configures what the pcs variant does ($(wc -l <
           grep -q "on_loss=fence" "$tmp/net-pcs.facts" && grep -q "on_loss=migrate" "$tmp/net-pcs.facts" &&
           grep -q "on_loss=alert" "$tmp/net-pcs.facts" && grep -q "netwatch-storage op monitor .*on-fail=fence" "$tmp/net-pcs.facts" &&
           [ "$(grep -c "^clone of .* allow-unhealthy-nodes=true" "$tmp/net-pcs.facts")" = 3 ]'
+# instance-ha/: both variants on top of the fencing example (fence-nodeN), compared with each other
+cp "$tmp/cib.xml" "$tmp/iha-pcs.xml"; cp "$tmp/cib.xml" "$tmp/iha-crm.xml"
+check "instance-ha.pcs.sh builds a CIB file (pcs -f)" \
+    eval 'PCS="pcs -f $tmp/iha-pcs.xml" sh "$EX/instance-ha/instance-ha.pcs.sh" > "$tmp/out" 2>&1 || { cat "$tmp/out"; false; }'
+check "crm configure load update instance-ha/instance-ha.crm" \
+    eval 'CIB_file=$tmp/iha-crm.xml crm configure load update "$EX/instance-ha/instance-ha.crm" > "$tmp/out" 2>&1 || { cat "$tmp/out"; false; }'
+for v in pcs crm; do
+    check "crm_verify accepts the instance-ha example ($v variant)" crm_verify -x "$tmp/iha-$v.xml"
+done
+ihafacts() {
+    python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+cfg = ET.parse(sys.argv[1]).getroot().find("configuration")
+nv = lambda e: {p.get("name"): p.get("value") for p in e.iter("nvpair")} if e is not None else {}
+out = []
+for p in cfg.iter("primitive"):
+    if p.get("type") not in ("fence_paddock_compute", "nova-evacuate", "procwatch"):
+        continue
+    out.append(f"{p.get('id')} {p.get('class')}:{p.get('type')} "
+               + " ".join(f"{k}={v}" for k, v in sorted(nv(p.find('instance_attributes')).items())))
+    for op in p.iter("op"):  # pcs adds the metadata's other operations: monitors only
+        if op.get("name") == "monitor":
+            out.append(f"{p.get('id')} op monitor interval={op.get('interval').rstrip('s')} timeout={op.get('timeout')}")
+for c in cfg.iter("clone"):
+    if c.find("primitive") is not None and c.find("primitive").get("type") == "procwatch":
+        out.append(f"clone {c.get('id')} interleave={nv(c.find('meta_attributes')).get('interleave')}")
+for l in cfg.iter("fencing-level"):
+    out.append(f"level {l.get('index')} {l.get('target')}: {l.get('devices')}")
+print("\n".join(sorted(out)))
+PY
+}
+ihafacts "$tmp/iha-pcs.xml" > "$tmp/iha-pcs.facts"; ihafacts "$tmp/iha-crm.xml" > "$tmp/iha-crm.facts"
+check "instance-ha: the crm variant configures what the pcs variant does ($(wc -l < "$tmp/iha-pcs.facts") facts: 3 levels power+nova, nova-evacuate, procwatch clone)" \
+    eval 'diff "$tmp/iha-pcs.facts" "$tmp/iha-crm.facts" &&
+          [ "$(grep -c "^level 1 node[1-3]: fence-node[1-3],fence-nova$" "$tmp/iha-pcs.facts")" = 3 ] &&
+          grep -q "^nova-evacuate ocf:nova-evacuate " "$tmp/iha-pcs.facts" &&
+          grep -q "^nova-compute ocf:procwatch .*profile=nova-compute" "$tmp/iha-pcs.facts"'
 # the lab runs vm-* on its own paths/addresses/agents: compare what does not depend on them
 norm() { sed -e 's/stonith:fence_[a-z_]*/stonith:FENCE/' -e 's/ocf:[a-z]*:[A-Za-z]*/ocf:VM/' -e 's/INFINITY/inf/i'; }
 facts "$F/cib-roomy.xml" | norm > "$tmp/pcs.facts"

@@ -2,8 +2,10 @@
 //! down, off forces it down, on unforces it. Every read is a fresh list of the services, so
 //! that only what Nova shows counts.
 
-use crate::hosts;
-use openstack::{ComputeService, Credentials, Nova, ServiceState, ServiceStatus, TokenCache};
+use openstack::{
+    find_compute_service, ComputeService, Credentials, Nova, ServiceState, ServiceStatus,
+    TokenCache,
+};
 use stonith::{Deadline, FenceDevice, FenceError, Outlet, PowerAction, PowerState};
 
 const AGENT: &str = "fence_paddock_compute";
@@ -106,7 +108,7 @@ impl ComputeDevice {
             FenceError::Config("You have to enter plug number or machine identification".into())
         })?;
         let services = self.services(deadline)?;
-        hosts::find(&services, plug, self.mode.domain.as_deref())
+        find_compute_service(&services, plug, self.mode.domain.as_deref())
             .cloned()
             .map_err(FenceError::Config)
     }

@@ -5,6 +5,5 @@
 pub mod agent;
 pub mod credentials;
 pub mod device;
-pub mod hosts;
 
 pub use agent::ComputeAgent;

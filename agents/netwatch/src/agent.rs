@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use ocf::daemon::{alive, heartbeat_is_stale};
 use ocf::{
     ActionSpec, AgentInfo, Context, Deadline, OcfError, OcfStatus, ParameterSpec, ResourceAgent,
 };
@@ -174,25 +173,12 @@ impl ResourceAgent for NetWatch {
         let path = status::status_file(&ctx.state_dir, &config.network);
         // A daemon that has not written for three rounds (and some slack) is hung.
         let limit = config.interval * 3 + Duration::from_secs(10);
-        let age = || {
-            std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-        };
         // The age is wall-clock time, the daemon's rounds are paced by the monotonic clock: when
         // the whole machine was paused (a VM host suspended, then its clock stepped forward),
         // every status file looks old at once until the next round. A hung daemon stays old;
         // a live one writes again within a round: look again for two rounds before judging.
-        let mut stale = age().is_none_or(|a| a > limit);
-        if stale {
-            let recheck = ctx.deadline.capped(config.interval * 2);
-            while stale && !recheck.expired() {
-                std::thread::sleep(POLL);
-                stale = age().is_none_or(|a| a > limit);
-            }
-        }
-        if stale {
+        let recheck = ctx.deadline.capped(config.interval * 2);
+        if heartbeat_is_stale(&path, limit, recheck) {
             return Err(OcfError::generic(format!(
                 "the watcher of network {} (pid {pid}) has not updated {} for over {} s: hung",
                 config.network,
@@ -237,23 +223,8 @@ impl ResourceAgent for NetWatch {
 impl NetWatch {
     fn stop_daemon(&self, ctx: &Context, network: &str) -> Result<(), OcfError> {
         if let Some(pid) = running_daemon(&ctx.state_dir, network) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-            let patience = ctx.deadline.capped(ctx.deadline.remaining() / 2);
-            while alive(pid) && !patience.expired() {
-                std::thread::sleep(POLL);
-            }
-            if alive(pid) {
-                tracing::warn!("the watcher (pid {pid}) ignored SIGTERM; killing it");
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                while alive(pid) && !ctx.deadline.expired() {
-                    std::thread::sleep(POLL);
-                }
-            }
-            if alive(pid) {
-                return Err(OcfError::generic(format!(
-                    "the watcher of network {network} (pid {pid}) survived SIGKILL"
-                )));
-            }
+            let what = format!("the watcher of network {network}");
+            ocf::daemon::stop_daemon(pid, &what, ctx.deadline).map_err(OcfError::generic)?;
         }
         let _ = std::fs::remove_file(status::pid_file(&ctx.state_dir, network));
         let _ = std::fs::remove_file(status::status_file(&ctx.state_dir, network));
@@ -285,31 +256,14 @@ fn read_status(path: &Path) -> Option<Status> {
     Status::decode(&std::fs::read_to_string(path).ok()?)
 }
 
-/// The watcher's pid, if one runs (the pid file names a live process that is our daemon).
+/// The watcher's pid, if one runs (the pid file names a live process that is our daemon, for
+/// this network).
 fn running_daemon(state_dir: &Path, network: &str) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(status::pid_file(state_dir, network))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let mut args = cmdline.split(|b| *b == 0);
-    let ours = args.any(|a| a == DAEMON_ARG.as_bytes())
-        && cmdline
-            .split(|b| *b == 0)
-            .any(|a| a == format!("network={network}").as_bytes());
-    (ours && alive(pid)).then_some(pid)
-}
-
-/// Alive and not a zombie.
-fn alive(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    state.is_some_and(|s| s != 'Z')
+    let network_mark = format!("network={network}");
+    ocf::daemon::running_daemon(
+        &status::pid_file(state_dir, network),
+        &[DAEMON_ARG, &network_mark],
+    )
 }
 
 fn in_path(program: &str) -> bool {

@@ -132,17 +132,8 @@ impl Config {
     /// the parameter and the bad item. Checks the text only: interfaces are looked up by
     /// `crate::link::check_exist`.
     pub fn from_params(params: &[(String, String)]) -> Result<Config, OcfError> {
-        let value = |spec: &ParameterSpec| {
-            params
-                .iter()
-                .find(|(n, _)| n == spec.name)
-                .map(|(_, v)| v.trim())
-                .or(spec.default)
-                .filter(|v| !v.is_empty())
-        };
-        let bad = |spec: &ParameterSpec, why: String| {
-            OcfError::configured(format!("parameter '{}': {why}", spec.name))
-        };
+        let value = |spec: &ParameterSpec| ocf::params::value(params, spec);
+        let bad = |spec: &ParameterSpec, why: String| ocf::params::invalid(spec, why);
         let network = value(&NETWORK)
             .ok_or_else(|| OcfError::configured("required parameter 'network' is not set"))?
             .to_string();

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
+use ocf::daemon::{unix_now, DaemonArgs};
 use ocf::Deadline;
 
 use crate::cluster;
@@ -31,50 +32,25 @@ pub struct Options {
 
 impl Options {
     fn to_args(&self) -> Vec<String> {
-        let mut args = vec![
-            DAEMON_ARG.to_string(),
-            "--state-dir".into(),
-            self.state_dir.to_string_lossy().into_owned(),
-            "--node".into(),
-            self.node.clone(),
-            "--instance".into(),
-            self.instance.clone(),
-        ];
-        for (k, v) in &self.params {
-            args.extend(["--param".into(), format!("{k}={v}")]);
+        DaemonArgs {
+            params: self.params.clone(),
+            debug: self.debug,
+            ..DaemonArgs::default()
         }
-        if self.debug {
-            args.push("--debug".into());
-        }
-        args
+        .option("state-dir", self.state_dir.to_string_lossy())
+        .option("node", &self.node)
+        .option("instance", &self.instance)
+        .to_args(DAEMON_ARG)
     }
 
     fn parse(args: &[String]) -> Result<Options, String> {
-        let (mut state_dir, mut node, mut instance) = (None, None, None);
-        let mut params = Vec::new();
-        let mut debug = false;
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
-            match arg.as_str() {
-                "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
-                "--node" => node = Some(value()?),
-                "--instance" => instance = Some(value()?),
-                "--param" => {
-                    let pair = value()?;
-                    let (k, v) = pair.split_once('=').ok_or("--param needs NAME=VALUE")?;
-                    params.push((k.to_string(), v.to_string()));
-                }
-                "--debug" => debug = true,
-                other => return Err(format!("unknown argument {other}")),
-            }
-        }
+        let parsed = DaemonArgs::parse(args, &["state-dir", "node", "instance", "param"])?;
         Ok(Options {
-            state_dir: state_dir.ok_or("--state-dir is required")?,
-            node: node.ok_or("--node is required")?,
-            instance: instance.ok_or("--instance is required")?,
-            params,
-            debug,
+            state_dir: PathBuf::from(parsed.required("state-dir")?),
+            node: parsed.required("node")?,
+            instance: parsed.required("instance")?,
+            params: parsed.params,
+            debug: parsed.debug,
         })
     }
 }
@@ -102,9 +78,7 @@ pub fn main(args: &[String]) -> ExitCode {
         }
     };
     let pid_file = status::pid_file(&options.state_dir, &config.network);
-    let written = std::fs::create_dir_all(status::dir(&options.state_dir, &config.network))
-        .and_then(|_| std::fs::write(&pid_file, format!("{}\n", std::process::id())));
-    if let Err(e) = written {
+    if let Err(e) = ocf::daemon::write_pid_file(&pid_file) {
         tracing::error!("cannot write {}: {e}", pid_file.display());
         return ExitCode::from(1);
     }
@@ -143,7 +117,7 @@ impl Watch {
             options,
             config,
             sysfs: Sysfs::default(),
-            since: now(),
+            since: unix_now(),
             last_why: String::new(),
             verdict: Verdict::Healthy,
             published_state: None,
@@ -202,7 +176,7 @@ impl Watch {
     }
 
     fn state_changed(&mut self, state: NetState) {
-        self.since = now();
+        self.since = unix_now();
         let network = &self.config.network;
         match state {
             NetState::Lost => {
@@ -306,13 +280,6 @@ impl Watch {
             self.warn_once(format!("cannot write {}: {e}", path.display()));
         }
     }
-}
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -58,9 +58,7 @@ impl Status {
 
     /// Written whole or not at all: monitor never reads half a file.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, self.encode())?;
-        std::fs::rename(&tmp, path)
+        ocf::daemon::write_atomically(path, &self.encode())
     }
 }
 

@@ -5,8 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use ocf::daemon::{alive, heartbeat_is_stale, unix_now};
 use ocf::{ActionSpec, AgentInfo, Context, OcfError, OcfStatus, ParameterSpec, ResourceAgent};
 use paddock_base::logging::UtcTime;
 
@@ -134,21 +133,10 @@ impl ResourceAgent for NovaEvacuate {
             return Ok(OcfStatus::NotRunning);
         };
         let path = status::status_file(&ctx.state_dir);
-        let age = || {
-            std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-        };
         // A machine that was paused makes every file look old at once: look again for a few
         // heartbeats before calling the daemon hung.
-        let mut stale = age().is_none_or(|a| a > HEARTBEAT_LIMIT);
         let recheck = ctx.deadline.capped(Duration::from_secs(3));
-        while stale && !recheck.expired() {
-            std::thread::sleep(POLL);
-            stale = age().is_none_or(|a| a > HEARTBEAT_LIMIT);
-        }
-        if stale {
+        if heartbeat_is_stale(&path, HEARTBEAT_LIMIT, recheck) {
             return Err(OcfError::generic(format!(
                 "the evacuation daemon (pid {pid}) has not updated {} for over {} s: hung",
                 path.display(),
@@ -169,7 +157,7 @@ impl ResourceAgent for NovaEvacuate {
                 status.why
             ))),
             Link::Unreachable => {
-                let down_for = Duration::from_secs(daemon::now().saturating_sub(status.since));
+                let down_for = Duration::from_secs(unix_now().saturating_sub(status.since));
                 let reason = format!("no answer from the cloud since {since}: {}", status.why);
                 match config.unreachable_limit {
                     Some(limit) if down_for >= limit => Err(OcfError::generic(format!(
@@ -189,23 +177,8 @@ impl ResourceAgent for NovaEvacuate {
 
 fn stop_daemon(ctx: &Context) -> Result<(), OcfError> {
     if let Some(pid) = running_daemon(&ctx.state_dir) {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-        let patience = ctx.deadline.capped(ctx.deadline.remaining() / 2);
-        while alive(pid) && !patience.expired() {
-            std::thread::sleep(POLL);
-        }
-        if alive(pid) {
-            tracing::warn!("the evacuation daemon (pid {pid}) ignored SIGTERM; killing it");
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            while alive(pid) && !ctx.deadline.expired() {
-                std::thread::sleep(POLL);
-            }
-        }
-        if alive(pid) {
-            return Err(OcfError::generic(format!(
-                "the evacuation daemon (pid {pid}) survived SIGKILL"
-            )));
-        }
+        ocf::daemon::stop_daemon(pid, "the evacuation daemon", ctx.deadline)
+            .map_err(OcfError::generic)?;
     }
     let _ = std::fs::remove_file(status::pid_file(&ctx.state_dir));
     let _ = std::fs::remove_file(status::status_file(&ctx.state_dir));
@@ -214,25 +187,5 @@ fn stop_daemon(ctx: &Context) -> Result<(), OcfError> {
 
 /// The daemon's pid, if one runs (the pid file names a live process that is our daemon).
 fn running_daemon(state_dir: &Path) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(status::pid_file(state_dir))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let ours = cmdline
-        .split(|b| *b == 0)
-        .any(|a| a == DAEMON_ARG.as_bytes());
-    (ours && alive(pid)).then_some(pid)
-}
-
-/// Alive and not a zombie.
-fn alive(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    state.is_some_and(|s| s != 'Z')
+    ocf::daemon::running_daemon(&status::pid_file(state_dir), &[DAEMON_ARG])
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ocf::{OcfError, ParamType, ParameterSpec};
-use paddock_nova_evacuate::credentials::{self, Keystone};
+use openstack::ocf_credentials::{self as credentials, Keystone};
 
 pub const NO_SHARED_STORAGE: ParameterSpec = ParameterSpec::new(
     "no_shared_storage",
@@ -108,17 +108,8 @@ impl Config {
     /// Parses `params` (name, value after defaults); every problem is an ERR_CONFIGURED naming
     /// the parameter, never the password.
     pub fn from_params(params: &[(String, String)]) -> Result<Config, OcfError> {
-        let value = |spec: &ParameterSpec| {
-            params
-                .iter()
-                .find(|(n, _)| n == spec.name)
-                .map(|(_, v)| v.trim())
-                .or(spec.default)
-                .filter(|v| !v.is_empty())
-        };
-        let bad = |spec: &ParameterSpec, why: String| {
-            OcfError::configured(format!("parameter '{}': {why}", spec.name))
-        };
+        let value = |spec: &ParameterSpec| ocf::params::value(params, spec);
+        let bad = |spec: &ParameterSpec, why: String| ocf::params::invalid(spec, why);
         let flag = |spec: &ParameterSpec| -> Result<bool, OcfError> {
             let text = value(spec).unwrap_or("false");
             ocf::params::parse_bool(text)

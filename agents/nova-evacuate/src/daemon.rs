@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use ocf::daemon::{unix_now, DaemonArgs};
 use openstack::{Deadline, Error, Glance, Nova, Session};
 
 use crate::config::{Config, SECRET_PARAMETERS};
@@ -54,46 +55,23 @@ impl Options {
     }
 
     fn to_args(&self) -> Vec<String> {
-        let mut args = vec![
-            DAEMON_ARG.to_string(),
-            "--state-dir".into(),
-            self.state_dir.to_string_lossy().into_owned(),
-            "--instance".into(),
-            self.instance.clone(),
-        ];
-        for (k, v) in &self.params {
-            args.extend(["--param".into(), format!("{k}={v}")]);
+        DaemonArgs {
+            params: self.params.clone(),
+            debug: self.debug,
+            ..DaemonArgs::default()
         }
-        if self.debug {
-            args.push("--debug".into());
-        }
-        args
+        .option("state-dir", self.state_dir.to_string_lossy())
+        .option("instance", &self.instance)
+        .to_args(DAEMON_ARG)
     }
 
     fn parse(args: &[String]) -> Result<Options, String> {
-        let (mut state_dir, mut instance) = (None, None);
-        let mut params = Vec::new();
-        let mut debug = false;
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
-            match arg.as_str() {
-                "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
-                "--instance" => instance = Some(value()?),
-                "--param" => {
-                    let pair = value()?;
-                    let (k, v) = pair.split_once('=').ok_or("--param needs NAME=VALUE")?;
-                    params.push((k.to_string(), v.to_string()));
-                }
-                "--debug" => debug = true,
-                other => return Err(format!("unknown argument {other}")),
-            }
-        }
+        let parsed = DaemonArgs::parse(args, &["state-dir", "instance", "param"])?;
         Ok(Options {
-            state_dir: state_dir.ok_or("--state-dir is required")?,
-            instance: instance.ok_or("--instance is required")?,
-            params,
-            debug,
+            state_dir: PathBuf::from(parsed.required("state-dir")?),
+            instance: parsed.required("instance")?,
+            params: parsed.params,
+            debug: parsed.debug,
         })
     }
 }
@@ -101,13 +79,6 @@ impl Options {
 /// Starts the daemon, detached, its output appended to `logfile`; returns its pid.
 pub fn spawn(options: &Options, logfile: &Path) -> Result<u32, String> {
     ocf::daemon::spawn_detached(&options.to_args(), logfile)
-}
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// The daemon's life: returns only when it cannot start.
@@ -133,11 +104,8 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = status::dir(&options.state_dir);
     let pid_file = status::pid_file(&options.state_dir);
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(&pid_file, format!("{}\n", std::process::id())));
-    if let Err(e) = written {
+    if let Err(e) = ocf::daemon::write_pid_file(&pid_file) {
         tracing::error!("cannot write {}: {e}", pid_file.display());
         return ExitCode::from(1);
     }
@@ -150,7 +118,7 @@ pub fn main(args: &[String]) -> ExitCode {
         config.parallel,
         config.default_ha
     );
-    let shared = Arc::new(Mutex::new(Status::starting(now())));
+    let shared = Arc::new(Mutex::new(Status::starting(unix_now())));
     let status_file = status::status_file(&options.state_dir);
     write_status(&shared, &status_file);
     let (beat_shared, beat_file) = (shared.clone(), status_file.clone());
@@ -236,8 +204,8 @@ fn run(config: &Config, options: &Options, shared: &Mutex<Status>, status_file: 
         Ok(_) => {
             let mut status = shared.lock().unwrap_or_else(|p| p.into_inner());
             status.link = Link::Ok;
-            status.since = now();
-            status.last_ok = now();
+            status.since = unix_now();
+            status.last_ok = unix_now();
         }
         Err(e) => record_failure(shared, &mut cloud, e),
     }
@@ -268,11 +236,11 @@ fn run(config: &Config, options: &Options, shared: &Mutex<Status>, status_file: 
                     }
                     if was != Link::Ok {
                         tracing::info!("Nova answers");
-                        status.since = now();
+                        status.since = unix_now();
                         status.why.clear();
                     }
                     status.link = Link::Ok;
-                    status.last_ok = now();
+                    status.last_ok = unix_now();
                     status.hosts = look.hosts;
                     if !look.did.is_empty() {
                         status.last = look.did.join("; ");
@@ -331,7 +299,7 @@ fn record_failure(shared: &Mutex<Status>, cloud: &mut Cloud, error: Error) {
         tracing::warn!("{why}");
     }
     if status.link != link {
-        status.since = now();
+        status.since = unix_now();
     }
     status.link = link;
     status.why = why;

@@ -101,7 +101,15 @@ impl Evacuator {
         services.retain(|s| self.settings.looks_after(&s.host));
         for service in services
             .iter()
-            .filter(|s| !s.forced_down && marker::is_mark(s.disabled_reason.as_deref()))
+            // not before nova-compute reports again: enabling a service Nova takes for down
+            // leaves its resource provider's COMPUTE_STATUS_DISABLED trait in place (Nova tells
+            // only a running nova-compute), and Placement then offers the host to nothing until
+            // nova-compute's next periodic update, a minute later
+            .filter(|s| {
+                !s.forced_down
+                    && s.state == openstack::ServiceState::Up
+                    && marker::is_mark(s.disabled_reason.as_deref())
+            })
         {
             self.give_back(nova, service, &mut look);
         }

@@ -58,7 +58,7 @@ fn meta_data_is_valid_for_both_schemas_and_ocf_1_1() {
         "region_name",
         "endpoint_type",
         "ssl_insecure",
-        "ca_file",
+        "ssl_ca_file",
         "no_shared_storage",
         "interval",
         "parallel",

@@ -506,7 +506,7 @@ fn anchors_fence_compute_and_fence_evacuate_timed() {
     let ids = boot_all(&lab, &host, &wanted);
     lab.compute("kill", &host);
     let anchor = |agent: &str, action: &str| {
-        let out = std::process::Command::new(common::project_root().join("tests/lib/novalab.sh"))
+        let out = std::process::Command::new(openstack::testlab::script())
             .args([
                 "anchor",
                 agent,

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use ocf::tracing::{info, warn};
 use ocf::{Context, Deadline, OcfError, ParamType, ParameterSpec};
-use openstack::{ComputeService, Nova, ServiceStatus, Session};
+use openstack::ocf_credentials::{self as credentials, Keystone};
+use openstack::{find_compute_service, ComputeService, Nova, ServiceStatus, Session};
 use paddock_base::journal;
-use paddock_nova_evacuate::credentials::{self, Keystone};
 
 pub const PREFIX: &str = "paddock-procwatch:";
 /// Nova's limit on disabled_reason.
@@ -100,12 +100,7 @@ impl NovaLink {
             .unwrap_or_default();
         let service = pick_service(&services, self.nova_host.as_deref(), &hostname)
             .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "Nova has no nova-compute service on host {} (set nova_host)",
-                    self.nova_host.as_deref().unwrap_or(&hostname)
-                )
-            })?;
+            .map_err(|e| format!("{e}: set nova_host"))?;
         Ok((nova, service))
     }
 
@@ -184,21 +179,14 @@ impl NovaLink {
     }
 }
 
-/// This host's nova-compute service: the one named `wanted`, else the one named like this
-/// machine (full name, or the short forms of either).
+/// This host's nova-compute service: the one named `wanted` (nova_host), else the one named like
+/// this machine (full name or short form; see [`find_compute_service`]).
 pub fn pick_service<'s>(
     services: &'s [ComputeService],
     wanted: Option<&str>,
     hostname: &str,
-) -> Option<&'s ComputeService> {
-    if let Some(wanted) = wanted {
-        return services.iter().find(|s| s.host == wanted);
-    }
-    let short = |name: &str| name.split('.').next().unwrap_or(name).to_string();
-    services
-        .iter()
-        .find(|s| s.host == hostname)
-        .or_else(|| services.iter().find(|s| short(&s.host) == short(hostname)))
+) -> Result<&'s ComputeService, String> {
+    find_compute_service(services, wanted.unwrap_or(hostname), None)
 }
 
 #[cfg(test)]
@@ -230,7 +218,7 @@ mod tests {
             pick_service(&all, Some("compute3"), "node9").unwrap().host,
             "compute3"
         );
-        assert!(pick_service(&all, Some("compute9"), "compute2").is_none());
+        assert!(pick_service(&all, Some("compute9"), "compute2").is_err());
         assert_eq!(
             pick_service(&all, None, "compute2.example.com")
                 .unwrap()
@@ -241,7 +229,7 @@ mod tests {
             pick_service(&all, None, "compute1").unwrap().host,
             "compute1.example.com"
         );
-        assert!(pick_service(&all, None, "node9").is_none());
+        assert!(pick_service(&all, None, "node9").is_err());
     }
 
     #[test]

@@ -7,9 +7,8 @@
 mod common;
 
 use common::Lab;
+use openstack::testlab::{find_lab, LabEnv};
 use openstack::{ComputeService, Deadline, Nova, ServiceStatus, Session};
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The tests change one service's status: they take turns.
@@ -17,58 +16,24 @@ static HOST_IN_USE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 struct Cloud {
     _turn: std::sync::MutexGuard<'static, ()>,
-    env: Vec<(String, String)>,
+    env: LabEnv,
     nova: Nova,
     host: String,
 }
 
-fn get(env: &[(String, String)], name: &str) -> Option<String> {
-    env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-}
-
-/// The lab's OS_* settings (environment, else `novalab.sh env`) and a Nova handle; None when
-/// the lab does not answer.
+/// The lab's settings and a Nova handle; None (after saying why) when the lab does not answer
+/// (see openstack::testlab for PADDOCK_NOVALAB=skip and PADDOCK_REQUIRE_NOVALAB=1).
 fn cloud() -> Option<Cloud> {
     let turn = HOST_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
-    // run-all.sh's cargo stage: the lab is still coming up; tests/system/25 runs these later
-    if std::env::var("PADDOCK_NOVALAB").is_ok_and(|v| v == "skip") {
-        eprintln!("SKIPPED: PADDOCK_NOVALAB=skip (run with the Nova lab up)");
-        return None;
-    }
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("OS_"))
-        .collect();
-    if get(&env, "OS_AUTH_URL").is_none() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lib/novalab.sh");
-        let out = Command::new(script)
-            .arg("env")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        env = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| {
-                l.split_once('=').map(|(k, v)| {
-                    (
-                        k.trim().to_string(),
-                        v.trim().trim_matches(['"', '\'']).to_string(),
-                    )
-                })
-            })
-            .collect();
-    }
-    let found = (|| {
-        let mut credentials = openstack::Credentials::password(
-            &get(&env, "OS_AUTH_URL")?,
-            &get(&env, "OS_USERNAME")?,
-            openstack::Secret::new(get(&env, "OS_PASSWORD")?),
-            &get(&env, "OS_PROJECT_NAME")?,
-        );
-        credentials.region_name = get(&env, "OS_REGION_NAME");
+    let (env, nova, host) = find_lab(|env| {
+        let credentials = env.credentials().ok_or("no OS_* credentials")?;
         let deadline = Deadline::after(Duration::from_secs(15));
-        let nova = Session::login(&credentials, &deadline).ok()?.nova().ok()?;
-        let services = nova.compute_services(&deadline).ok()?;
+        let nova = Session::login(&credentials, &deadline)
+            .and_then(|session| session.nova())
+            .map_err(|e| e.to_string())?;
+        let services = nova
+            .compute_services(&deadline)
+            .map_err(|e| e.to_string())?;
         let host = std::env::var("PADDOCK_EVACUATE_TEST_HOST").unwrap_or_else(|_| {
             if services.iter().any(|s| s.host == "compute4") {
                 "compute4"
@@ -77,22 +42,14 @@ fn cloud() -> Option<Cloud> {
             }
             .to_string()
         });
-        Some((env.clone(), nova, host))
-    })();
-    let found = found.map(|(env, nova, host)| Cloud {
+        Ok((env.clone(), nova, host))
+    })?;
+    Some(Cloud {
         _turn: turn,
         env,
         nova,
         host,
-    });
-    if found.is_none() {
-        let why = "the Nova lab is not running (start it: tests/lib/novalab.sh up)";
-        if std::env::var("PADDOCK_REQUIRE_NOVALAB").is_ok_and(|v| v == "1") {
-            panic!("{why}, and PADDOCK_REQUIRE_NOVALAB=1");
-        }
-        eprintln!("SKIPPED: {why}");
-    }
-    found
+    })
 }
 
 impl Cloud {
@@ -119,7 +76,7 @@ impl Cloud {
             ("password", "OS_PASSWORD"),
             ("project_name", "OS_PROJECT_NAME"),
         ] {
-            lab.set(param, &get(&self.env, var).unwrap());
+            lab.set(param, &self.env.require(var));
         }
         lab.set("nova_host", &self.host);
         std::fs::create_dir_all(lab.path("journal")).unwrap();
@@ -142,7 +99,7 @@ fn a_service_that_cannot_start_disables_nova_compute_and_running_again_enables_i
     let Some(cloud) = cloud() else { return };
     cloud.set(None);
     let mut lab = cloud.procwatch("nova");
-    let password = get(&cloud.env, "OS_PASSWORD").unwrap();
+    let password = cloud.env.require("OS_PASSWORD");
     lab.set("command", &lab.svc("exit"));
     let start = lab.run("start");
     assert_eq!(start.code, 1, "{start:?}");

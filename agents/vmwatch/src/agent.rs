@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use ocf::daemon::{alive, heartbeat_is_stale};
 use ocf::{
     ActionSpec, AgentInfo, Context, OcfError, OcfStatus, ParamType, ParameterSpec, ResourceAgent,
 };
@@ -129,23 +128,8 @@ impl ResourceAgent for VmWatch {
 
     fn stop(&self, ctx: &Context) -> Result<(), OcfError> {
         if let Some(pid) = running_daemon(&ctx.state_dir) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-            let patience = ctx.deadline.capped(ctx.deadline.remaining() / 2);
-            while alive(pid) && !patience.expired() {
-                std::thread::sleep(POLL);
-            }
-            if alive(pid) {
-                tracing::warn!("the watcher (pid {pid}) ignored SIGTERM; killing it");
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                while alive(pid) && !ctx.deadline.expired() {
-                    std::thread::sleep(POLL);
-                }
-            }
-            if alive(pid) {
-                return Err(OcfError::generic(format!(
-                    "the watcher (pid {pid}) survived SIGKILL"
-                )));
-            }
+            ocf::daemon::stop_daemon(pid, "the watcher", ctx.deadline)
+                .map_err(OcfError::generic)?;
         }
         let _ = std::fs::remove_file(state::pid_file(&ctx.state_dir));
         let _ = std::fs::remove_file(state::status_file(&ctx.state_dir));
@@ -157,19 +141,15 @@ impl ResourceAgent for VmWatch {
             return Ok(OcfStatus::NotRunning);
         };
         let status = state::status_file(&ctx.state_dir);
-        let age = std::fs::metadata(&status)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok());
-        match age {
-            Some(age) if age <= HEARTBEAT_LIMIT => {}
-            _ => {
-                return Err(OcfError::generic(format!(
-                    "the watcher (pid {pid}) has not updated {} for over {} s: hung",
-                    status.display(),
-                    HEARTBEAT_LIMIT.as_secs()
-                )))
-            }
+        // No second look: the daemon rewrites its status every second, and its start waits
+        // for the first one.
+        let no_recheck = ctx.deadline.capped(Duration::ZERO);
+        if heartbeat_is_stale(&status, HEARTBEAT_LIMIT, no_recheck) {
+            return Err(OcfError::generic(format!(
+                "the watcher (pid {pid}) has not updated {} for over {} s: hung",
+                status.display(),
+                HEARTBEAT_LIMIT.as_secs()
+            )));
         }
         let links = state::decode_status(&std::fs::read_to_string(&status).unwrap_or_default());
         if let Some((uri, link)) = links.iter().find(|(_, l)| !l.up) {
@@ -185,19 +165,5 @@ impl ResourceAgent for VmWatch {
 
 /// The watcher's pid, if one runs (the pid file names a live process that is our daemon).
 fn running_daemon(state_dir: &Path) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(state::pid_file(state_dir))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let ours = cmdline
-        .split(|b| *b == 0)
-        .any(|arg| arg == DAEMON_ARG.as_bytes());
-    ours.then_some(pid)
-}
-
-/// Alive and not a zombie.
-fn alive(pid: i32) -> bool {
-    crate::services::process(pid).is_some_and(|(state, _)| state != 'Z')
+    ocf::daemon::running_daemon(&state::pid_file(state_dir), &[DAEMON_ARG])
 }

@@ -4,12 +4,12 @@
 //! file (the heartbeat monitor reads) and publishes libvirt's state as a node attribute.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ocf::daemon::DaemonArgs;
 use paddock_vm::activity;
 
 use crate::records::{uri_of, Records};
@@ -31,43 +31,25 @@ pub struct Options {
 
 impl Options {
     fn to_args(&self) -> Vec<String> {
-        let mut args = vec![
-            DAEMON_ARG.to_string(),
-            "--state-dir".into(),
-            self.state_dir.to_string_lossy().into_owned(),
-            "--node".into(),
-            self.node.clone(),
-        ];
-        if let Some(h) = &self.hypervisor {
-            args.extend(["--hypervisor".into(), h.clone()]);
+        let mut args = DaemonArgs {
+            debug: self.debug,
+            ..DaemonArgs::default()
         }
-        if self.debug {
-            args.push("--debug".into());
+        .option("state-dir", self.state_dir.to_string_lossy())
+        .option("node", &self.node);
+        if let Some(hypervisor) = &self.hypervisor {
+            args = args.option("hypervisor", hypervisor);
         }
-        args
+        args.to_args(DAEMON_ARG)
     }
 
     fn parse(args: &[String]) -> Result<Options, String> {
-        let mut state_dir = None;
-        let mut node = None;
-        let mut hypervisor = None;
-        let mut debug = false;
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
-            match arg.as_str() {
-                "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
-                "--node" => node = Some(value()?),
-                "--hypervisor" => hypervisor = Some(value()?),
-                "--debug" => debug = true,
-                other => return Err(format!("unknown argument {other}")),
-            }
-        }
+        let parsed = DaemonArgs::parse(args, &["state-dir", "node", "hypervisor"])?;
         Ok(Options {
-            state_dir: state_dir.ok_or("--state-dir is required")?,
-            node: node.ok_or("--node is required")?,
-            hypervisor,
-            debug,
+            state_dir: PathBuf::from(parsed.required("state-dir")?),
+            node: parsed.required("node")?,
+            hypervisor: parsed.get("hypervisor").map(str::to_string),
+            debug: parsed.debug,
         })
     }
 }
@@ -88,9 +70,7 @@ pub fn main(args: &[String]) -> ExitCode {
     };
     ocf::daemon::become_daemon("vmwatch", options.debug);
     let pid_file = state::pid_file(&options.state_dir);
-    let written = fs::create_dir_all(state::dir(&options.state_dir))
-        .and_then(|_| fs::write(&pid_file, format!("{}\n", std::process::id())));
-    if let Err(e) = written {
+    if let Err(e) = ocf::daemon::write_pid_file(&pid_file) {
         tracing::error!("cannot write {}: {e}", pid_file.display());
         return ExitCode::from(1);
     }
@@ -151,10 +131,7 @@ fn run(options: &Options) -> ! {
 
 fn write_status(state_dir: &Path, links: &BTreeMap<String, Link>) {
     let path = state::status_file(state_dir);
-    let tmp = path.with_extension("tmp");
-    let written =
-        fs::write(&tmp, state::encode_status(links)).and_then(|_| fs::rename(&tmp, &path));
-    if let Err(e) = written {
+    if let Err(e) = ocf::daemon::write_atomically(&path, &state::encode_status(links)) {
         tracing::warn!("cannot write {}: {e}", path.display());
     }
 }

@@ -129,72 +129,20 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// The lab's environment: OS_AUTH_URL ... when set, else `tests/lib/novalab.sh env`; None
-    /// (after saying why on stderr) when the lab is not running. With PADDOCK_REQUIRE_NOVALAB=1
-    /// (CI with the lab up) a missing lab is a failure.
+    /// The lab, once Keystone and Nova answer; None (after saying why) when it is not running
+    /// (see openstack::testlab for PADDOCK_NOVALAB=skip and PADDOCK_REQUIRE_NOVALAB=1).
     pub fn find() -> Option<Lab> {
-        // tests/run-all.sh's cargo stage: the lab is still coming up; its system stage runs
-        // these tests again with the lab ready (tests/system/25-nova-lab-tests.sh)
-        if std::env::var("PADDOCK_NOVALAB").is_ok_and(|v| v == "skip") {
-            eprintln!("SKIPPED: PADDOCK_NOVALAB=skip (run with the Nova lab up)");
-            return None;
-        }
-        let why = match Self::from_env().or_else(Self::from_script) {
-            None => "no lab environment".to_string(),
-            Some(lab) => match lab.answers() {
-                Ok(()) => return Some(lab),
-                Err(e) => e.to_string(),
-            },
-        };
-        let why = format!("the Nova lab is not running ({why}; start it: tests/lib/novalab.sh up)");
-        if std::env::var("PADDOCK_REQUIRE_NOVALAB").is_ok_and(|v| v == "1") {
-            panic!("{why}, and PADDOCK_REQUIRE_NOVALAB=1");
-        }
-        eprintln!("SKIPPED: {why}");
-        None
-    }
-
-    fn from_env() -> Option<Lab> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    fn from_script() -> Option<Lab> {
-        let output = Command::new(project_root().join("tests/lib/novalab.sh"))
-            .arg("env")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let pairs: Vec<(String, String)> = text
-            .lines()
-            .filter_map(|line| {
-                let line = line.trim().trim_start_matches("export ");
-                let (k, v) = line.split_once('=')?;
-                Some((
-                    k.trim().to_string(),
-                    v.trim().trim_matches(['"', '\'']).to_string(),
-                ))
-            })
-            .collect();
-        Self::from_lookup(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-    }
-
-    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Option<Lab> {
-        Some(Lab {
-            auth_url: get("OS_AUTH_URL")?,
-            username: get("OS_USERNAME")?,
-            password: get("OS_PASSWORD")?,
-            project_name: get("OS_PROJECT_NAME")?,
-            region_name: get("OS_REGION_NAME").unwrap_or_else(|| "RegionOne".into()),
+        openstack::testlab::find_lab(|env| {
+            let get = |name: &str| env.get(name).ok_or_else(|| format!("no {name}"));
+            let lab = Lab {
+                auth_url: get("OS_AUTH_URL")?,
+                username: get("OS_USERNAME")?,
+                password: get("OS_PASSWORD")?,
+                project_name: get("OS_PROJECT_NAME")?,
+                region_name: get("OS_REGION_NAME").unwrap_or_else(|_| "RegionOne".into()),
+            };
+            lab.answers().map_err(|e| e.to_string())?;
+            Ok(lab)
         })
     }
 
@@ -243,7 +191,7 @@ impl Lab {
 
     /// tests/lib/novalab.sh with `args`; its stdout, or a panic saying what failed.
     pub fn script(&self, args: &[&str]) -> String {
-        let output = Command::new(project_root().join("tests/lib/novalab.sh"))
+        let output = Command::new(openstack::testlab::script())
             .args(args)
             .stdin(Stdio::null())
             .output()

@@ -3,6 +3,7 @@
 //! to set the scene: boot and delete servers, aggregates, kill and start computes.
 #![allow(dead_code)]
 
+use openstack::testlab::LabEnv;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -145,45 +146,28 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// OS_AUTH_URL ... when set, else `tests/lib/novalab.sh env`; None (after saying why) when
-    /// the lab does not answer or PADDOCK_NOVALAB=skip. PADDOCK_REQUIRE_NOVALAB=1 makes that a failure (CI with the lab).
+    /// The lab, once Keystone gives us a token; None (after saying why) when it is not running
+    /// (see openstack::testlab for PADDOCK_NOVALAB=skip and PADDOCK_REQUIRE_NOVALAB=1).
     pub fn find() -> Option<Lab> {
-        // run-all.sh's cargo stage: the lab is still coming up; tests/system/25 runs these later
-        if std::env::var("PADDOCK_NOVALAB").is_ok_and(|v| v == "skip") {
-            eprintln!("SKIPPED: PADDOCK_NOVALAB=skip (run with the Nova lab up)");
-            return None;
-        }
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        let lab = Self::from_pairs(&env).or_else(|| Self::from_pairs(&script_env()?));
-        if lab.is_some() {
-            return lab;
-        }
-        let why = "the Nova lab is not running (start it: tests/lib/novalab.sh up)";
-        if std::env::var("PADDOCK_REQUIRE_NOVALAB").is_ok_and(|v| v == "1") {
-            panic!("{why}, and PADDOCK_REQUIRE_NOVALAB=1");
-        }
-        eprintln!("SKIPPED: {why}");
-        None
+        openstack::testlab::find_lab(|env| {
+            Self::from_env(env).ok_or_else(|| "Keystone gave no token".to_string())
+        })
     }
 
-    fn from_pairs(pairs: &[(String, String)]) -> Option<Lab> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+    fn from_env(env: &LabEnv) -> Option<Lab> {
         let http = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .new_agent();
         let mut lab = Lab {
-            auth_url: get("OS_AUTH_URL")?,
-            username: get("OS_USERNAME")?,
-            password: get("OS_PASSWORD")?,
-            project_name: get("OS_PROJECT_NAME")?,
-            nova_url: get("NOVA_URL").unwrap_or_else(|| "http://127.0.0.1:18774/v2.1".into()),
+            auth_url: env.get("OS_AUTH_URL")?,
+            username: env.get("OS_USERNAME")?,
+            password: env.get("OS_PASSWORD")?,
+            project_name: env.get("OS_PROJECT_NAME")?,
+            nova_url: env
+                .get("NOVA_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:18774/v2.1".into()),
             token: String::new(),
             http,
         };
@@ -398,7 +382,7 @@ impl Lab {
     /// novalab.sh kill-compute / start-compute N.
     pub fn compute(&self, verb: &str, host: &str) {
         let n = host.trim_start_matches("compute");
-        let out = Command::new(project_root().join("tests/lib/novalab.sh"))
+        let out = Command::new(openstack::testlab::script())
             .args([format!("{verb}-compute"), n.to_string()])
             .stdin(Stdio::null())
             .output()
@@ -414,7 +398,7 @@ impl Lab {
     pub fn restore(&self, host: &str, prefix: &str) {
         self.delete_servers_named(prefix);
         // a test that failed half-way may have left it killed ("already running" otherwise)
-        let _ = Command::new(project_root().join("tests/lib/novalab.sh"))
+        let _ = Command::new(openstack::testlab::script())
             .args(["start-compute", host.trim_start_matches("compute")])
             .stdin(Stdio::null())
             .stderr(Stdio::null())
@@ -434,29 +418,4 @@ impl Lab {
             || (self.service(host)["state"] == "up").then_some(()),
         );
     }
-}
-
-fn script_env() -> Option<Vec<(String, String)>> {
-    let output = Command::new(project_root().join("tests/lib/novalab.sh"))
-        .arg("env")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    Some(
-        text.lines()
-            .filter_map(|line| {
-                let line = line.trim().trim_start_matches("export ");
-                let (k, v) = line.split_once('=')?;
-                Some((
-                    k.trim().to_string(),
-                    v.trim().trim_matches(['"', '\'']).to_string(),
-                ))
-            })
-            .collect(),
-    )
 }

@@ -1,7 +1,8 @@
 //! Keystone credentials as OCF parameters, with fence_paddock_compute's names: the parameter
-//! table, their parsing, the password's sources, and the [`openstack::Credentials`] they make.
+//! table, their parsing, the password's sources, and the [`Credentials`] they make.
 //! Shared by ocf:paddock:nova-evacuate (where they are required) and ocf:paddock:procwatch
-//! (optional: it talks to Nova only when auth_url is set).
+//! (optional: it talks to Nova only when auth_url is set). Behind the `ocf` feature, so that
+//! a fence agent using this crate does not pull in the OCF framework.
 //!
 //! The password is a secret: it is never logged, never in an error, never on a command line.
 //! OCF has no secret channel of its own; Pacemaker's cibsecret keeps a parameter's value out of
@@ -12,9 +13,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::{Credentials, Error, Interface, Secret};
 use ocf::{Deadline, OcfError, ParamType, ParameterSpec};
-pub use openstack::Interface;
-use openstack::{Credentials, Secret};
 
 pub const AUTH_URL: ParameterSpec = ParameterSpec::new(
     "auth_url",
@@ -92,9 +92,10 @@ pub const ENDPOINT_TYPE: ParameterSpec = ParameterSpec::new(
     ParamType::String,
     "Catalog interface",
     "Which endpoints of the catalog to use: public, internal or admin (publicURL, internalURL \
-     and adminURL, as fence_compute spells them, are accepted).",
+     and adminURL, as fence_compute spells them, are accepted). internal by default, as for \
+     fence_paddock_compute and fence_compute: the services' own network.",
 )
-.default("public");
+.default("internal");
 pub const SSL_INSECURE: ParameterSpec = ParameterSpec::new(
     "ssl_insecure",
     ParamType::Boolean,
@@ -103,7 +104,7 @@ pub const SSL_INSECURE: ParameterSpec = ParameterSpec::new(
 )
 .default("false");
 pub const CA_FILE: ParameterSpec = ParameterSpec::new(
-    "ca_file",
+    "ssl_ca_file",
     ParamType::String,
     "CA bundle",
     "A PEM file of the certificate authorities that signed the API endpoints' certificates \
@@ -174,17 +175,8 @@ impl Keystone {
     /// Parses the credentials from `params` (name, value after defaults): None when auth_url is
     /// not set. Every problem is an ERR_CONFIGURED naming the parameter, never the password.
     pub fn from_params(params: &[(String, String)]) -> Result<Option<Keystone>, OcfError> {
-        let value = |spec: &ParameterSpec| {
-            params
-                .iter()
-                .find(|(n, _)| n == spec.name)
-                .map(|(_, v)| v.trim())
-                .or(spec.default)
-                .filter(|v| !v.is_empty())
-        };
-        let bad = |spec: &ParameterSpec, why: String| {
-            OcfError::configured(format!("parameter '{}': {why}", spec.name))
-        };
+        let value = |spec: &ParameterSpec| ocf::params::value(params, spec);
+        let bad = |spec: &ParameterSpec, why: String| ocf::params::invalid(spec, why);
         let Some(auth_url) = value(&AUTH_URL) else {
             return Ok(None);
         };
@@ -220,7 +212,7 @@ impl Keystone {
                 "set password (with cibsecret), password_script or password_file",
             ));
         };
-        let interface = match value(&ENDPOINT_TYPE).unwrap_or("public") {
+        let interface = match value(&ENDPOINT_TYPE).unwrap_or("internal") {
             "public" | "publicURL" => Interface::Public,
             "internal" | "internalURL" => Interface::Internal,
             "admin" | "adminURL" => Interface::Admin,
@@ -277,7 +269,7 @@ impl Keystone {
         if let Some(ca) = &self.ca_file {
             if !ca.is_file() {
                 return Err(OcfError::configured(format!(
-                    "ca_file {} is not a file",
+                    "ssl_ca_file {} is not a file",
                     ca.display()
                 )));
             }
@@ -317,10 +309,8 @@ impl Keystone {
     }
 
     /// The credentials to log in with (the password read now).
-    pub fn credentials(&self, deadline: Deadline) -> Result<Credentials, openstack::Error> {
-        let password = self
-            .read_password(deadline)
-            .map_err(openstack::Error::Config)?;
+    pub fn credentials(&self, deadline: Deadline) -> Result<Credentials, Error> {
+        let password = self.read_password(deadline).map_err(Error::Config)?;
         let mut c =
             Credentials::password(&self.auth_url, &self.username, password, &self.project_name);
         c.user_domain = self.user_domain.clone();
@@ -374,18 +364,18 @@ mod tests {
         let k = keystone(&[("password", "s3cret"), ("tenant_name", "ops")]).unwrap();
         assert_eq!(
             (k.project_name.as_str(), k.interface),
-            ("ops", Interface::Public)
+            ("ops", Interface::Internal)
         );
         let k = keystone(&[
             ("password", "s3cret"),
             ("tenant_name", "ops"),
             ("project_name", "admin2"),
-            ("endpoint_type", "internalURL"),
+            ("endpoint_type", "publicURL"),
         ])
         .unwrap();
         assert_eq!(
             (k.project_name.as_str(), k.interface),
-            ("admin2", Interface::Internal)
+            ("admin2", Interface::Public)
         );
         assert!(
             !format!("{k:?}").contains("s3cret"),

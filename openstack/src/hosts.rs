@@ -1,11 +1,11 @@
-//! Which nova-compute service a plug names. Nova knows hosts by the name each nova-compute
-//! registered (short, or fully qualified); a cluster often names nodes the other way. As
-//! fence_compute does with `domain`, the domain is added or stripped: plug `compute1` with
-//! domain `example.com` matches `compute1` and `compute1.example.com`, and so does plug
-//! `compute1.example.com`. Without a domain, a short plug matches the one host whose short
-//! name it is.
+//! Which nova-compute service a cluster's name for a host means. Nova knows hosts by the name
+//! each nova-compute registered (short, or fully qualified); a cluster often names nodes the
+//! other way. As fence_compute does with `domain`, the domain is added or stripped: `compute1`
+//! with domain `example.com` matches `compute1` and `compute1.example.com`, and so does
+//! `compute1.example.com`. Without a domain, a short name matches the one host whose short
+//! name it is. Shared by fence_paddock_compute (its plug) and procwatch (this node's name).
 
-use openstack::ComputeService;
+use crate::ComputeService;
 
 fn short(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
@@ -29,7 +29,7 @@ fn candidates(plug: &str, domain: Option<&str>) -> Vec<String> {
 }
 
 /// The service of `plug`, or why there is none (a one-line message naming the known hosts).
-pub fn find<'s>(
+pub fn find_compute_service<'s>(
     services: &'s [ComputeService],
     plug: &str,
     domain: Option<&str>,
@@ -76,7 +76,7 @@ pub fn find<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openstack::{ServiceState, ServiceStatus};
+    use crate::{ServiceState, ServiceStatus};
 
     fn service(host: &str) -> ComputeService {
         ComputeService {
@@ -100,23 +100,24 @@ mod tests {
         let short_names = [service("compute1"), service("compute2")];
         for plug in ["compute1", "compute1.example.com", "COMPUTE1"] {
             assert_eq!(
-                find(&fqdn, plug, Some("example.com")).map(|s| s.host.as_str()),
+                find_compute_service(&fqdn, plug, Some("example.com")).map(|s| s.host.as_str()),
                 Ok("compute1.example.com"),
                 "{plug}"
             );
             assert_eq!(
-                find(&short_names, plug, Some("example.com")).map(|s| s.host.as_str()),
+                find_compute_service(&short_names, plug, Some("example.com"))
+                    .map(|s| s.host.as_str()),
                 Ok("compute1"),
                 "{plug}"
             );
         }
         // without a domain: exact, else the one host of that short name
         assert_eq!(
-            find(&fqdn, "compute2", None).map(|s| s.host.as_str()),
+            find_compute_service(&fqdn, "compute2", None).map(|s| s.host.as_str()),
             Ok("compute2.example.com")
         );
         assert_eq!(
-            find(&short_names, "compute2.other.org", None).map(|s| s.host.as_str()),
+            find_compute_service(&short_names, "compute2.other.org", None).map(|s| s.host.as_str()),
             Ok("compute2")
         );
     }
@@ -124,23 +125,25 @@ mod tests {
     #[test]
     fn unknown_and_ambiguous_hosts_are_errors_naming_the_hosts() {
         let services = [service("compute1"), service("compute2")];
-        let err = find(&services, "compute9", None).unwrap_err();
+        let err = find_compute_service(&services, "compute9", None).unwrap_err();
         assert!(
             err.contains("'compute9'") && err.contains("compute1, compute2"),
             "{err}"
         );
-        let err = find(&services, "compute9", Some("example.com")).unwrap_err();
+        let err = find_compute_service(&services, "compute9", Some("example.com")).unwrap_err();
         assert!(err.contains("with domain 'example.com'"), "{err}");
         // a different domain given: the short name alone does not match
-        assert!(find(
+        assert!(find_compute_service(
             &[service("compute1.a.org")],
             "compute1.b.org",
             Some("b.org")
         )
         .is_err());
         let twins = [service("compute1.a.org"), service("compute1.b.org")];
-        let err = find(&twins, "compute1", None).unwrap_err();
+        let err = find_compute_service(&twins, "compute1", None).unwrap_err();
         assert!(err.contains("several"), "{err}");
-        assert!(find(&[], "compute1", None).unwrap_err().contains("none"));
+        assert!(find_compute_service(&[], "compute1", None)
+            .unwrap_err()
+            .contains("none"));
     }
 }
