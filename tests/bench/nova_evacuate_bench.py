@@ -136,15 +136,19 @@ def watch(nova, sids, t0, result, stop):
         time.sleep(POLL)
 
 
-def restore(nova, sids):
+def restore(nova, sids, config):
     subprocess.run([LAB, 'start-compute', HOST[len('compute'):]], capture_output=True,
                    timeout=120)
     labctl.wait_migrations_completed(nova, HOST, timeout=300)
     service = nova.service(HOST)
     if service['forced_down']:
         nova.call('PUT', '/os-services/%s' % service['id'], {'forced_down': False}, mv='2.53')
-    wait_for('%s up and enabled' % HOST, lambda: (lambda s: s['state'] == 'up' and
-             not s['forced_down'] and s['status'] == 'enabled')(nova.service(HOST)), 120)
+    wait_for('%s up' % HOST, lambda: nova.service(HOST)['state'] == 'up', 120)
+    if config == 'anchor':
+        # fence_compute off disables the service as well (its `on` would enable it)
+        nova.call('PUT', '/os-services/%s' % service['id'], {'status': 'enabled'}, mv='2.53')
+    # paddock: nova-evacuate lifts its mark itself once the host is up
+    wait_for('%s enabled' % HOST, lambda: nova.service(HOST)['status'] == 'enabled', 60)
     # Nova syncs the COMPUTE_STATUS_DISABLED trait of the host's resource provider only by
     # telling a running nova-compute; a host enabled while Nova took it for down keeps the trait
     # (Placement offers it nothing) until nova-compute's periodic update. Disabling and enabling
@@ -174,7 +178,7 @@ def one_run(nova, config, n, run):
     finally:
         stop.set()
         poller.join()
-        restore(nova, sids)
+        restore(nova, sids, config)
     if 'active' not in result:
         raise RuntimeError('%s, %d servers: not all evacuated and ACTIVE' % (config, n))
     log('%s n=%d run %d: fence returned %.2f s, accepted %.2f s, active %.2f s' % (

@@ -18,8 +18,8 @@ for p in "${PACKAGES[@]}"; do
     [ "$got" = "install ok installed $version" ] || fail "$p: '$got'"
 done
 
-FENCE_AGENTS=(/usr/sbin/fence_paddock_ipmi /usr/sbin/fence_paddock_redfish)
-OCF_AGENTS=(/usr/lib/ocf/resource.d/paddock/vm /usr/lib/ocf/resource.d/paddock/procwatch /usr/lib/ocf/resource.d/paddock/vmwatch /usr/lib/ocf/resource.d/paddock/netwatch)
+FENCE_AGENTS=(/usr/sbin/fence_paddock_ipmi /usr/sbin/fence_paddock_redfish /usr/sbin/fence_paddock_compute)
+OCF_AGENTS=(/usr/lib/ocf/resource.d/paddock/vm /usr/lib/ocf/resource.d/paddock/procwatch /usr/lib/ocf/resource.d/paddock/vmwatch /usr/lib/ocf/resource.d/paddock/netwatch /usr/lib/ocf/resource.d/paddock/nova-evacuate)
 HELPER=/usr/libexec/paddock/vm-libvirt
 step "every binary comes from a package and says its version"
 for f in "${FENCE_AGENTS[@]}" "${OCF_AGENTS[@]}" "$HELPER" /usr/sbin/paddock; do
@@ -30,11 +30,11 @@ done
 
 step "pcs lists the agents"
 list=$(pcs_on stonith list)
-for a in fence_paddock_ipmi fence_paddock_redfish; do
+for a in fence_paddock_ipmi fence_paddock_redfish fence_paddock_compute; do
     grep -q "^$a " <<<"$list" || fail "pcs stonith list lacks $a: $list"
 done
 agents=$(pcs_on resource agents ocf:paddock)
-[ "$(echo $agents)" = "netwatch procwatch vm vmwatch" ] || fail "pcs resource agents ocf:paddock: '$agents'"
+[ "$(echo $agents)" = "netwatch nova-evacuate procwatch vm vmwatch" ] || fail "pcs resource agents ocf:paddock: '$agents'"
 pcs_on resource describe ocf:paddock:vm | grep -q '^  config (required) (unique group: config):' ||
     fail "pcs resource describe ocf:paddock:vm lacks the required config parameter"
 pcs_on stonith describe fence_paddock_ipmi | grep -q '^  ip:' ||
@@ -57,7 +57,7 @@ for a in "${FENCE_AGENTS[@]}"; do
     "$a" -o metadata >"$TEST_TMP/meta.xml"
     page_check 8 "$(basename "$a")" "$TEST_TMP/meta.xml"
 done
-for a in vm procwatch vmwatch netwatch; do
+for a in vm procwatch vmwatch netwatch nova-evacuate; do
     on crm_resource --show-metadata "ocf:paddock:$a" >"$TEST_TMP/meta.xml" ||
         fail "crm_resource --show-metadata ocf:paddock:$a failed"
     grep -q "<resource-agent name=\"$a\"" "$TEST_TMP/meta.xml" || fail "Pacemaker's metadata of $a: $(head -c 300 "$TEST_TMP/meta.xml")"
