@@ -28,7 +28,7 @@ for f in /usr/sbin/fence_paddock_compute /usr/sbin/fence_paddock_redfish /usr/li
     [ -x "$f" ] || fail "$f not installed (make install-deb)"
 done
 
-step "the Nova lab (started in the background by tests/run-all.sh, or now)"
+step "the Nova lab (up now unless it is already)"
 if ! "$LAB" wait 420; then
     "$LAB" up || fail "the Nova lab does not come up"
     [ "${KEEP_NOVALAB:-0}" = 1 ] || at_exit "\"$LAB\" down >/dev/null 2>&1"
