@@ -416,6 +416,10 @@ cmd_wait() {
     end=$((SECONDS + timeout))
     while ((SECONDS < end)); do
         [ -e "$RUN/ready" ] && return 0
+        if [ ! -e "$RUN/failed" ] && ! alive up && [ ! -e "$LOGS/up.log" ]; then
+            log "the lab is not up (no 'up' under way)"
+            return 1
+        fi
         if [ -e "$RUN/failed" ] || ! alive up; then
             [ -e "$RUN/ready" ] && return 0
             log "lab failed to come up: $(cat "$RUN/failed" 2>/dev/null)"
