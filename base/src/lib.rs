@@ -8,6 +8,8 @@ pub mod logging;
 mod resolve;
 pub mod roff;
 mod secret;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod xml;
 
 pub use deadline::{safety_margin, Deadline};

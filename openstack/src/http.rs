@@ -84,7 +84,7 @@ impl Transport {
             // a redirect would carry the token elsewhere; the APIs do not need one
             .max_redirects(0)
             .user_agent(concat!("paddock-openstack/", env!("CARGO_PKG_VERSION")))
-            .tls_config(trust.tls_config()?)
+            .tls_config(crate::tls::tls_config(trust)?)
             .build()
             .new_agent();
         Ok(Transport { agent })

@@ -67,6 +67,8 @@ mod run;
 pub use agent::{AgentInfo, FenceAgent, FenceDevice, FenceError, Outlet, PowerAction, PowerState};
 pub use common::{check_table, common_options, option_table, PASSWORD_ENV};
 pub use options::{OptionSpec, OptionType, Options, ValueCheck};
+#[cfg(feature = "tls")]
+pub use paddock_base::tls;
 pub use paddock_base::{command, resolve, safety_margin, xml, Deadline, Secret};
 pub use run::{run, run_with, EXIT_ERROR, EXIT_OFF, EXIT_OK};
 pub use tracing;

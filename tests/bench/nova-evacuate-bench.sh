@@ -18,5 +18,8 @@ if ! "$LAB" env >/dev/null 2>&1; then
 fi
 set -a; eval "$("$LAB" env)"; set +a
 export NOVALAB_SH=$LAB
+# the poller reads Nova's database, not its API (nova_evacuate_bench.py says why)
+NOVALAB_DB_PASSWORD=$(sed -n 's/^DB_PASSWORD=//p' "${NOVALAB_DIR:-/var/tmp/paddock-novalab}/secrets")
+export NOVALAB_DB_PASSWORD
 echo "# $(date -u '+%F %H:%M UTC'), $(nproc) cores, nova $("$NOVALAB_PY" -c 'import nova.version as v; print(v.version_string())' 2>/dev/null || echo '?'), SIZES=${SIZES:-1 10 50} RUNS=${RUNS:-3}"
 "$NOVALAB_PY" "$REPO/tests/bench/nova_evacuate_bench.py"

@@ -8,9 +8,12 @@ Paddock's policy both take them all) on compute1; compute1's nova-compute is kil
 died); then the clock starts and the fencing is asked for:
   paddock: fence_paddock_compute off (nova-evacuate already running, polling Nova);
   anchor:  fence_compute off, then fence_evacuate off (what a fencing level of both does).
-Measured from the outside, the same way for both, by polling Nova every 0.1 s:
-  accepted = every server has its evacuation migration record (Nova accepted the request);
-  active   = every server ACTIVE, no task, on another host.
+Measured from the outside, the same way for both, by reading Nova's cell database every 0.05 s
+(one indexed query; polling the API instead, as an earlier version did, cost the API a
+`servers/detail` of every server ten times a second, competing with what is measured):
+  accepted = every server has its evacuation migration record (Nova's API writes it before it
+             answers the evacuate request);
+  active   = every server ACTIVE (vm_state active), no task, on another host.
 Then compute1 is restored (nova-compute back, migrations completed, unforced, enabled) and the
 servers deleted.
 """
@@ -33,7 +36,7 @@ LAB = ENV['NOVALAB_SH']
 FENCE = ENV.get('PADDOCK_FENCE', '/usr/sbin/fence_paddock_compute')
 EVACUATE = ENV.get('PADDOCK_EVACUATE',
                    '/usr/lib/ocf/resource.d/paddock/nova-evacuate')
-POLL = 0.1
+POLL = 0.05
 
 
 def log(msg):
@@ -56,6 +59,8 @@ class Daemon(object):
                         OCF_RESKEY_logfile=os.path.join(scratch, 'nova-evacuate.log'))
         for key, value in credentials().items():
             self.env['OCF_RESKEY_' + key] = value
+        if ENV.get('PARALLEL'):  # else the agent's default
+            self.env['OCF_RESKEY_parallel'] = ENV['PARALLEL']
 
     def action(self, name):
         done = subprocess.run([EVACUATE, name], env=self.env, capture_output=True,
@@ -115,28 +120,74 @@ def mine(nova, sids):
             if s['id'] in wanted]
 
 
-def evacuations(nova, sids):
-    wanted = set(sids)
-    found = nova.call('GET', '/os-migrations?migration_type=evacuation&source_compute=%s'
-                      % HOST, mv='2.59')['migrations']
-    return len({m['instance_uuid'] for m in found if m['instance_uuid'] in wanted})
+class CellDb(object):
+    """The lab's Nova cell database, read-only: what the API would answer, without its cost."""
+
+    def __init__(self):
+        import pymysql
+        self.db = pymysql.connect(host='127.0.0.1', port=18706, user='nova',
+                                  password=ENV['NOVALAB_DB_PASSWORD'], database='nova',
+                                  autocommit=True)
+
+    def count(self, sql, sids, *more):
+        marks = ','.join(['%s'] * len(sids))
+        with self.db.cursor() as cur:
+            cur.execute(sql.replace('@SIDS@', marks), list(sids) + list(more))
+            return cur.fetchone()[0]
+
+    def evacuations(self, sids):
+        return self.count("SELECT COUNT(DISTINCT instance_uuid) FROM migrations WHERE deleted = 0"
+                          " AND migration_type = 'evacuation' AND instance_uuid IN (@SIDS@)"
+                          " AND source_compute = %s", sids, HOST)
+
+    def evacuations_unfinished(self, sids):
+        return self.count("SELECT COUNT(*) FROM migrations WHERE deleted = 0"
+                          " AND migration_type = 'evacuation' AND instance_uuid IN (@SIDS@)"
+                          " AND source_compute = %s"
+                          " AND status NOT IN ('done', 'completed', 'failed', 'error')",
+                          sids, HOST)
+
+    def active_elsewhere(self, sids):
+        failed = self.count("SELECT COUNT(*) FROM instances WHERE deleted = 0 AND uuid IN (@SIDS@)"
+                            " AND vm_state = 'error'", sids)
+        if failed:
+            raise RuntimeError('%d servers went ERROR' % failed)
+        return self.count("SELECT COUNT(*) FROM instances WHERE deleted = 0 AND uuid IN (@SIDS@)"
+                          " AND vm_state = 'active' AND task_state IS NULL AND host <> %s", sids, HOST)
+
+    def close(self):
+        self.db.close()
 
 
-def watch(nova, sids, t0, result, stop):
-    """Polls Nova until every server is accepted for evacuation and then ACTIVE elsewhere."""
+def watch(sids, t0, result, stop):
+    """Reads Nova's database until every server is accepted for evacuation, then ACTIVE
+    elsewhere."""
     n = len(sids)
-    while not stop.is_set():
-        now = time.time()
-        if 'accepted' not in result and evacuations(nova, sids) == n:
-            result['accepted'] = now - t0
-        if 'accepted' in result and len([s for s in mine(nova, sids) if settled(s) and
-                                         host_of(s) not in (None, HOST)]) == n:
-            result['active'] = now - t0
-            return
-        time.sleep(POLL)
+    db = CellDb()
+    try:
+        while not stop.is_set():
+            now = time.time()
+            if 'accepted' not in result and db.evacuations(sids) == n:
+                result['accepted'] = now - t0
+            if 'accepted' in result and db.active_elsewhere(sids) == n:
+                result['active'] = now - t0
+                return
+            time.sleep(POLL)
+    except Exception as err:  # noqa: BLE001 -- reported by one_run, which finds no result
+        result['error'] = str(err)
+    finally:
+        db.close()
 
 
 def restore(nova, sids, config):
+    # A server is ACTIVE a moment before its evacuation's migration is 'done'; the host's
+    # nova-compute, back, completes only the 'done' ones (and then never looks again).
+    db = CellDb()
+    try:
+        wait_for('evacuations from %s done' % HOST, lambda: db.evacuations_unfinished(sids) == 0,
+                 120)
+    finally:
+        db.close()
     subprocess.run([LAB, 'start-compute', HOST[len('compute'):]], capture_output=True,
                    timeout=120)
     labctl.wait_migrations_completed(nova, HOST, timeout=300)
@@ -169,7 +220,7 @@ def one_run(nova, config, n, run):
                    timeout=60, check=True)
     result, stop = {}, threading.Event()
     t0 = time.time()
-    poller = threading.Thread(target=watch, args=(Nova(), sids, t0, result, stop))
+    poller = threading.Thread(target=watch, args=(sids, t0, result, stop))
     poller.start()
     try:
         (fence_paddock if config == 'paddock' else fence_anchor)()
@@ -180,7 +231,8 @@ def one_run(nova, config, n, run):
         poller.join()
         restore(nova, sids, config)
     if 'active' not in result:
-        raise RuntimeError('%s, %d servers: not all evacuated and ACTIVE' % (config, n))
+        raise RuntimeError('%s, %d servers: not all evacuated and ACTIVE%s' % (
+            config, n, (': ' + result['error']) if 'error' in result else ''))
     log('%s n=%d run %d: fence returned %.2f s, accepted %.2f s, active %.2f s' % (
         config, n, run, result['fence'], result['accepted'], result['active']))
     return result
@@ -209,7 +261,7 @@ def main():
     results = {}
     daemon = Daemon(scratch)
     for n in sizes:
-        for config in ('paddock', 'anchor'):
+        for config in ENV.get('CONFIGS', 'paddock anchor').split():
             if config == 'paddock':
                 daemon.action('start')
             try:

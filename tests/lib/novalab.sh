@@ -305,8 +305,8 @@ conductor_registered() {
     [ "$(mysql_root -N -e "SELECT COUNT(*) FROM nova.services WHERE \`binary\`='nova-conductor'")" -gt 0 ]
 }
 
-nova_service() {  # nova_service NAME BINARY EXTRA_CONFIG
-    start "$1" "$VENV/bin/$2" --config-file "$ETC/nova.conf" --config-file "$3" \
+nova_service() {  # nova_service NAME BINARY EXTRA_CONFIG [NICENESS]
+    start "$1" nice -n "${4:-0}" "$VENV/bin/$2" --config-file "$ETC/nova.conf" --config-file "$3" \
         --log-file "$LOGS/$1.log"
 }
 
@@ -314,7 +314,9 @@ start_compute() {
     local n=$1
     [[ $n =~ ^[0-9]+$ ]] && [ -f "$ETC/nova-compute$n.conf" ] || die "no compute $n"
     mkdir -p "$DATA/compute$n/instances"
-    nova_service "nova-compute$n" nova-compute "$ETC/nova-compute$n.conf"
+    # The computes stand for other machines: on a cloud the rebuilds they run do not take the
+    # control plane's CPU, so here they get only what the control plane leaves (niced).
+    nova_service "nova-compute$n" nova-compute "$ETC/nova-compute$n.conf" 10
 }
 
 # run the chains in parallel; each one's output in logs/setup-NAME.log

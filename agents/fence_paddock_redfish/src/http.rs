@@ -89,7 +89,7 @@ impl Http {
             // a redirect would carry our credentials elsewhere; Redfish services do not need one
             .max_redirects(0)
             .user_agent(concat!("fence_paddock_redfish/", env!("CARGO_PKG_VERSION")))
-            .tls_config(trust.tls_config()?)
+            .tls_config(crate::tls::tls_config(trust)?)
             .build();
         let origin = endpoint.origin();
         let agent = match trust {

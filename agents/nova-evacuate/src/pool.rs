@@ -31,14 +31,13 @@ pub fn run<T: Sync, R: Send>(items: &[T], workers: usize, work: impl Fn(&T) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     #[test]
     fn at_most_the_bound_run_at_once_and_results_keep_their_order() {
         let running = AtomicUsize::new(0);
         let peak = AtomicUsize::new(0);
         let items: Vec<u32> = (0..20).collect();
-        let started = Instant::now();
         let out = run(&items, 4, |n| {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
@@ -48,12 +47,6 @@ mod tests {
         });
         assert_eq!(out, (0..20).map(|n| n * 2).collect::<Vec<_>>());
         assert_eq!(peak.load(Ordering::SeqCst), 4);
-        // 20 items of 50 ms, 4 at a time: 5 rounds, not 20
-        assert!(
-            started.elapsed() < Duration::from_millis(600),
-            "{:?}",
-            started.elapsed()
-        );
         assert!(run(&Vec::<u32>::new(), 8, |n| *n).is_empty());
     }
 }
