@@ -28,10 +28,11 @@ $PCS property set node-health-strategy=migrate-on-red
 # turns it green again.  It must be a meta attribute of the clone: Pacemaker applies
 # node health to top-level resources, and a clone does not look at its primitive's meta.
 # Monitor every 2 s: it only reads the watcher's status file.
-# storage: the monitor fails once the loss is confirmed, and on-fail=fence fences.
+# storage: once the loss is confirmed the node leaves the Corosync membership (the others
+# fence it without waiting out the token timeout) and its monitor fails (on-fail=fence).
 $PCS resource create netwatch-storage ocf:paddock:netwatch network=storage \
     interfaces="$STORAGE_IF" targets="$STORAGE_TARGETS" threshold=1 interval=1 misses=3 \
-    on_loss=fence \
+    on_loss=fence leave_cluster=true \
     op start timeout=30s op stop timeout=20s \
     op monitor interval=2s timeout=20s on-fail=fence \
     clone interleave=true allow-unhealthy-nodes=true

@@ -97,7 +97,7 @@ runs_ok() { echo "$(wc -l < "$1")/$RUNS"; }
 table=$(cat <<EOT
 | network cut | configuration | cut -> fenced | cut -> first VM | cut -> last VM | VMs per run | runs ok |
 |---|---|---|---|---|---|---|
-| storage | netwatch on_loss=fence, monitor 2 s, on-fail=fence | $(median "$work/storage" 1) | | **$(median "$work/storage" 2)** (running elsewhere) | | $(runs_ok "$work/storage") |
+| storage | netwatch on_loss=fence leave_cluster=true, monitor 2 s, on-fail=fence | $(median "$work/storage" 1) | | **$(median "$work/storage" 2)** (running elsewhere) | | $(runs_ok "$work/storage") |
 | tenant | netwatch on_loss=migrate + migrate-on-red | - | $(median "$work/tenant-paddock" 1) | **$(median "$work/tenant-paddock" 2)** (live-migrated) | $(median "$work/tenant-paddock" 3) | $(runs_ok "$work/tenant-paddock") |
 | tenant | anchor: ocf:pacemaker:ping (monitor 1 s, attempts=1, dampen=1s) + rule pingd lt 1 -> -INFINITY | - | $(median "$work/tenant-anchor" 1) | $(median "$work/tenant-anchor" 2) (live-migrated) | $(median "$work/tenant-anchor" 3) | $(runs_ok "$work/tenant-anchor") |
 EOT

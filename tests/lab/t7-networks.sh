@@ -67,6 +67,8 @@ done
 check "storage cut: no VM ran twice" test -z "$FO_TWICE"
 check "storage cut: the journal has netwatch's decision on $victim (network storage lost, on_loss=fence)" \
     eval 'journal_has "$FO_T0" "$victim" "network storage lost" && journal_has "$FO_T0" "$victim" "network storage: on_loss=fence: monitor fails"'
+check "storage cut: $victim left the Corosync membership to be fenced at once (leave_cluster)" \
+    journal_has "$FO_T0" "$victim" "network storage: leaving the Corosync membership"
 echo "MEASURE storage-cut -> fenced: ${FO_FENCED:-never} s"
 echo "MEASURE storage-cut -> VMs running elsewhere: ${FO_ALL:-never} s ($(wc -w <<<"$FO_VMS") VMs)"
 check "storage cut: lab restored ($victim back, every network ok, 5 VMs running)" restore

@@ -6,7 +6,8 @@
 # ok -> lost after misses x interval -> ok; on_loss=alert: monitor degraded (190) with the
 # reason, nothing else; on_loss=migrate: node health #health-paddock-systest red, then green;
 # on_loss=fence: the monitor fails (1) with the reason (on-fail=restart here: the only node
-# cannot be fenced), the restart's start fails while the network is lost, and after the link
+# cannot be fenced; stonith-enabled=false, so leave_cluster does not take it out of the
+# membership, and says why), the restart's start fails while the network is lost, and after the link
 # is back a cleanup starts it again.
 . "$(dirname "$(readlink -f "$0")")/../lib/system-test.sh"
 AGENT=/usr/lib/ocf/resource.d/paddock/netwatch
@@ -90,6 +91,10 @@ wait_until 20 mon_shows "on_loss=fence: monitor fails"
 on crm_mon -1 --show-detail > "$TEST_TMP/crm_mon-fence.txt"
 grep -Eq "$RSC.*monitor.*(error|OCF_ERR_GENERIC|'error')" "$TEST_TMP/crm_mon-fence.txt" ||
     { cat "$TEST_TMP/crm_mon-fence.txt"; fail "crm_mon does not show the failed monitor"; }
+step "leave_cluster's safeguard: stonith-enabled=false here, so the node stays a member"
+grep -q "stonith-enabled is false: not leaving the cluster" "$TEST_TMP/$RSC.log" ||
+    fail "the watcher did not say why it stays in the cluster"
+on crm_mon -1 | grep -q "Online: \[ paddock1 \]" || fail "the node is no longer online"
 step "failed monitor shown by crm_mon; the restart's start fails while the network is lost"
 wait_until 20 mon_shows "rounds failed at start"
 

@@ -17,7 +17,7 @@ fi
 
 step "cargo test --test novalab (PADDOCK_REQUIRE_NOVALAB=1)"
 cd "$PADDOCK_REPO" || fail "no repository"
-PADDOCK_REQUIRE_NOVALAB=1 cargo test --workspace --release --no-fail-fast --test novalab \
+PADDOCK_REQUIRE_NOVALAB=1 cargo test --workspace --profile tests --no-fail-fast --test novalab \
     > "$TEST_TMP/cargo.log" 2>&1
 rc=$?
 grep -E "^test |^test result:|panicked" "$TEST_TMP/cargo.log"

@@ -36,8 +36,8 @@ impl ResourceAgent for NetWatch {
                        node: the transient node attribute paddock-net-NETWORK says lost (ok otherwise), and on_loss \
                        decides what the node does: alert (monitor reports degraded, nothing moves), migrate (node \
                        health attribute #health-paddock-NETWORK=red, so Pacemaker moves the VMs away with \
-                       node-health-strategy=migrate-on-red) or fence (monitor fails; with on-fail=fence Pacemaker fences \
-                       the node). A network lost on more than half of the nodes that watch it is the network's failure, \
+                       node-health-strategy=migrate-on-red) or fence (the node leaves the Corosync membership, see \
+                       leave_cluster, and its monitor fails: with on-fail=fence Pacemaker fences the node). A network lost on more than half of the nodes that watch it is the network's failure, \
                        not the host's: then nothing is fenced or moved, whatever on_loss says.",
         }
     }

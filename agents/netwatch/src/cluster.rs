@@ -60,6 +60,37 @@ const TARGET_NODE_ENV: [&str; 3] = [
     "OCF_RESKEY_CRM_meta_physical_host",
 ];
 
+/// Whether the cluster fences lost nodes (the property stonith-enabled; Pacemaker's default is
+/// true).
+pub fn fencing_enabled(deadline: Deadline) -> Result<bool, String> {
+    let out = run(
+        Command::new("crm_attribute").args([
+            "--type",
+            "crm_config",
+            "--name",
+            "stonith-enabled",
+            "--query",
+            "--quiet",
+            "--default",
+            "true",
+        ]),
+        deadline,
+    )?;
+    ocf::params::parse_bool(out.trim())
+        .ok_or_else(|| format!("stonith-enabled is '{}', not a boolean", out.trim()))
+}
+
+/// Leaves the Corosync membership at once: the other nodes see this node lost (and fence it)
+/// without waiting for its token to time out. `--force`: Pacemaker is not asked first (it
+/// would stop the resources, which is what a lost storage network prevents).
+pub fn leave_membership(deadline: Deadline) -> Result<(), String> {
+    run(
+        Command::new("corosync-cfgtool").args(["-H", "--force"]),
+        deadline,
+    )
+    .map(|_| ())
+}
+
 /// This node's name in the cluster (when Pacemaker did not pass it): crm_node's answer, else
 /// the short host name, which is what Pacemaker calls the node unless told otherwise.
 pub fn local_node() -> String {

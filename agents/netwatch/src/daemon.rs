@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ocf::daemon::{unix_now, DaemonArgs};
 use ocf::Deadline;
@@ -16,6 +16,9 @@ use crate::link::Sysfs;
 use crate::round;
 use crate::status::{self, Status};
 use crate::verdict::{self, NetState, Tracker, Verdict, SETTLE_ROUNDS};
+
+/// Bounds reading stonith-enabled and leaving the membership (each).
+const LEAVE_TIME: Duration = Duration::from_secs(5);
 
 /// The first argument that makes this binary the daemon rather than the agent.
 pub const DAEMON_ARG: &str = "__netwatch_daemon";
@@ -105,6 +108,9 @@ struct Watch {
     since: u64,
     last_why: String,
     verdict: Verdict,
+    /// This node left the membership to be fenced: the verdict stands (the cluster it would
+    /// ask about is gone from here).
+    left_cluster: bool,
     published_state: Option<&'static str>,
     published_health: Option<&'static str>,
     last_warning: String,
@@ -120,6 +126,7 @@ impl Watch {
             since: unix_now(),
             last_why: String::new(),
             verdict: Verdict::Healthy,
+            left_cluster: false,
             published_state: None,
             published_health: None,
             last_warning: String::new(),
@@ -149,6 +156,10 @@ impl Watch {
         }
         if let Some(state) = self.tracker.record(outcome.passed) {
             self.state_changed(state);
+        }
+        if self.left_cluster {
+            self.write_status();
+            return;
         }
         // Bounded by what is left of the interval, so a stuck attrd cannot stall the rounds.
         let deadline = Deadline::after(self.config.interval / 5);
@@ -211,6 +222,43 @@ impl Watch {
             self.journal(verdict.name(), &what);
         }
         self.verdict = verdict;
+        if verdict == Verdict::Act(OnLoss::Fence) && self.config.leave_cluster {
+            self.leave_cluster();
+        }
+    }
+
+    /// on_loss=fence's fast path: out of the membership now, so that the other nodes fence
+    /// this node without waiting out the token timeout (the failed monitor stays the answer
+    /// if this is not done).
+    fn leave_cluster(&mut self) {
+        let deadline = Deadline::after(LEAVE_TIME);
+        match cluster::fencing_enabled(deadline) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    "stonith-enabled is false: not leaving the cluster (nothing would fence this \
+                     node before its VMs start elsewhere); the failed monitor is the answer"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("not leaving the cluster: cannot read stonith-enabled: {e}");
+                return;
+            }
+        }
+        let what = format!(
+            "network {}: leaving the Corosync membership, so that the other nodes fence this node \
+             at once",
+            self.config.network
+        );
+        tracing::warn!("{what}");
+        self.journal("leave-cluster", &what);
+        match cluster::leave_membership(deadline) {
+            Ok(()) => self.left_cluster = true,
+            Err(e) => tracing::warn!(
+                "corosync-cfgtool -H --force failed: {e}; the failed monitor is the answer"
+            ),
+        }
     }
 
     /// The other nodes' published states; None when they cannot be read.
