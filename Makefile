@@ -94,6 +94,10 @@ deb:
 install-deb: deb
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall --allow-downgrades \
 	    $(addprefix ./,$(wildcard $(DEB_DIR)/*.deb)) </dev/null
+	@# A rebuild of one version keeps the changelog's date as the pages' mtime: man-db would
+	@# go on showing its formatted copies of the previous build's pages.
+	rm -f /var/cache/man/cat7/ocf_paddock_*.7.gz /var/cache/man/cat8/fence_paddock_*.8.gz \
+	    /var/cache/man/cat8/paddock*.8.gz
 
 setup:
 	tests/setup.sh
