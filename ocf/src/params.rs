@@ -103,6 +103,12 @@ pub fn value<'p>(params: &'p [(String, String)], spec: &ParameterSpec) -> Option
         .filter(|value| !value.is_empty())
 }
 
+/// A boolean parameter's value in Pacemaker's spellings; ERR_CONFIGURED naming it otherwise.
+pub fn boolean(spec: &ParameterSpec, text: &str) -> Result<bool, OcfError> {
+    parse_bool(text)
+        .ok_or_else(|| invalid(spec, format!("'{}' is not a boolean", text.escape_debug())))
+}
+
 /// ERR_CONFIGURED for a bad value of `spec`: `parameter 'NAME': WHY`.
 pub fn invalid(spec: &ParameterSpec, why: impl std::fmt::Display) -> OcfError {
     OcfError::configured(format!("parameter '{}': {why}", spec.name))

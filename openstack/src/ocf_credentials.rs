@@ -228,12 +228,7 @@ impl Keystone {
         };
         let ssl_insecure = match value(&SSL_INSECURE) {
             None => false,
-            Some(v) => ocf::params::parse_bool(v).ok_or_else(|| {
-                bad(
-                    &SSL_INSECURE,
-                    format!("'{}' is not a boolean", v.escape_debug()),
-                )
-            })?,
+            Some(v) => ocf::params::boolean(&SSL_INSECURE, v)?,
         };
         Ok(Some(Keystone {
             auth_url: auth_url.to_string(),

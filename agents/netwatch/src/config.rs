@@ -245,12 +245,7 @@ impl Config {
         };
         let leave_cluster = match value(&LEAVE_CLUSTER) {
             None => true,
-            Some(v) => ocf::params::parse_bool(v).ok_or_else(|| {
-                bad(
-                    &LEAVE_CLUSTER,
-                    format!("'{}' is not a boolean", v.escape_debug()),
-                )
-            })?,
+            Some(v) => ocf::params::boolean(&LEAVE_CLUSTER, v)?,
         };
         let logfile = value(&LOGFILE)
             .map(PathBuf::from)

@@ -110,11 +110,8 @@ impl Config {
     pub fn from_params(params: &[(String, String)]) -> Result<Config, OcfError> {
         let value = |spec: &ParameterSpec| ocf::params::value(params, spec);
         let bad = |spec: &ParameterSpec, why: String| ocf::params::invalid(spec, why);
-        let flag = |spec: &ParameterSpec| -> Result<bool, OcfError> {
-            let text = value(spec).unwrap_or("false");
-            ocf::params::parse_bool(text)
-                .ok_or_else(|| bad(spec, format!("'{}' is not a boolean", text.escape_debug())))
-        };
+        let flag =
+            |spec: &ParameterSpec| ocf::params::boolean(spec, value(spec).unwrap_or("false"));
         let number = |spec: &ParameterSpec, min: u64, max: u64| -> Result<u64, OcfError> {
             let text = value(spec).unwrap_or("");
             match text.parse::<u64>() {
